@@ -1,0 +1,1 @@
+"""tap-auth0-logs: a Singer tap for Auth0 tenant log events."""

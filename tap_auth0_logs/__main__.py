@@ -1,0 +1,7 @@
+"""Allow `python -m tap_auth0_logs`."""
+
+from __future__ import annotations
+
+from tap_auth0_logs.tap import main
+
+main()

@@ -1,0 +1,244 @@
+"""The tap: its settings, the config checks that need no network, and its streams."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from functools import cached_property
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities, TapCapabilities
+
+from tap_auth0_logs import log_ids
+from tap_auth0_logs.auth import (
+    Auth0Authenticator,
+    ClientCredentialsAuthenticator,
+    StaticTokenAuthenticator,
+)
+from tap_auth0_logs.errors import Auth0TapError
+from tap_auth0_logs.streams import LogsStream
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if TYPE_CHECKING:
+    from singer_sdk.streams import Stream
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+SECRET_SETTINGS = ("client_secret", "api_token")
+
+
+def tenant_base_url(domain: str) -> str:
+    """Turn the `domain` setting into the tenant's base URL, or raise ValueError saying why.
+
+    Accepts `acme.us.auth0.com` and `https://acme.us.auth0.com/`. Plain http is allowed only to a
+    loopback host (a local test tenant): anywhere else it would send the token in clear text.
+    """
+    text = domain.strip()
+    if not text:
+        msg = "Setting `domain` is empty: set it to the tenant's domain, e.g. acme.us.auth0.com."
+        raise ValueError(msg)
+    parts = urlsplit(text if "://" in text else f"https://{text}")
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        msg = f"Setting `domain` ({domain!r}) is not a domain: use e.g. acme.us.auth0.com."
+        raise ValueError(msg)
+    if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+        msg = (
+            f"Setting `domain` ({domain!r}) must be the tenant's domain alone, without a path: "
+            "use e.g. acme.us.auth0.com."
+        )
+        raise ValueError(msg)
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        msg = (
+            f"Setting `domain` ({domain!r}) uses plain http to a non-local host, which would send "
+            "credentials unencrypted: use https:// (http is only for 127.0.0.1 or localhost)."
+        )
+        raise ValueError(msg)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class TapAuth0Logs(Tap):
+    """Singer tap for the log events of an Auth0 tenant."""
+
+    name = "tap-auth0-logs"
+    package_name = "tap-auth0-logs"
+
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [
+        TapCapabilities.CATALOG,
+        TapCapabilities.STATE,
+        TapCapabilities.DISCOVER,
+        TapCapabilities.TEST,
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
+    ]
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "domain",
+            th.StringType(nullable=False),
+            required=True,
+            title="Domain",
+            description=(
+                "The tenant's canonical domain, e.g. `acme.us.auth0.com` "
+                "(`https://acme.us.auth0.com/` works too; a custom domain does not serve the "
+                "Management API). `http://127.0.0.1:PORT` or `http://localhost:PORT` is accepted "
+                "for a local test tenant only."
+            ),
+            examples=["acme.us.auth0.com"],
+        ),
+        th.Property(
+            "client_id",
+            th.StringType,
+            title="Client ID",
+            description=(
+                "Client ID of a machine-to-machine application authorized for the Management API "
+                "with the `read:logs` scope. Use with `client_secret`, or use `api_token` instead."
+            ),
+        ),
+        th.Property(
+            "client_secret",
+            th.StringType,
+            secret=True,
+            title="Client Secret",
+            description="Client secret of that application.",
+        ),
+        th.Property(
+            "audience",
+            th.StringType,
+            title="Audience",
+            description="Overrides the token audience, which defaults to `https://DOMAIN/api/v2/`.",
+        ),
+        th.Property(
+            "api_token",
+            th.StringType,
+            secret=True,
+            title="API Token",
+            description=(
+                "A ready Management API token with `read:logs`, instead of client credentials. "
+                "It cannot be refreshed: a run fails clearly once it expires."
+            ),
+        ),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            title="Start Date",
+            description=(
+                "ISO-8601 timestamp. A first run (no state) emits the logs whose `date` is at or "
+                "after it. Ignored once a bookmark exists."
+            ),
+            examples=["2026-11-01T00:00:00Z"],
+        ),
+        th.Property(
+            "start_log_id",
+            th.StringType,
+            title="Start Log ID",
+            description=(
+                "A first run (no state) starts right after this log_id. Wins over `start_date`. "
+                "Ignored once a bookmark exists."
+            ),
+        ),
+    ).to_dict()
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        return [LogsStream(tap=self)]
+
+    @cached_property
+    def base_url(self) -> str:
+        """The tenant's base URL, e.g. `https://acme.us.auth0.com`."""
+        return tenant_base_url(self.config["domain"])
+
+    @cached_property
+    def authenticator(self) -> Auth0Authenticator:
+        """One authenticator per run, shared by every stream: Auth0 meters machine tokens."""
+        if self.config.get("client_id") and self.config.get("client_secret"):
+            return ClientCredentialsAuthenticator(
+                base_url=self.base_url,
+                client_id=self.config["client_id"],
+                client_secret=self.config["client_secret"],
+                audience=self.config.get("audience") or f"{self.base_url}/api/v2/",
+            )
+        return StaticTokenAuthenticator(token=self.config["api_token"])
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Add the checks JSON Schema cannot express, and keep secrets out of every message."""
+        try:
+            super()._validate_config(raise_errors=True)
+            errors: list[str] = []
+        except ConfigValidationError as exc:
+            errors = [_reword(error) for error in exc.errors]
+        errors += [e for e in self._setting_errors() if e not in errors]
+        if errors and raise_errors:
+            raise ConfigValidationError(
+                "Config validation failed", errors=errors, schema=self.config_jsonschema
+            )
+        return errors
+
+    def _setting_errors(self) -> list[str]:
+        config = self.config
+        errors: list[str] = []
+        if isinstance(config.get("domain"), str):
+            try:
+                tenant_base_url(config["domain"])
+            except ValueError as exc:
+                errors.append(str(exc))
+        has_pair = bool(config.get("client_id")) and bool(config.get("client_secret"))
+        if not has_pair and not config.get("api_token"):
+            if config.get("client_id") or config.get("client_secret"):
+                missing = "client_secret" if config.get("client_id") else "client_id"
+                errors.append(
+                    f"Setting `{missing}` is missing: client credentials need both "
+                    "`client_id` and `client_secret`."
+                )
+            else:
+                errors.append(
+                    "No credentials: set `client_id` and `client_secret` (a machine-to-machine "
+                    "application with `read:logs`), or `api_token`."
+                )
+        start_date = config.get("start_date")
+        if isinstance(start_date, str):
+            try:
+                log_ids.parse_datetime(start_date)
+            except ValueError:
+                errors.append(
+                    f"Setting `start_date` ({start_date!r}) is not an ISO-8601 timestamp: "
+                    "use e.g. 2026-11-01T00:00:00Z."
+                )
+        start_log_id = config.get("start_log_id")
+        if isinstance(start_log_id, str) and not log_ids.is_log_id(start_log_id):
+            errors.append(
+                f"Setting `start_log_id` ({start_log_id!r}) is not an Auth0 log_id "
+                "(56 digits, as in a log's `log_id` field)."
+            )
+        return errors
+
+
+def _reword(error: str) -> str:
+    """Say a JSON Schema error in the tap's words; never quote the value of a secret setting."""
+    if error == "'domain' is a required property":
+        return "Setting `domain` is missing: set it to the tenant's domain, e.g. acme.us.auth0.com."
+    for name in SECRET_SETTINGS:
+        if f"config['{name}']" in error:
+            return f"Setting `{name}` is invalid: it must be a string."
+    return error
+
+
+def main() -> None:
+    """Console entry point: the SDK's CLI, with user-fixable failures shown as one line.
+
+    The SDK logs an unhandled exception with its traceback; for an `Auth0TapError` the traceback
+    says nothing the message does not, so we print the message alone and exit non-zero.
+    """
+    try:
+        TapAuth0Logs.cli()
+    except Auth0TapError as exc:
+        logging.getLogger("tap-auth0-logs").error("%s", exc)
+        sys.exit(exc.exit_code)

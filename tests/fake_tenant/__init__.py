@@ -1,0 +1,23 @@
+"""A fake Auth0 tenant for tests, benchmarks and the demo (see `server.py`)."""
+
+from tests.fake_tenant.logs import Burst, TenantLogs, user_id_for
+from tests.fake_tenant.server import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    Client,
+    FakeAuth0,
+    Faults,
+    RateLimit,
+)
+
+__all__ = [
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
+    "Burst",
+    "Client",
+    "FakeAuth0",
+    "Faults",
+    "RateLimit",
+    "TenantLogs",
+    "user_id_for",
+]

@@ -1,0 +1,276 @@
+"""Deterministic, realistic Auth0 log events for the fake tenant.
+
+Log number `i` is a pure function of (seed, i), so a tenant of a million logs needs no memory
+until someone searches it, and a tenant that grows keeps its earlier logs unchanged. Ids are
+assigned at ingestion and grow with `i`, as Auth0's do; each event's `date` is 0.01–5.4 s
+before its ingestion, so date order differs from log_id order, as in real tenants.
+
+The logs vary the way ``logs-api.md`` §7 says real ones do: some periods spell every key with
+an explicit null (2023 style), others omit keys without a value (2024+ style, with
+`$event_schema` and `tenant_name`); `""`, null and absent all mean "no value"; `details` is
+nested or null; `scope` is a string; a few logs carry a top-level key or a type code this tap's
+schema has never heard of.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
+TAIL_PREFIX = "000000000000001223372"  # 21 digits; the remaining 12 are the log's number
+MAX_DELAY = 5.4
+
+CLIENTS = [
+    ("naTYUHwINwCEtmhj8umEL7bHoB57L5e2", "Customer Portal"),
+    ("11tYwy5rk6iavoGW9BgtXYuzcVrCasjE", "Mobile App"),
+    ("7RyK6txXYPZTQGOAwwln6Eoie0gVZ2cu", "Admin Dashboard"),
+    ("xZjM1MjUxOGVhYzYxNTAxZmE3NmI1MGIg", "Billing Service"),
+    ("A123v04ZMgorp521yX4lIyeI9nYIuwGP", "Partner API"),
+]
+CONNECTIONS = [
+    ("Username-Password-Authentication", "con_AFENSpbGUJYLjZz6", "auth0", "database"),
+    ("google-oauth2", "con_g00gleXk2PqL9sZr", "google-oauth2", "social"),
+    ("acme-saml", "con_nD3XkfFNuYUPnmbp", "samlp", "enterprise"),
+]
+PLACES = [
+    ("US", "USA", "United States", "Tucson", "NA", "America/Phoenix", 32.22, -110.97),
+    ("DE", "DEU", "Germany", "Berlin", "EU", "Europe/Berlin", 52.52, 13.40),
+    ("BR", "BRA", "Brazil", "São Paulo", "SA", "America/Sao_Paulo", -23.55, -46.63),
+    ("IN", "IND", "India", "Pune", "AS", "Asia/Kolkata", 18.52, 73.86),
+    ("AU", "AUS", "Australia", "Sydney", "OC", "Australia/Sydney", -33.87, 151.21),
+    ("NG", "NGA", "Nigeria", "Lagos", "AF", "Africa/Lagos", 6.52, 3.38),
+]
+AGENTS = [
+    "Chrome 134.0.0 / Windows 10.0.0",
+    "Safari 18.1.0 / Mac OS X 15.1.0",
+    "Firefox 125.0.0 / Arch 0.0.0",
+    "Other 0.0.0 / Other 0.0.0",
+]
+# (code, weight, description)
+TYPES = [
+    ("s", 30, ""),
+    ("ssa", 8, ""),
+    ("seacft", 10, ""),
+    ("seccft", 6, ""),
+    ("sapi", 5, ""),
+    ("f", 4, "Callback URL mismatch."),
+    ("fp", 8, "Wrong email or password."),
+    ("fu", 5, "Wrong email or password."),
+    ("fsa", 3, "Login required"),
+    ("slo", 4, ""),
+    ("ss", 3, ""),
+    ("fn", 2, "To: someone@example.com"),
+    ("sv", 2, ""),
+    ("mgmt_api_read", 2, ""),
+    ("gd_auth_succeed", 2, ""),
+    ("limit_wc", 1, "Blocked Account"),
+    ("pwd_leak", 1, ""),
+    ("api_limit_warning", 1, ""),
+    ("x_new_event_2027", 1, ""),  # a code no table knows yet
+]
+_CODES = [t[0] for t in TYPES]
+_WEIGHTS = [t[1] for t in TYPES]
+_DESCRIPTIONS = {t[0]: t[2] for t in TYPES}
+FAILED_LOGIN_TYPES = frozenset({"f", "fp", "fu"})
+
+
+def user_id_for(number: int) -> str:
+    """The id of user `number`; its `auth0|` prefix needs URL-encoding."""
+    return f"auth0|{number:024x}"
+
+
+@dataclass(frozen=True)
+class Burst:
+    """From log number `at` on, `count` logs are ingested `gap` seconds apart."""
+
+    at: int
+    count: int
+    gap: float
+
+
+@dataclass
+class TenantLogs:
+    """The log events a fake tenant keeps: numbers `first_kept` to `count - 1`."""
+
+    count: int = 5000
+    seed: int = 7
+    start: datetime = EPOCH
+    gap: float = 2.0
+    bursts: tuple[Burst, ...] = ()
+    users: int = 200
+    heavy_user_share: float = 0.0  # share of logs that belong to user number 0
+    first_kept: int = 0
+    tenant_name: str = "fake-tenant"
+    prefix: str = "900"
+    _segments: list[tuple[int, float, float]] = field(init=False, repr=False)
+    _cache: tuple[int, int, list[dict[str, Any]]] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        # (first log number, its offset in seconds, gap) for each stretch of constant spacing.
+        segments: list[tuple[int, float, float]] = [(0, 0.0, self.gap)]
+        for burst in sorted(self.bursts, key=lambda b: b.at):
+            first, offset, gap = segments[-1]
+            at_offset = offset + (burst.at - first) * gap
+            segments.append((burst.at, at_offset, burst.gap))
+            segments.append((burst.at + burst.count, at_offset + burst.count * burst.gap, self.gap))
+        self._segments = segments
+        self._starts = [s[0] for s in segments]
+
+    # --- ids and times -------------------------------------------------------------------
+    def ingested_at(self, number: int) -> datetime:
+        """When log `number` was ingested; strictly increasing with `number`."""
+        first, offset, gap = self._segments[bisect.bisect_right(self._starts, number) - 1]
+        jitter = (random.Random(self.seed * 7919 + number).random() * 0.4) * gap
+        micros = round((offset + (number - first) * gap + jitter) * 1_000_000)
+        return self.start + timedelta(microseconds=micros)
+
+    def log_id(self, number: int) -> str:
+        """The log_id of log `number`: prefix, ingestion time, microseconds, opaque tail."""
+        moment = self.ingested_at(number)
+        return (
+            f"{self.prefix}{moment:%Y%m%d%H%M%S}{moment.microsecond:06d}{TAIL_PREFIX}{number:012d}"
+        )
+
+    def first_after(self, log_id: str) -> int:
+        """The number of the first kept log whose id is greater than `log_id`."""
+        lo, hi = self.first_kept, self.count
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.log_id(mid) > log_id:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def number_of(self, log_id: str) -> int | None:
+        """The number of the kept log with this id, or None."""
+        number = self.first_after(log_id) - 1
+        if number >= self.first_kept and self.log_id(number) == log_id:
+            return number
+        return None
+
+    # --- content -------------------------------------------------------------------------
+    def log(self, number: int) -> dict[str, Any]:
+        """Log event `number`, as `GET /api/v2/logs` returns it."""
+        rng = random.Random(self.seed * 104729 + number)
+        ingested = self.ingested_at(number)
+        date = ingested - timedelta(seconds=rng.uniform(0.01, MAX_DELAY))
+        code = rng.choices(_CODES, _WEIGHTS)[0]
+        client_id, client_name = rng.choice(CLIENTS)
+        connection, connection_id, strategy, strategy_type = rng.choice(CONNECTIONS)
+        if self.heavy_user_share and rng.random() < self.heavy_user_share:
+            user = 0
+        else:
+            user = rng.randrange(1, max(2, self.users))
+        period = int((ingested - self.start).total_seconds() // 21600) % 3  # 6-hour periods
+        place = rng.choice(PLACES)
+        log_id = self.log_id(number)
+        event: dict[str, Any] = {
+            "date": f"{date:%Y-%m-%dT%H:%M:%S}.{date.microsecond // 1000:03d}Z",
+            "type": code,
+            "description": _DESCRIPTIONS[code],
+            "connection": connection,
+            "connection_id": connection_id,
+            "client_id": client_id,
+            "client_name": client_name,
+            "ip": ".".join(str(rng.randrange(1, 224)) for _ in range(4)),
+            "hostname": f"{self.tenant_name}.us.auth0.com",
+            "user_id": user_id_for(user),
+            "user_name": f"user{user}@example.com",
+            "user_agent": rng.choice(AGENTS),
+            "strategy": strategy,
+            "strategy_type": strategy_type,
+            "details": None,
+            "audience": None,
+            "scope": None,
+            "organization_id": None,
+            "organization_name": None,
+            "isMobile": rng.random() < 0.1,
+            "location_info": None,
+            "log_id": log_id,
+        }
+        self._fill_details(event, code, rng, place)
+        if (
+            period == 0
+        ):  # 2023 style: every key present, "no value" spelled null, `_id` beside log_id
+            event["_id"] = log_id
+            return event
+        # 2024+ style: keys without a value are omitted; newer keys appear.
+        event = {k: v for k, v in event.items() if v is not None}
+        event["$event_schema"] = {"version": "1.0.0"}
+        event["tenant_name"] = self.tenant_name
+        if period == 2:
+            event["security_context"] = {"ja3": f"{rng.getrandbits(128):032x}", "ja4": "t13d1516h2"}
+            event["environment_name"] = "prod-us-3"
+            if rng.random() < 0.05:
+                event["risk_engine_v2"] = {"score": rng.randrange(100), "model": "2027.1"}
+        return event
+
+    @staticmethod
+    def _fill_details(event: dict[str, Any], code: str, rng: random.Random, place: tuple) -> None:
+        if code in {"seccft", "seacft"}:
+            event["audience"] = f"https://{event['hostname']}/api/v2/"
+            event["scope"] = "read:users read:logs read:clients"
+            event["user_id"] = ""
+            event["user_name"] = ""
+            event["connection_id"] = ""
+        if code in {"s", "fp", "fu", "f", "ssa", "limit_wc"}:
+            country, code3, name, city, continent, tz, lat, lon = place
+            event["location_info"] = {
+                "country_code": country,
+                "country_code3": code3,
+                "country_name": name,
+                "city_name": city,
+                "latitude": lat,
+                "longitude": lon,
+                "time_zone": tz,
+                "continent_code": continent,
+            }
+        if code == "s":
+            event["details"] = {
+                "prompts": [
+                    {
+                        "name": "login",
+                        "flow": "universal-login",
+                        "elapsedTime": rng.choice([None, rng.randrange(50, 9000)]),
+                    }
+                ],
+                "stats": {"loginsCount": rng.randrange(1, 500)},
+                "session_id": f"{rng.getrandbits(96):024x}",
+            }
+        elif code == "sapi":
+            event["details"] = {
+                "request": {
+                    "method": "patch",
+                    "path": "/api/v2/users/x",
+                    "body": {"blocked": False},
+                },
+                "response": {"statusCode": 200, "body": {}},
+            }
+            event["client_name"] = ""
+        elif code in FAILED_LOGIN_TYPES:
+            event["details"] = {
+                "error": {"message": event["description"], "oauthError": "access_denied"}
+            }
+        elif code == "fn":
+            event["client_name"] = None
+            event["details"] = {"email_type": "welcome_email", "error": "the domain is blacklisted"}
+
+    # --- the whole set ---------------------------------------------------------------------
+    def kept(self) -> list[dict[str, Any]]:
+        """Every kept log in log_id order (materialized on demand, for search and assertions)."""
+        if self._cache is None or self._cache[:2] != (self.first_kept, self.count):
+            self._cache = (
+                self.first_kept,
+                self.count,
+                [self.log(i) for i in range(self.first_kept, self.count)],
+            )
+        return self._cache[2]
+
+    def ids(self) -> list[str]:
+        """Every kept log_id, ascending."""
+        return [self.log_id(i) for i in range(self.first_kept, self.count)]

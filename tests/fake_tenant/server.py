@@ -1,0 +1,539 @@
+"""A fake Auth0 tenant: real HTTP on 127.0.0.1, behaving as ``../shared/auth0/logs-api.md`` says.
+
+Endpoints: `POST /oauth/token` (client credentials), `GET /api/v2/logs` (checkpoint mode with
+`from`/`take` and a Link header; search mode with `q`, `page`, `per_page`, `sort`, `fields`,
+`include_fields`, `include_totals`, its 100-per-page and 1,000-result caps), `GET
+/api/v2/logs/{id}`, `GET /api/v2/users/{id}/logs`. Errors use Auth0's bodies; every API answer
+carries `x-ratelimit-*` headers from a token bucket. Faults are switches on `Faults`.
+
+It records every request it receives (`requests`) so tests can check what the tap sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import random
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.fake_tenant.logs import TenantLogs
+from tests.fake_tenant.search import QueryError, compile_query
+
+DEFAULT_CLIENT_ID = "fake-client-id"
+DEFAULT_CLIENT_SECRET = "fake-client-secret-do-not-print"
+ALL_LOG_SCOPES = ("read:logs", "read:logs_users")
+SEARCH_CAP = 1000
+SORTABLE = frozenset(
+    {
+        "date",
+        "connection",
+        "client_id",
+        "client_name",
+        "ip",
+        "user_id",
+        "user_name",
+        "description",
+        "user_agent",
+        "type",
+        "details",
+        "strategy",
+        "strategy_type",
+    }
+)
+
+
+@dataclass
+class Client:
+    """A machine-to-machine application: its secret, and its grant on the Management API."""
+
+    secret: str
+    scopes: tuple[str, ...] | None = ALL_LOG_SCOPES  # None: no client grant at all
+    client_credentials_enabled: bool = True
+
+
+@dataclass
+class Faults:
+    """Switches for trouble. Rates are probabilities per API request; drawn from a seeded RNG."""
+
+    latency: float = 0.0  # seconds added to every API answer
+    error_rate: float = 0.0  # answer 5xx (alternating JSON 503 and an HTML 502 gateway page)
+    drop_rate: float = 0.0  # close the connection without answering
+    fail_next: list[int] = field(default_factory=list)  # statuses for the next API requests
+    token_fail_next: list[int] = field(default_factory=list)  # same for /oauth/token
+    reject_expired_from: bool = False  # 400 for a `from` older than the oldest kept log
+    max_query_length: int = 4096  # longer query strings get 414
+    seed: int = 1
+
+
+@dataclass
+class RateLimit:
+    """A token bucket like Auth0's: `burst` requests, refilled at `per_second`."""
+
+    per_second: float = 1000.0
+    burst: int = 1000
+    _tokens: float = field(init=False)
+    _at: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._tokens, self._at = float(self.burst), time.monotonic()
+
+    def take(self) -> tuple[bool, dict[str, str]]:
+        """Spend one request if the bucket allows; return (allowed, x-ratelimit headers)."""
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.per_second)
+        self._at = now
+        allowed = self._tokens >= 1
+        if allowed:
+            self._tokens -= 1
+        wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.per_second
+        headers = {
+            "x-ratelimit-limit": str(self.burst),
+            "x-ratelimit-remaining": str(int(self._tokens)),
+            "x-ratelimit-reset": str(math.ceil(time.time() + wait)),
+        }
+        return allowed, headers
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the fake received it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    target: str  # path and query exactly as sent
+    status: int = 0
+
+
+@dataclass
+class _Token:
+    expires_at: float
+    scopes: tuple[str, ...]
+
+
+class FakeAuth0:
+    """The fake tenant. `start()` serves it on a free port; `base_url` is what `domain` takes."""
+
+    def __init__(
+        self,
+        logs: TenantLogs | None = None,
+        *,
+        clients: dict[str, Client] | None = None,
+        api_tokens: dict[str, tuple[str, ...]] | None = None,
+        token_lifetime: int = 86400,
+        rate_limit: RateLimit | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        self.logs = logs or TenantLogs()
+        self.clients = clients or {DEFAULT_CLIENT_ID: Client(DEFAULT_CLIENT_SECRET)}
+        self.token_lifetime = token_lifetime
+        self.rate_limit = rate_limit or RateLimit()
+        self.faults = faults or Faults()
+        self.requests: list[RecordedRequest] = []
+        self.lock = threading.RLock()
+        self._rng = random.Random(self.faults.seed)
+        self._tokens: dict[str, _Token] = {
+            token: _Token(math.inf, scopes) for token, scopes in (api_tokens or {}).items()
+        }
+        self._server: ThreadingHTTPServer | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> FakeAuth0:
+        """Serve on 127.0.0.1 at a free port, in a background thread."""
+        handler = type("Handler", (_Handler,), {"tenant": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> FakeAuth0:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:PORT`."""
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # --- test helpers ------------------------------------------------------------------------
+    def config(self, **extra: Any) -> dict[str, Any]:
+        """A tap config for this tenant with the default client."""
+        return {
+            "domain": self.base_url,
+            "client_id": DEFAULT_CLIENT_ID,
+            "client_secret": DEFAULT_CLIENT_SECRET,
+            **extra,
+        }
+
+    def expire_tokens(self) -> None:
+        """Make every issued token expired, as if a day had passed."""
+        with self.lock:
+            for token in self._tokens.values():
+                token.expires_at = 0.0
+
+    def api_requests(self) -> list[RecordedRequest]:
+        """Requests to the Management API (not the token endpoint)."""
+        return [r for r in self.requests if r.path.startswith("/api/")]
+
+    def token_requests(self) -> list[RecordedRequest]:
+        """Requests to the token endpoint."""
+        return [r for r in self.requests if r.path == "/oauth/token"]
+
+    # --- token endpoint ----------------------------------------------------------------------
+    def issue_token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """Answer `POST /oauth/token` as Auth0's Authentication API does."""
+        if self.faults.token_fail_next:
+            status = self.faults.token_fail_next.pop(0)
+            return status, {
+                "error": "server_error" if status >= 500 else "too_many_requests",
+                "error_description": "Injected fault",
+            }
+        client = self.clients.get(form.get("client_id", ""))
+        if form.get("grant_type") != "client_credentials":
+            return 400, {
+                "error": "unsupported_grant_type",
+                "error_description": "Unsupported grant type",
+            }
+        if client is None or not secrets.compare_digest(
+            client.secret, form.get("client_secret", "")
+        ):
+            return 401, {"error": "access_denied", "error_description": "Unauthorized"}
+        if not client.client_credentials_enabled:
+            return 403, {
+                "error": "unauthorized_client",
+                "error_description": "Grant type 'client_credentials' not allowed for the client.",
+                "error_uri": "https://auth0.com/docs/clients/client-grant-types",
+            }
+        audience = form.get("audience", "")
+        if audience != f"{self.base_url}/api/v2/":
+            return 403, {
+                "error": "access_denied",
+                "error_description": f"Service not found: {audience}",
+            }
+        if client.scopes is None:
+            return 403, {
+                "error": "access_denied",
+                "error_description": (
+                    f'Client is not authorized to access "{audience}". You need to create a '
+                    '"client-grant" associated to this API. See: '
+                    "https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants"
+                ),
+            }
+        token = f"fake-token-{secrets.token_hex(16)}"
+        with self.lock:
+            self._tokens[token] = _Token(time.time() + self.token_lifetime, client.scopes)
+        return 200, {
+            "access_token": token,
+            "expires_in": self.token_lifetime,
+            "scope": " ".join(client.scopes),
+            "token_type": "Bearer",
+        }
+
+    def check_token(self, header: str | None) -> tuple[int, dict[str, Any]] | None:
+        """Return an error answer when the bearer token may not read logs; None when it may."""
+        if not header or not header.startswith("Bearer "):
+            return 401, _error(401, "Missing authentication")
+        token = self._tokens.get(header[len("Bearer ") :])
+        if token is None:
+            body = _error(401, "Invalid token")
+            body["attributes"] = {"error": "Invalid token"}
+            return 401, body
+        if token.expires_at < time.time():
+            message = "Expired token received for JSON Web Token validation"
+            body = _error(401, message)
+            body["attributes"] = {"error": message}
+            return 401, body
+        if not set(token.scopes) & set(ALL_LOG_SCOPES):
+            return 403, _error(
+                403,
+                "Insufficient scope, expected any of: read:logs,read:logs_users",
+                "insufficient_scope",
+            )
+        return None
+
+    # --- log endpoints -----------------------------------------------------------------------
+    def checkpoint_page(
+        self, query: dict[str, list[str]], request_url: str
+    ) -> tuple[int, Any, dict[str, str]]:
+        """`GET /api/v2/logs?from=…&take=…`: logs after `from`, ascending, and the next link."""
+        start = query["from"][0]
+        if not start.isdigit():
+            return (
+                400,
+                _error(400, "Invalid value for from: must be a log id", "invalid_query_string"),
+                {},
+            )
+        take = _int(query.get("take", ["50"])[0])
+        if take is None or take < 1:
+            return 400, _error(400, "Invalid value for take", "invalid_query_string"), {}
+        take = min(take, 100)
+        logs = self.logs
+        if (
+            self.faults.reject_expired_from
+            and logs.count > logs.first_kept
+            and start < logs.log_id(logs.first_kept)
+        ):
+            return (
+                400,
+                _error(400, "The checkpoint log is no longer available.", "invalid_query_string"),
+                {},
+            )
+        first = logs.first_after(start)
+        page = [logs.log(i) for i in range(first, min(first + take, logs.count))]
+        if page:
+            next_url = f"{self.base_url}/api/v2/logs?from={page[-1]['log_id']}&take={take}"
+        else:
+            next_url = request_url  # Auth0: on an empty page, the next link repeats the request
+        return 200, page, {"Link": f'<{next_url}>; rel="next"'}
+
+    def search_page(
+        self,
+        query: dict[str, list[str]],
+        logs: list[dict[str, Any]] | None = None,
+        allow_q: bool = True,
+    ) -> tuple[int, Any, dict[str, str]]:
+        """Search mode: filter, sort, project, page; at most 100 per page and 1,000 in all."""
+        get = lambda name, default: query.get(name, [default])[0]  # noqa: E731
+        page, per_page = _int(get("page", "0")), _int(get("per_page", "50"))
+        if page is None or per_page is None or page < 0 or not 0 <= per_page <= 100:
+            return (
+                400,
+                _error(
+                    400, "Invalid paging: per_page must be 0-100 and page >= 0", "invalid_paging"
+                ),
+                {},
+            )
+        if page * per_page + per_page > SEARCH_CAP:
+            return (
+                400,
+                _error(
+                    400,
+                    "You can only page through the first 1000 records. "
+                    "See https://auth0.com/docs/logs/retrieve-log-events-using-mgmt-api",
+                    "invalid_paging",
+                ),
+                {},
+            )
+        text = get("q", get("search", "")) if allow_q else ""
+        try:
+            predicate = compile_query(text)
+        except QueryError as exc:
+            return 400, _error(400, f"Invalid query string: {exc}", "invalid_query_string"), {}
+        rows = self.logs.kept() if logs is None else logs
+        matches = [log for log in rows if predicate(log)]
+        sort = get("sort", "")
+        if sort:
+            name, _, order = sort.partition(":")
+            if name not in SORTABLE or order not in {"1", "-1"}:
+                return 400, _error(400, f"Invalid sort: {sort}", "invalid_query_string"), {}
+            matches.sort(
+                key=lambda log: (log.get(name) is not None, str(log.get(name) or "")),
+                reverse=order == "-1",
+            )
+        else:
+            matches.reverse()  # Auth0's default: newest log_id first
+        chunk = matches[page * per_page : (page + 1) * per_page]
+        fields = [f for f in get("fields", "").split(",") if f]
+        if fields:
+            include = get("include_fields", "true") != "false"
+            chunk = [{k: v for k, v in log.items() if (k in fields) == include} for log in chunk]
+        if get("include_totals", "false") == "true":
+            return (
+                200,
+                {
+                    "start": page * per_page,
+                    "limit": per_page,
+                    "length": len(chunk),
+                    "total": len(chunk),
+                    "logs": chunk,
+                },
+                {},
+            )
+        return 200, chunk, {}
+
+    def log_by_id(self, log_id: str) -> tuple[int, Any, dict[str, str]]:
+        """`GET /api/v2/logs/{id}`."""
+        number = self.logs.number_of(log_id)
+        if number is None:
+            return 404, _error(404, "Log not found.", "inexistent_log"), {}
+        return 200, self.logs.log(number), {}
+
+    def user_logs(
+        self, user_id: str, query: dict[str, list[str]]
+    ) -> tuple[int, Any, dict[str, str]]:
+        """`GET /api/v2/users/{id}/logs`: page-based, at most 1,000 results, no `q`."""
+        rows = [log for log in self.logs.kept() if log.get("user_id") == user_id]
+        if not rows:
+            return 200, [], {}
+        return self.search_page(query, rows, allow_q=False)
+
+    def draw(self) -> float:
+        """A fault draw from the seeded RNG."""
+        with self.lock:
+            return self._rng.random()
+
+
+def _error(status: int, message: str, code: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "statusCode": status,
+        "error": HTTPStatus(status).phrase,
+        "message": message,
+    }
+    if code:
+        body["errorCode"] = code
+    return body
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+_GATEWAY_PAGE = (
+    b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
+)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    tenant: FakeAuth0
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet; the tenant records requests itself."""
+
+    def _record(self) -> RecordedRequest:
+        parts = urlsplit(self.path)
+        record = RecordedRequest(
+            self.command, parts.path, parse_qs(parts.query, keep_blank_values=True), self.path
+        )
+        with self.tenant.lock:
+            self.tenant.requests.append(record)
+        return record
+
+    def _send(
+        self,
+        record: RecordedRequest,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+        content_type: str = "application/json; charset=utf-8",
+    ) -> None:
+        payload = raw if raw is not None else json.dumps(body).encode()
+        record.status = status
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _drop(self, record: RecordedRequest) -> None:
+        record.status = -1
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def do_POST(self) -> None:
+        record = self._record()
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode()
+        if record.path != "/oauth/token":
+            self._send(record, 404, _error(404, "Not Found"))
+            return
+        if "json" in (self.headers.get("Content-Type") or ""):
+            try:
+                form = {k: str(v) for k, v in json.loads(raw or "{}").items()}
+            except (ValueError, AttributeError):
+                self._send(
+                    record, 400, {"error": "invalid_request", "error_description": "Invalid JSON"}
+                )
+                return
+        else:
+            form = {k: v[0] for k, v in parse_qs(raw).items()}
+        status, body = self.tenant.issue_token(form)
+        self._send(record, status, body)
+
+    def do_GET(self) -> None:
+        tenant, faults = self.tenant, self.tenant.faults
+        record = self._record()
+        if not record.path.startswith("/api/v2/"):
+            self._send(record, 404, _error(404, "Not Found"))
+            return
+        if faults.latency:
+            time.sleep(faults.latency)
+        if len(urlsplit(self.path).query) > faults.max_query_length:
+            self._send(
+                record,
+                414,
+                None,
+                raw=b"<html><body><h1>414 Request-URI Too Large</h1></body></html>",
+                content_type="text/html",
+            )
+            return
+        with tenant.lock:
+            injected = faults.fail_next.pop(0) if faults.fail_next else None
+        if injected is None and faults.drop_rate and tenant.draw() < faults.drop_rate:
+            self._drop(record)
+            return
+        if injected is None and faults.error_rate and tenant.draw() < faults.error_rate:
+            injected = 503 if tenant.draw() < 0.5 else 502
+        with tenant.lock:
+            allowed, limit_headers = tenant.rate_limit.take()
+        if injected == 502:
+            self._send(
+                record, 502, None, limit_headers, raw=_GATEWAY_PAGE, content_type="text/html"
+            )
+            return
+        if injected is not None:
+            self._send(record, injected, _error(injected, "Injected fault"), limit_headers)
+            return
+        if not allowed:
+            self._send(
+                record,
+                429,
+                _error(429, "Global limit has been reached", "too_many_requests"),
+                limit_headers,
+            )
+            return
+        denied = tenant.check_token(self.headers.get("Authorization"))
+        if denied:
+            self._send(record, denied[0], denied[1], limit_headers)
+            return
+        status, body, headers = self._route(record)
+        self._send(record, status, body, {**limit_headers, **headers})
+
+    def _route(self, record: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
+        tenant, path, query = self.tenant, record.path, record.query
+        with tenant.lock:
+            if path == "/api/v2/logs":
+                if "from" in query:
+                    host = self.headers.get("Host") or tenant.base_url.split("//")[1]
+                    return tenant.checkpoint_page(query, f"http://{host}{self.path}")
+                return tenant.search_page(query)
+            if path.startswith("/api/v2/logs/"):
+                return tenant.log_by_id(unquote(path[len("/api/v2/logs/") :]))
+            if path.startswith("/api/v2/users/") and path.endswith("/logs"):
+                return tenant.user_logs(unquote(path[len("/api/v2/users/") : -len("/logs")]), query)
+        return 404, _error(404, "Not Found"), {}
