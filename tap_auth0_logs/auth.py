@@ -55,6 +55,13 @@ class Auth0Authenticator:
     def request_succeeded(self) -> None:
         """Note that the current token worked (re-arms the one refresh after expiry)."""
 
+    def expired_advice(self, message: str) -> str:
+        """The error to show when Auth0 calls the token expired and a refresh cannot help."""
+        return (
+            f"The `api_token` has expired (401: {message}): create a new Management API token, "
+            "or set `client_id` and `client_secret` so the tap fetches and refreshes its own."
+        )
+
 
 class StaticTokenAuthenticator(Auth0Authenticator):
     """A ready Management API token from the `api_token` setting; it cannot be refreshed."""
@@ -116,6 +123,13 @@ class ClientCredentialsAuthenticator(Auth0Authenticator, OAuthAuthenticator):
     @override
     def request_succeeded(self) -> None:
         self._refreshed_after_expiry = False
+
+    @override
+    def expired_advice(self, message: str) -> str:
+        return (
+            f"Auth0 called a freshly issued token expired (401: {message}): check this machine's "
+            "clock, and the token lifetime of the Auth0 Management API."
+        )
 
     @override
     def update_access_token(self) -> None:

@@ -79,8 +79,10 @@ class Auth0Stream(RESTStream[Any]):
         message = auth0_message(response)
         code = auth0_error_code(response)
         if status == 401:
-            if "expired" in message.lower() and self.authenticator.refresh_after_expiry():
-                raise TokenExpiredError(f"401 {message}", response)
+            if "expired" in message.lower():
+                if self.authenticator.refresh_after_expiry():
+                    raise TokenExpiredError(f"401 {message}", response)
+                raise CredentialsError(self.authenticator.expired_advice(message))
             raise CredentialsError(
                 f"Auth0 rejected the Management API token (401: {message}): check `api_token`, or "
                 "use `client_id` and `client_secret` so the tap can fetch and refresh tokens."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 from singer_sdk import Tap

@@ -166,7 +166,7 @@ class TenantLogs:
             user = 0
         else:
             user = rng.randrange(1, max(2, self.users))
-        period = int((ingested - self.start).total_seconds() // 21600) % 3  # 6-hour periods
+        period = int((ingested - self.start).total_seconds() // 1200) % 3  # 20-minute periods
         place = rng.choice(PLACES)
         log_id = self.log_id(number)
         event: dict[str, Any] = {

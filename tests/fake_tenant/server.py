@@ -69,6 +69,8 @@ class Faults:
     drop_rate: float = 0.0  # close the connection without answering
     fail_next: list[int] = field(default_factory=list)  # statuses for the next API requests
     token_fail_next: list[int] = field(default_factory=list)  # same for /oauth/token
+    expire_tokens_after: int | None = None  # expire every token once this many API requests came
+    issue_expired_tokens: bool = False  # tokens that the API already calls expired
     reject_expired_from: bool = False  # 400 for a `from` older than the oldest kept log
     max_query_length: int = 4096  # longer query strings get 414
     seed: int = 1
@@ -239,7 +241,8 @@ class FakeAuth0:
             }
         token = f"fake-token-{secrets.token_hex(16)}"
         with self.lock:
-            self._tokens[token] = _Token(time.time() + self.token_lifetime, client.scopes)
+            expires_at = 0.0 if self.faults.issue_expired_tokens else time.time() + self.token_lifetime
+            self._tokens[token] = _Token(expires_at, client.scopes)
         return 200, {
             "access_token": token,
             "expires_in": self.token_lifetime,
@@ -494,6 +497,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with tenant.lock:
             injected = faults.fail_next.pop(0) if faults.fail_next else None
+            if faults.expire_tokens_after is not None and len(tenant.api_requests()) > faults.expire_tokens_after:
+                faults.expire_tokens_after = None
+                tenant.expire_tokens()
         if injected is None and faults.drop_rate and tenant.draw() < faults.drop_rate:
             self._drop(record)
             return

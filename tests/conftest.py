@@ -1,0 +1,88 @@
+"""Shared fixtures: a fake tenant per test, and running the installed tap as a process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fake_tenant import FakeAuth0, TenantLogs
+
+TAP = str(Path(sys.executable).with_name("tap-auth0-logs"))
+
+
+@dataclass
+class TapRun:
+    """What one run of the tap printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        return [m["record"] for m in self.messages if m["type"] == "RECORD"]
+
+    @property
+    def log_ids(self) -> list[str]:
+        return [r["log_id"] for r in self.records]
+
+    @property
+    def states(self) -> list[dict[str, Any]]:
+        return [m["value"] for m in self.messages if m["type"] == "STATE"]
+
+    @property
+    def final_state(self) -> dict[str, Any]:
+        return self.states[-1]
+
+
+def run_tap(
+    tmp_path: Path,
+    config: dict[str, Any],
+    state: dict[str, Any] | None = None,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+) -> TapRun:
+    """Run the installed `tap-auth0-logs` executable and parse its Singer output."""
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config))
+    command = [TAP, "--config", str(config_file), *args]
+    if state is not None:
+        state_file = tmp_path / "state.json"
+        state_file.write_text(json.dumps(state))
+        command += ["--state", str(state_file)]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
+    messages = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return TapRun(done.returncode, done.stdout, done.stderr, messages)
+
+
+@pytest.fixture
+def tenant() -> Iterator[FakeAuth0]:
+    """A fake tenant with 2,500 logs (25 checkpoint pages)."""
+    with FakeAuth0(TenantLogs(count=2500)) as fake:
+        yield fake
+
+
+@pytest.fixture
+def make_tenant() -> Iterator[Any]:
+    """Build fake tenants with custom logs and switches; all are stopped after the test."""
+    started: list[FakeAuth0] = []
+
+    def make(logs: TenantLogs | None = None, **kwargs: Any) -> FakeAuth0:
+        fake = FakeAuth0(logs, **kwargs).start()
+        started.append(fake)
+        return fake
+
+    yield make
+    for fake in started:
+        fake.stop()
