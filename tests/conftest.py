@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.fake_tenant import FakeAuth0, TenantLogs
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 TAP = str(Path(sys.executable).with_name("tap-auth0-logs"))
 

@@ -241,7 +241,9 @@ class FakeAuth0:
             }
         token = f"fake-token-{secrets.token_hex(16)}"
         with self.lock:
-            expires_at = 0.0 if self.faults.issue_expired_tokens else time.time() + self.token_lifetime
+            expires_at = (
+                0.0 if self.faults.issue_expired_tokens else time.time() + self.token_lifetime
+            )
             self._tokens[token] = _Token(expires_at, client.scopes)
         return 200, {
             "access_token": token,
@@ -497,7 +499,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with tenant.lock:
             injected = faults.fail_next.pop(0) if faults.fail_next else None
-            if faults.expire_tokens_after is not None and len(tenant.api_requests()) > faults.expire_tokens_after:
+            if (
+                faults.expire_tokens_after is not None
+                and len(tenant.api_requests()) > faults.expire_tokens_after
+            ):
                 faults.expire_tokens_after = None
                 tenant.expire_tokens()
         if injected is None and faults.drop_rate and tenant.draw() < faults.drop_rate:

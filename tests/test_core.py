@@ -1,0 +1,23 @@
+"""The singer-sdk standard tap tests, against a fake tenant started when this module loads.
+
+`get_tap_test_class` builds the tap at collection time, so the tenant must already be up.
+"""
+
+from __future__ import annotations
+
+import atexit
+
+from singer_sdk.testing import SuiteConfig, get_tap_test_class
+
+from tap_auth0_logs.tap import TapAuth0Logs
+from tests.fake_tenant import FakeAuth0, TenantLogs
+
+_TENANT = FakeAuth0(TenantLogs(count=400)).start()
+atexit.register(_TENANT.stop)
+
+TestTapAuth0Logs = get_tap_test_class(
+    tap_class=TapAuth0Logs,
+    config=_TENANT.config(),
+    suite_config=SuiteConfig(max_records_limit=300),
+    parse_env_config=False,
+)

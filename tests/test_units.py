@@ -1,0 +1,122 @@
+"""Pure pieces: log ids, the event-type table, the record schema, the domain setting."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+from singer_sdk.helpers._typing import conform_record_data_types
+from singer_sdk.helpers.conform import TypeConformanceLevel
+
+from tap_auth0_logs import log_ids
+from tap_auth0_logs.client import rate_limit_wait
+from tap_auth0_logs.event_types import describe, event_type_names
+from tap_auth0_logs.schema import KNOWN_FIELDS, LOG_EVENT, gather_extra_fields
+from tap_auth0_logs.tap import tenant_base_url
+
+SAMPLES = json.loads((Path(__file__).parent / "sample_logs.json").read_text())
+
+
+def test_timestamp_is_read_from_a_real_log_id():
+    moment = log_ids.timestamp_of("90020230314144709188593000000000000001223372037868840734")
+    assert moment == datetime(2023, 3, 14, 14, 47, 9, 188593, tzinfo=UTC)
+
+
+def test_timestamp_of_a_malformed_id_is_none():
+    assert log_ids.timestamp_of("123") is None
+    assert log_ids.timestamp_of("9002023139914470918859300000000000000122337203786884073x") is None
+
+
+def test_checkpoint_before_sorts_between_earlier_and_later_logs():
+    moment = datetime(2024, 3, 8, 3, 59, 5, 601176, tzinfo=UTC)
+    at_moment = "90020240308035905601176000000000000001223372052035100532"
+    just_before = "90020240308035905601175999999999999999999999999999999999"
+    checkpoint = log_ids.checkpoint_before(moment)
+    assert len(checkpoint) == 56
+    assert just_before <= checkpoint < at_moment
+
+
+def test_parse_datetime_treats_a_naive_value_as_utc():
+    assert log_ids.parse_datetime("2026-11-01T00:00:00") == datetime(2026, 11, 1, tzinfo=UTC)
+    assert log_ids.parse_datetime("2026-11-01T01:00:00+01:00") == datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_event_type_table_holds_every_code_with_a_short_name():
+    names = event_type_names()
+    assert len(names) == 185
+    assert describe("s") == "Success Login"
+    assert describe("fp") == "Failed Login (Incorrect Password)"
+    assert describe("api_limit") == "Rate Limit on the Authentication or Management APIs"
+    assert describe("fscim") == "Failed SCIM Operation"  # our provenance note is dropped
+    assert describe("brand_new_code") is None
+    assert describe(None) is None
+
+
+@pytest.mark.parametrize("index", range(len(SAMPLES)))
+def test_sample_logs_validate_against_the_schema_after_processing(index):
+    record = gather_extra_fields(dict(SAMPLES[index]))
+    record["type_description"] = describe(record.get("type"))
+    conformed = conform_record_data_types(
+        "logs", record, LOG_EVENT, TypeConformanceLevel.RECURSIVE, logging.getLogger("t")
+    )
+    validator = Draft202012Validator(LOG_EVENT, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    assert list(validator.iter_errors(conformed)) == []
+    assert conformed == record  # conformance keeps every field the sample had
+
+
+def test_sample_fields_are_all_known_to_the_schema():
+    unknown = {key for sample in SAMPLES for key in sample} - KNOWN_FIELDS
+    assert unknown == set()
+
+
+def test_unknown_top_level_keys_are_gathered_not_dropped():
+    record = gather_extra_fields({"log_id": "1", "type": "s", "new_key": {"a": 1}, "other": 2})
+    assert record == {"log_id": "1", "type": "s", "extra_fields": {"new_key": {"a": 1}, "other": 2}}
+    assert gather_extra_fields({"log_id": "1"})["extra_fields"] is None
+
+
+def test_scope_may_be_a_string_or_a_list():
+    validator = Draft202012Validator(LOG_EVENT)
+    assert validator.is_valid({"log_id": "1", "scope": "read:logs read:users"})
+    assert validator.is_valid({"log_id": "1", "scope": ["read:logs"]})
+    assert not validator.is_valid({"log_id": "1", "scope": 3})
+
+
+@pytest.mark.parametrize(
+    ("domain", "base"),
+    [
+        ("acme.us.auth0.com", "https://acme.us.auth0.com"),
+        ("https://acme.us.auth0.com/", "https://acme.us.auth0.com"),
+        (" acme.eu.auth0.com ", "https://acme.eu.auth0.com"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://localhost:9000/", "http://localhost:9000"),
+    ],
+)
+def test_domain_forms_that_are_accepted(domain, base):
+    assert tenant_base_url(domain) == base
+
+
+@pytest.mark.parametrize(
+    ("domain", "reason"),
+    [
+        ("http://acme.us.auth0.com", "plain http"),
+        ("http://10.0.0.5:8080", "plain http"),
+        ("https://acme.us.auth0.com/api/v2", "without a path"),
+        ("ftp://acme.us.auth0.com", "not a domain"),
+        ("", "empty"),
+    ],
+)
+def test_domain_forms_that_are_refused(domain, reason):
+    with pytest.raises(ValueError, match=reason):
+        tenant_base_url(domain)
+
+
+def test_rate_limit_wait_prefers_retry_after_then_reset():
+    assert rate_limit_wait({"Retry-After": "3"}) == 3.0
+    assert rate_limit_wait({"x-ratelimit-reset": "105"}, now=lambda: 100.0) == 5.0
+    assert rate_limit_wait({"x-ratelimit-reset": "95"}, now=lambda: 100.0) == 0.0
+    assert rate_limit_wait({}) == 1.0
