@@ -108,6 +108,7 @@ class TenantLogs:
     prefix: str = "900"
     _segments: list[tuple[int, float, float]] = field(init=False, repr=False)
     _cache: tuple[int, int, list[dict[str, Any]]] | None = field(init=False, default=None)
+    _made: dict[int, dict[str, Any]] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         # (first log number, its offset in seconds, gap) for each stretch of constant spacing.
@@ -155,7 +156,13 @@ class TenantLogs:
 
     # --- content -------------------------------------------------------------------------
     def log(self, number: int) -> dict[str, Any]:
-        """Log event `number`, as `GET /api/v2/logs` returns it."""
+        """Log event `number`, as `GET /api/v2/logs` returns it (made once, then remembered)."""
+        made = self._made.get(number)
+        if made is None:
+            made = self._made[number] = self._make(number)
+        return made
+
+    def _make(self, number: int) -> dict[str, Any]:
         rng = random.Random(self.seed * 104729 + number)
         ingested = self.ingested_at(number)
         date = ingested - timedelta(seconds=rng.uniform(0.01, MAX_DELAY))

@@ -1,0 +1,1 @@
+"""Benchmarks against the fake tenant; see README.md in this folder."""

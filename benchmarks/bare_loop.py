@@ -1,0 +1,47 @@
+"""The yardstick: the least a checkpoint extractor can do, with requests and json.
+
+Get a token, follow the Link header from a start checkpoint until an empty page, and print
+each log as a Singer RECORD line. No schema, no state, no retries.
+
+    python -m benchmarks.bare_loop BASE_URL CLIENT_ID CLIENT_SECRET FROM
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import requests
+
+
+def main() -> None:
+    base, client_id, client_secret, start = sys.argv[1:5]
+    session = requests.Session()
+    token = session.post(
+        f"{base}/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "audience": f"{base}/api/v2/",
+        },
+        timeout=60,
+    ).json()["access_token"]
+    session.headers["Authorization"] = f"Bearer {token}"
+    url = f"{base}/api/v2/logs"
+    params: dict[str, str | int] | None = {"from": start, "take": 100}
+    out = sys.stdout
+    while True:
+        response = session.get(url, params=params, timeout=60)
+        response.raise_for_status()
+        logs = response.json()
+        if not logs:
+            break
+        for log in logs:
+            out.write(json.dumps({"type": "RECORD", "stream": "logs", "record": log}) + "\n")
+        url, params = response.links["next"]["url"], None
+    out.flush()
+
+
+if __name__ == "__main__":
+    main()
