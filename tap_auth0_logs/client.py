@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import sys
 import time
@@ -44,11 +45,29 @@ class TokenExpiredError(RetriableAPIError):
     """Auth0 said the token expired; retried once, at once, with a fresh token."""
 
 
+class _QuietForClearErrors(logging.Filter):
+    """Drop the SDK's generic "unhandled error" line when a clear error is on its way.
+
+    The SDK logs it from inside its `except` block, so the exception is still being handled;
+    for an `Auth0TapError`, `tap.main` prints the one line that names the cause and the fix.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            str(record.msg).startswith("An unhandled error occurred")
+            and isinstance(sys.exc_info()[1], Auth0TapError)
+        )
+
+
 class Auth0Stream(RESTStream[Any]):
     """Shared HTTP policy for every Auth0 stream."""
 
     # Auth0 answers in a few hundred ms; 60 s is generous without hanging for the SDK's 300 s.
     timeout = 60
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.logger.addFilter(_QuietForClearErrors())
 
     @property
     def tap(self) -> TapAuth0Logs:

@@ -13,6 +13,8 @@ from tests.fake_tenant import DEFAULT_CLIENT_SECRET, Client, FakeAuth0, TenantLo
 def assert_clear_failure(run, *phrases: str) -> None:
     assert run.returncode != 0
     assert "Traceback" not in run.stderr
+    errors = [line for line in run.stderr.splitlines() if "| ERROR" in line]
+    assert len(errors) == 1 or errors[-1].endswith("Config validation failed"), errors
     assert run.records == []
     for phrase in phrases:
         assert phrase in run.stderr, run.stderr
