@@ -7,12 +7,12 @@ that name the fix; the token itself never appears in a message or a log line.
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import TYPE_CHECKING, Any
 
 import requests
 from singer_sdk.authenticators import OAuthAuthenticator
+from typing_extensions import override
 
 from tap_auth0_logs.errors import (
     AccessDeniedError,
@@ -22,11 +22,6 @@ from tap_auth0_logs.errors import (
     auth0_message,
     network_error,
 )
-
-if sys.version_info >= (3, 12):
-    from typing import override
-else:
-    from typing_extensions import override
 
 if TYPE_CHECKING:
     from requests import PreparedRequest

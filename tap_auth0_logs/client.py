@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import RetriableAPIError
+from typing_extensions import override
 
 from tap_auth0_logs.errors import (
     AccessDeniedError,
@@ -22,11 +23,6 @@ from tap_auth0_logs.errors import (
     auth0_message,
     network_error,
 )
-
-if sys.version_info >= (3, 12):
-    from typing import override
-else:
-    from typing_extensions import override
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from singer_sdk.pagination import HeaderLinkPaginator
+from typing_extensions import override
 
 from tap_auth0_logs.errors import ApiResponseError
-
-if sys.version_info >= (3, 12):
-    from typing import override
-else:
-    from typing_extensions import override
 
 if TYPE_CHECKING:
     import requests

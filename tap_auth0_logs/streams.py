@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from typing_extensions import override
 
 from tap_auth0_logs import log_ids
 from tap_auth0_logs.client import Auth0Stream
@@ -12,11 +13,6 @@ from tap_auth0_logs.errors import ApiResponseError
 from tap_auth0_logs.event_types import describe
 from tap_auth0_logs.paginators import CheckpointPaginator
 from tap_auth0_logs.schema import LOG_EVENT, gather_extra_fields
-
-if sys.version_info >= (3, 12):
-    from typing import override
-else:
-    from typing_extensions import override
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -12,6 +12,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities, TapCapabilities
+from typing_extensions import override
 
 from tap_auth0_logs import log_ids
 from tap_auth0_logs.auth import (
@@ -21,11 +22,6 @@ from tap_auth0_logs.auth import (
 )
 from tap_auth0_logs.errors import Auth0TapError
 from tap_auth0_logs.streams import LogsStream
-
-if sys.version_info >= (3, 12):
-    from typing import override
-else:
-    from typing_extensions import override
 
 if TYPE_CHECKING:
     from singer_sdk.streams import Stream
