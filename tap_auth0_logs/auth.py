@@ -18,12 +18,16 @@ from tap_auth0_logs.errors import (
     AccessDeniedError,
     ApiResponseError,
     CredentialsError,
+    RateLimitError,
     auth0_error_code,
     auth0_message,
     network_error,
 )
+from tap_auth0_logs.pacing import DEFAULT_RATE_LIMIT_MAX_WAIT, RetryBudget
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from requests import PreparedRequest
 
 #: Refresh this long before the token expires, so no request goes out with a token about to lapse.
@@ -72,7 +76,16 @@ class StaticTokenAuthenticator(Auth0Authenticator):
 class ClientCredentialsAuthenticator(Auth0Authenticator, OAuthAuthenticator):
     """The client-credentials grant (`POST /oauth/token`) with a safety margin before expiry."""
 
-    def __init__(self, *, base_url: str, client_id: str, client_secret: str, audience: str) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        audience: str,
+        rate_limit_max_wait: float = DEFAULT_RATE_LIMIT_MAX_WAIT,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         super().__init__(
             auth_endpoint=f"{base_url}/oauth/token",
             client_id=client_id,
@@ -80,6 +93,8 @@ class ClientCredentialsAuthenticator(Auth0Authenticator, OAuthAuthenticator):
             default_expiration=86400,
         )
         self.audience = audience
+        self.rate_limit_max_wait = rate_limit_max_wait
+        self.sleep = sleep
         self.token_requests = 0
         self._refreshed_after_expiry = False
         self._expires_at = 0.0
@@ -129,16 +144,7 @@ class ClientCredentialsAuthenticator(Auth0Authenticator, OAuthAuthenticator):
     @override
     def update_access_token(self) -> None:
         """Fetch a token; replaces the SDK's version to turn every failure into a clear error."""
-        self.token_requests += 1
-        try:
-            response = requests.post(
-                self.auth_endpoint,
-                data=self.oauth_request_payload,
-                headers={"Accept": "application/json"},
-                timeout=TOKEN_TIMEOUT_SECONDS,
-            )
-        except requests.exceptions.RequestException as exc:
-            raise network_error(self.auth_endpoint, exc) from None
+        response = self._post_with_retries()
         if response.status_code != 200:
             raise _token_error(response, self.audience)
         try:
@@ -152,6 +158,40 @@ class ClientCredentialsAuthenticator(Auth0Authenticator, OAuthAuthenticator):
         self.expires_in = int(lifetime)
         self._expires_at = time.monotonic() + max(lifetime - EXPIRY_MARGIN_SECONDS, lifetime / 2)
         self.logger.info("Got a Management API token valid for %d s.", int(lifetime))
+
+    def _post_with_retries(self) -> requests.Response:
+        """POST to the token endpoint; 429s, 5xx and network failures are retried like API calls."""
+        budget = RetryBudget(rate_limit_max_wait=self.rate_limit_max_wait)
+        while True:
+            self.token_requests += 1
+            wait: float | None
+            try:
+                response = requests.post(
+                    self.auth_endpoint,
+                    data=self.oauth_request_payload,
+                    headers={"Accept": "application/json"},
+                    timeout=TOKEN_TIMEOUT_SECONDS,
+                )
+            except requests.exceptions.RequestException as exc:
+                if (wait := budget.wait_after_failure()) is None:
+                    raise network_error(self.auth_endpoint, exc) from None
+                reason = type(exc).__name__
+            else:
+                if response.status_code == 429:
+                    if (wait := budget.wait_after_rate_limit(response.headers)) is None:
+                        raise RateLimitError(
+                            "Auth0's token endpoint kept answering 429 (rate limit) for "
+                            f"{budget.rate_limit_waited:.0f} s: too many token requests on this "
+                            "tenant; run later."
+                        )
+                elif response.status_code >= 500:
+                    if (wait := budget.wait_after_failure()) is None:
+                        return response
+                else:
+                    return response
+                reason = str(response.status_code)
+            self.logger.warning("Token request failed (%s); retrying in %.2f s.", reason, wait)
+            self.sleep(wait)
 
 
 def _token_error(response: requests.Response, audience: str) -> Exception:

@@ -1,12 +1,10 @@
-"""The base stream for Auth0's Management API: base URL, auth, error mapping and retries."""
+"""The base stream for Auth0's Management API: base URL, auth, error mapping, pacing, retries."""
 
 from __future__ import annotations
 
+import json
 import logging
-import random
 import sys
-import time
-from functools import wraps
 from typing import TYPE_CHECKING, Any, cast
 
 import requests
@@ -19,22 +17,32 @@ from tap_auth0_logs.errors import (
     ApiResponseError,
     Auth0TapError,
     CredentialsError,
+    RateLimitError,
     auth0_error_code,
     auth0_message,
     network_error,
 )
+from tap_auth0_logs.pacing import MAX_FAILURES, RetryBudget, describe_limit
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator
+    from collections.abc import Iterable
 
     from singer_sdk.streams.rest import RequestFunc
 
     from tap_auth0_logs.auth import Auth0Authenticator
+    from tap_auth0_logs.pacing import Pacer
     from tap_auth0_logs.tap import TapAuth0Logs
 
 USER_AGENT = "tap-auth0-logs/0.1.0"
-MAX_TRIES = 8
-MAX_BACKOFF_SECONDS = 60.0
+#: Failures worth another try: the network's, and `RetriableAPIError` from `validate_response`.
+TRANSIENT = (
+    RetriableAPIError,
+    ConnectionResetError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 class TokenExpiredError(RetriableAPIError):
@@ -58,9 +66,6 @@ class _QuietForClearErrors(logging.Filter):
 class Auth0Stream(RESTStream[Any]):
     """Shared HTTP policy for every Auth0 stream."""
 
-    # Auth0 answers in a few hundred ms; 60 s is generous without hanging for the SDK's 300 s.
-    timeout = 60
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.logger.addFilter(_QuietForClearErrors())
@@ -69,6 +74,11 @@ class Auth0Stream(RESTStream[Any]):
     def tap(self) -> TapAuth0Logs:
         """The tap this stream belongs to, typed."""
         return cast("TapAuth0Logs", self._tap)
+
+    @property
+    def pacer(self) -> Pacer:
+        """The run's one pacer for the tenant's rate limit."""
+        return self.tap.pacer
 
     @property
     @override
@@ -85,10 +95,27 @@ class Auth0Stream(RESTStream[Any]):
     def http_headers(self) -> dict[str, str]:
         return {"Accept": "application/json", "User-Agent": USER_AGENT}
 
+    @property
+    @override
+    def timeout(self) -> int:
+        return int(self.config.get("request_timeout") or 60)
+
     @override
     def validate_response(self, response: requests.Response) -> None:
+        """Map Auth0's answers to retries or clear errors; parse 2xx bodies here.
+
+        Parsing inside the retried call means a truncated or invalid body is fetched again
+        rather than failing the run, and a page is emitted whole or not at all.
+        """
+        self.pacer.observe(response.headers)
         status = response.status_code
         if status < 400:
+            try:
+                body = json.loads(response.content)
+            except ValueError:
+                msg = f"{status} with a body that is not valid JSON"
+                raise RetriableAPIError(msg, response) from None
+            response.__dict__["auth0_body"] = body
             self.authenticator.request_succeeded()
             return
         message = auth0_message(response)
@@ -113,11 +140,12 @@ class Auth0Stream(RESTStream[Any]):
                 f"Auth0 denied access (403: {message}): grant the application `read:logs` on the "
                 "Auth0 Management API."
             )
-        if status == 429 or status >= 500:
+        if status in {408, 429} or status >= 500:
             raise RetriableAPIError(f"{status} {response.reason}: {message}", response)
         if status == 414:
             raise ApiResponseError(
-                "Auth0 answered 414 Request-URI Too Large: the request is too long; shorten it."
+                "Auth0 answered 414 Request-URI Too Large: the request's query string is too "
+                "long; shorten `search_query`."
             )
         if status == 404:
             raise ApiResponseError(
@@ -127,70 +155,63 @@ class Auth0Stream(RESTStream[Any]):
         raise ApiResponseError(f"Auth0 rejected the request ({status} {code}: {message}).")
 
     @override
-    def backoff_wait_generator(self) -> Generator[float, Any, None]:
-        """Wait as the error says: at once after a token refresh, until the reset on a 429.
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        body = response.__dict__.get("auth0_body")
+        if body is None:
+            body = response.json()
+        yield from body if isinstance(body, list) else []
 
-        Other failures (5xx, dropped connections, timeouts) back off exponentially with jitter.
-        The SDK's default is a blind exponential backoff for all of them.
+    @override
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        """Pace each try and retry by kind of failure; replaces the SDK's `backoff` decorator.
+
+        The SDK gives every failure the same budget of tries and exponential waits. Auth0 needs
+        two budgets: a 429 waits until the time Auth0 names and may wait long (it is shared with
+        the whole tenant), while 5xx and network failures back off and give up after a few tries.
+        When a budget runs out the user gets one clear line, not a traceback.
         """
-        exc = yield 0.0
-        attempt = 0
-        while True:
-            attempt += 1
-            exc = yield self._wait_for(exc, attempt)
 
-    def _wait_for(self, exc: Exception, attempt: int) -> float:
+        def request(prepared: requests.PreparedRequest, context: Any) -> requests.Response:
+            budget = RetryBudget(rate_limit_max_wait=self.tap.rate_limit_max_wait)
+            while True:
+                self.pacer.before_request()
+                try:
+                    return func(prepared, context)
+                except TRANSIENT as exc:
+                    wait = self._wait_before_retry(exc, budget, str(prepared.url))
+                    reason = _summary(exc)
+                self.log("Retrying in %.2f s after: %s", wait, reason, level=logging.WARNING)
+                self.pacer.sleep(wait)
+
+        return cast("RequestFunc", request)
+
+    def _wait_before_retry(self, exc: Exception, budget: RetryBudget, url: str) -> float:
+        """Seconds to wait before the next try of `url`, or raise the clear error that ends it."""
         if isinstance(exc, TokenExpiredError):
             return 0.0
         response = getattr(exc, "response", None)
         if response is not None and response.status_code == 429:
-            return rate_limit_wait(response.headers) + random.uniform(0, 0.25)
-        base = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** (attempt - 1))
-        return base / 2 + random.uniform(0, base / 2)
-
-    @override
-    def backoff_jitter(self, value: float) -> float:
-        # Jitter is already part of each wait above; the SDK's adds up to a second more.
-        return value
-
-    @override
-    def backoff_max_tries(self) -> int:
-        return MAX_TRIES
-
-    @override
-    def request_decorator(self, func: RequestFunc) -> RequestFunc:
-        """The SDK's retry decorator, with exhausted retries turned into one clear error."""
-        retrying = super().request_decorator(func)
-
-        @wraps(func)
-        def request(prepared_request: requests.PreparedRequest, context: Any) -> requests.Response:
-            try:
-                return retrying(prepared_request, context)
-            except Auth0TapError:
-                raise
-            except RetriableAPIError as exc:
-                raise ApiResponseError(
-                    f"Auth0 kept failing after {MAX_TRIES} tries ({exc}): retry later; the next "
-                    "run resumes from the last STATE."
-                ) from None
-            except (requests.exceptions.RequestException, ConnectionResetError) as exc:
-                raise network_error(str(prepared_request.url), exc) from None
-
-        return cast("RequestFunc", request)
+            wait = budget.wait_after_rate_limit(response.headers)
+            if wait is None:
+                raise RateLimitError(
+                    f"Auth0's Management API rate limit{describe_limit(self.pacer)} stayed "
+                    f"exhausted for {budget.rate_limit_waited:.0f} s: other clients of the tenant "
+                    "use it up; run later or raise `rate_limit_max_wait`. The next run resumes "
+                    "from the last STATE."
+                )
+            return wait
+        wait = budget.wait_after_failure()
+        if wait is not None:
+            return wait
+        if isinstance(exc, RetriableAPIError):
+            raise ApiResponseError(
+                f"Auth0 kept failing after {MAX_FAILURES} tries ({_summary(exc)}): retry later; "
+                "the next run resumes from the last STATE."
+            )
+        raise network_error(url, exc)
 
 
-def rate_limit_wait(headers: Any, now: Callable[[], float] = time.time) -> float:
-    """Seconds until Auth0 will take requests again, from `Retry-After` or `x-ratelimit-reset`."""
-    retry_after = headers.get("Retry-After")
-    if retry_after:
-        try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            pass
-    reset = headers.get("x-ratelimit-reset")
-    if reset:
-        try:
-            return min(MAX_BACKOFF_SECONDS, max(0.0, float(reset) - now()))
-        except ValueError:
-            pass
-    return 1.0
+def _summary(exc: Exception) -> str:
+    """A short, secret-free description of a failure (no headers, no bodies beyond a line)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]

@@ -36,6 +36,14 @@ class ApiResponseError(Auth0TapError):
     """Auth0 answered in a way the tap cannot continue from."""
 
 
+class RateLimitError(Auth0TapError):
+    """The tenant's rate limit stayed exhausted longer than the tap may wait."""
+
+
+class CheckpointExpiredError(Auth0TapError):
+    """The bookmark's log is older than the tenant's retention; resuming exactly is impossible."""
+
+
 def auth0_message(response: requests.Response) -> str:
     """Return Auth0's own error text from a response body, whatever shape it has."""
     try:

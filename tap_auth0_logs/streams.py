@@ -141,10 +141,7 @@ class LogsStream(Auth0Stream):
             headers=self.http_headers,
         )
         response = self.request_decorator(self._request)(request, None)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        body = response.__dict__.get("auth0_body")
         if not isinstance(body, list):
             msg = "Auth0 answered a log search with something other than a list of logs; retry."
             raise ApiResponseError(msg)

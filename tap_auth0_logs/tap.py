@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
@@ -21,6 +23,7 @@ from tap_auth0_logs.auth import (
     StaticTokenAuthenticator,
 )
 from tap_auth0_logs.errors import Auth0TapError
+from tap_auth0_logs.pacing import DEFAULT_RATE_LIMIT_MAX_WAIT, Pacer
 from tap_auth0_logs.streams import LogsStream
 
 if TYPE_CHECKING:
@@ -132,6 +135,36 @@ class TapAuth0Logs(Tap):
             examples=["2026-11-01T00:00:00Z"],
         ),
         th.Property(
+            "expired_checkpoint",
+            th.StringType,
+            default="resume",
+            allowed_values=["resume", "fail"],
+            title="Expired Checkpoint",
+            description=(
+                "What to do when the bookmark's log is older than the tenant keeps logs (1 to 30 "
+                "days by plan), so the run cannot resume exactly: `resume` warns, naming the "
+                "bookmark and the possible gap, and continues from the oldest log kept; `fail` "
+                "stops with that message."
+            ),
+        ),
+        th.Property(
+            "rate_limit_max_wait",
+            th.NumberType,
+            default=DEFAULT_RATE_LIMIT_MAX_WAIT,
+            title="Rate Limit Max Wait",
+            description=(
+                "Seconds one request may spend waiting on 429 answers (the tenant's rate limit "
+                "is shared with everything else it runs) before the tap gives up."
+            ),
+        ),
+        th.Property(
+            "request_timeout",
+            th.IntegerType,
+            default=60,
+            title="Request Timeout",
+            description="Seconds to wait for Auth0 to answer one request before retrying it.",
+        ),
+        th.Property(
             "start_log_id",
             th.StringType,
             title="Start Log ID",
@@ -152,6 +185,16 @@ class TapAuth0Logs(Tap):
         return tenant_base_url(self.config["domain"])
 
     @cached_property
+    def pacer(self) -> Pacer:
+        """One pacer per run: every stream and cursor shares the tenant's rate limit."""
+        return Pacer()
+
+    @property
+    def rate_limit_max_wait(self) -> float:
+        """Seconds one request may wait on 429s before the run gives up."""
+        return float(self.config.get("rate_limit_max_wait") or DEFAULT_RATE_LIMIT_MAX_WAIT)
+
+    @cached_property
     def authenticator(self) -> Auth0Authenticator:
         """One authenticator per run, shared by every stream: Auth0 meters machine tokens."""
         if self.config.get("client_id") and self.config.get("client_secret"):
@@ -160,6 +203,7 @@ class TapAuth0Logs(Tap):
                 client_id=self.config["client_id"],
                 client_secret=self.config["client_secret"],
                 audience=self.config.get("audience") or f"{self.base_url}/api/v2/",
+                rate_limit_max_wait=self.rate_limit_max_wait,
             )
         return StaticTokenAuthenticator(token=self.config["api_token"])
 
@@ -227,12 +271,36 @@ def _reword(error: str) -> str:
     return error
 
 
+def unreadable_input_file(argv: list[str]) -> str | None:
+    """Name a `--config`, `--state` or `--catalog` file that is missing or not JSON, and the fix.
+
+    The SDK would fail on it with a traceback; checked before it reads them.
+    """
+    for index, arg in enumerate(argv[:-1]):
+        if arg not in {"--config", "--state", "--catalog"} or argv[index + 1] == "ENV":
+            continue
+        path = Path(argv[index + 1])
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return f"The {arg} file {path} does not exist: check the path."
+        except (OSError, UnicodeDecodeError) as exc:
+            return f"The {arg} file {path} cannot be read ({exc.__class__.__name__}): check it."
+        except ValueError as exc:
+            return f"The {arg} file {path} is not valid JSON ({exc}): fix the file."
+    return None
+
+
 def main() -> None:
     """Console entry point: the SDK's CLI, with user-fixable failures shown as one line.
 
     The SDK logs an unhandled exception with its traceback; for an `Auth0TapError` the traceback
     says nothing the message does not, so we print the message alone and exit non-zero.
     """
+    if problem := unreadable_input_file(sys.argv[1:]):
+        logging.basicConfig(format="%(message)s")
+        logging.getLogger("tap-auth0-logs").error("%s", problem)
+        sys.exit(2)
     try:
         TapAuth0Logs.cli()
     except Auth0TapError as exc:

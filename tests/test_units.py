@@ -13,8 +13,8 @@ from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_auth0_logs import log_ids
-from tap_auth0_logs.client import rate_limit_wait
 from tap_auth0_logs.event_types import describe, event_type_names
+from tap_auth0_logs.pacing import rate_limit_wait
 from tap_auth0_logs.schema import KNOWN_FIELDS, LOG_EVENT, gather_extra_fields
 from tap_auth0_logs.tap import tenant_base_url
 
