@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
 
 from tap_auth0_logs import log_ids
 from tap_auth0_logs.client import Auth0Stream
-from tap_auth0_logs.errors import ApiResponseError
+from tap_auth0_logs.errors import ApiResponseError, CheckpointExpiredError, auth0_message
 from tap_auth0_logs.event_types import describe
 from tap_auth0_logs.paginators import CheckpointPaginator
 from tap_auth0_logs.schema import LOG_EVENT, gather_extra_fields
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
+    import requests
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
@@ -47,8 +49,9 @@ class LogsStream(Auth0Stream):
     primary_keys = ("log_id",)
     replication_key = "log_id"
     is_sorted = True
-    # The SDK's default (10,000) would leave 100 pages between resume points.
-    STATE_MSG_FREQUENCY = 1000
+    # One STATE per full page (the SDK's default is 10,000 records): a run killed at any moment
+    # repeats at most the one page it was writing.
+    STATE_MSG_FREQUENCY = PAGE_SIZE
     schema = LOG_EVENT
 
     _start: StartPoint | None = None
@@ -77,7 +80,30 @@ class LogsStream(Auth0Stream):
             self.logger.info("The tenant has no logs yet; nothing to extract.")
             return
         self.logger.info("Starting from %s (from=%s).", self._start.origin, self._start.checkpoint)
-        yield from super().get_records(context)
+        emitted = 0
+        try:
+            for record in super().get_records(context):
+                emitted += 1
+                yield record
+        except CheckpointExpiredError as exc:
+            if emitted:
+                raise ApiResponseError(f"Auth0 refused a next-page link mid-run ({exc}).") from None
+            # Auth0 refused the first `from` (a 400 for a checkpoint past retention): nothing
+            # has been emitted yet, so starting over from the oldest kept log loses nothing more.
+            self._start = self._after_expiry(self._start.checkpoint)
+            if self._start is not None:
+                yield from super().get_records(context)
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        """Also reject a checkpoint page that is not a list of logs with ids, so it is refetched."""
+        if response.status_code == 400 and "from=" in (response.request.url or ""):
+            raise CheckpointExpiredError(f"400: {auth0_message(response)}")
+        super().validate_response(response)
+        body = response.__dict__.get("auth0_body")
+        if "from=" in (response.request.url or "") and not _is_page_of_logs(body):
+            msg = "200 with a body that is not a list of logs"
+            raise RetriableAPIError(msg, response)
 
     @override
     def post_process(
@@ -96,17 +122,22 @@ class LogsStream(Auth0Stream):
         ingestion time, which is never before the event's date). The id prefix comes from the
         oldest log the tenant keeps, found with one search-mode request.
         """
-        bookmark = self._bookmark(context)
+        bookmark = self._bookmark(context) or self.config.get("start_log_id")
         if bookmark:
-            return StartPoint(bookmark, None, f"the bookmark {bookmark}")
-        if start_log_id := self.config.get("start_log_id"):
-            return StartPoint(start_log_id, None, f"start_log_id {start_log_id}")
+            origin = "the bookmark" if self._bookmark(context) else "start_log_id"
+            if not self._log_is_kept(bookmark):
+                return self._after_expiry(bookmark)
+            return StartPoint(bookmark, None, f"{origin} {bookmark}")
+        return self._from_date(self.config.get("start_date"))
+
+    def _from_date(self, start_date: str | None) -> StartPoint | None:
+        """A synthetic checkpoint just before `start_date`, or before the oldest kept log."""
         oldest = self._oldest_log()
         if oldest is None:
             return None
         prefix = str(oldest["log_id"])[:3]
         oldest_date = log_ids.parse_datetime(str(oldest["date"]))
-        if start_date := self.config.get("start_date"):
+        if start_date:
             moment = log_ids.parse_datetime(start_date)
             return StartPoint(
                 log_ids.checkpoint_before(max(moment, oldest_date), prefix),
@@ -116,6 +147,35 @@ class LogsStream(Auth0Stream):
         return StartPoint(
             log_ids.checkpoint_before(oldest_date, prefix), None, "the oldest log the tenant keeps"
         )
+
+    def _after_expiry(self, checkpoint: str) -> StartPoint | None:
+        """Apply `expired_checkpoint` to a checkpoint whose log Auth0 no longer keeps."""
+        ingested = log_ids.timestamp_of(checkpoint)
+        when = f"a log ingested {ingested:%Y-%m-%d %H:%M:%S} UTC" if ingested else "a log"
+        message = (
+            f"The checkpoint {checkpoint} ({when}) is no longer kept by Auth0 (tenants keep logs "
+            "1 to 30 days by plan), so the run cannot resume exactly: logs between it and the "
+            "oldest log still kept may be missing."
+        )
+        if self.config.get("expired_checkpoint", "resume") == "fail":
+            msg = f"{message} Set `expired_checkpoint` to `resume` to continue from the oldest log."
+            raise CheckpointExpiredError(msg)
+        start = self._from_date(None)
+        self.logger.warning("%s Continuing from the oldest log still kept.", message)
+        return start
+
+    def _log_is_kept(self, log_id: str) -> bool:
+        """Ask Auth0 for the checkpoint's log: a 404 means retention has removed it."""
+        request = self.build_prepared_request(
+            method="GET", url=f"{self.url_base}/api/v2/logs/{log_id}", headers=self.http_headers
+        )
+        try:
+            self.request_decorator(self._request)(request, None)
+        except ApiResponseError as exc:
+            if str(exc).startswith("Auth0 answered 404"):
+                return False
+            raise
+        return True
 
     def _bookmark(self, context: Context | None) -> str | None:
         state = self.get_context_state(context)
@@ -146,6 +206,12 @@ class LogsStream(Auth0Stream):
             msg = "Auth0 answered a log search with something other than a list of logs; retry."
             raise ApiResponseError(msg)
         return body[0] if body else None
+
+
+def _is_page_of_logs(body: object) -> bool:
+    return isinstance(body, list) and all(
+        isinstance(log, dict) and isinstance(log.get("log_id"), str) for log in body
+    )
 
 
 def _before(row: dict[str, Any], moment: datetime) -> bool:

@@ -89,7 +89,9 @@ def test_start_log_id_starts_right_after_that_log(tmp_path, tenant: FakeAuth0):
     run = run_tap(tmp_path, tenant.config(start_log_id=ids[1234]))
 
     assert run.log_ids == ids[1235:]
-    assert tenant.api_requests()[0].query["from"] == [ids[1234]]
+    check, first = tenant.api_requests()[:2]
+    assert check.path == f"/api/v2/logs/{ids[1234]}"  # is that log still kept?
+    assert first.query["from"] == [ids[1234]]
 
 
 def test_start_log_id_wins_over_start_date(tmp_path, tenant: FakeAuth0):
