@@ -174,7 +174,10 @@ class Auth0Stream(RESTStream[Any]):
         def request(prepared: requests.PreparedRequest, context: Any) -> requests.Response:
             budget = RetryBudget(rate_limit_max_wait=self.tap.rate_limit_max_wait)
             while True:
-                self.pacer.before_request()
+                if hold := self.pacer.wait_needed():
+                    if not budget.spend_on_rate_limit(hold):
+                        raise self._rate_limit_error(budget)
+                    self.pacer.hold(hold)
                 try:
                     return func(prepared, context)
                 except TRANSIENT as exc:
@@ -193,12 +196,7 @@ class Auth0Stream(RESTStream[Any]):
         if response is not None and response.status_code == 429:
             wait = budget.wait_after_rate_limit(response.headers)
             if wait is None:
-                raise RateLimitError(
-                    f"Auth0's Management API rate limit{describe_limit(self.pacer)} stayed "
-                    f"exhausted for {budget.rate_limit_waited:.0f} s: other clients of the tenant "
-                    "use it up; run later or raise `rate_limit_max_wait`. The next run resumes "
-                    "from the last STATE."
-                )
+                raise self._rate_limit_error(budget)
             return wait
         wait = budget.wait_after_failure()
         if wait is not None:
@@ -209,6 +207,14 @@ class Auth0Stream(RESTStream[Any]):
                 "the next run resumes from the last STATE."
             )
         raise network_error(url, exc)
+
+    def _rate_limit_error(self, budget: RetryBudget) -> RateLimitError:
+        return RateLimitError(
+            f"Auth0's Management API rate limit{describe_limit(self.pacer)} stayed exhausted "
+            f"longer than `rate_limit_max_wait` allows ({budget.rate_limit_max_wait:.0f} s for one "
+            "request): other clients of the tenant use it up; run later or raise "
+            "`rate_limit_max_wait`. The next run resumes from the last STATE."
+        )
 
 
 def _summary(exc: Exception) -> str:

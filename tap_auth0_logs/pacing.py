@@ -64,14 +64,16 @@ class Pacer:
     _resume_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def before_request(self) -> None:
-        """Wait, if the last answer said the bucket is empty, until Auth0 refills it."""
+    def wait_needed(self) -> float:
+        """Seconds until Auth0 refills the bucket, if the last answer said it is empty; else 0."""
         with self._lock:
             wait = self._resume_at - self.clock()
-        if wait > 0:
-            wait += random.uniform(0, RESET_JITTER_SECONDS)
-            self.waited += wait
-            self.sleep(wait)
+        return wait + random.uniform(0, RESET_JITTER_SECONDS) if wait > 0 else 0.0
+
+    def hold(self, seconds: float) -> None:
+        """Sleep `seconds` for the bucket, counting the time held."""
+        self.waited += seconds
+        self.sleep(seconds)
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Read the `x-ratelimit-*` headers of an answer (a 429 included)."""
@@ -96,10 +98,14 @@ class RetryBudget:
     def wait_after_rate_limit(self, headers: Mapping[str, str]) -> float | None:
         """Seconds to wait after a 429, or None once the total wait would pass the budget."""
         wait = rate_limit_wait(headers) + random.uniform(0, 0.25)
-        if self.rate_limit_waited + wait > self.rate_limit_max_wait:
-            return None
-        self.rate_limit_waited += wait
-        return wait
+        return wait if self.spend_on_rate_limit(wait) else None
+
+    def spend_on_rate_limit(self, seconds: float) -> bool:
+        """Count `seconds` of waiting for the rate limit; False when that passes the budget."""
+        if self.rate_limit_waited + seconds > self.rate_limit_max_wait:
+            return False
+        self.rate_limit_waited += seconds
+        return True
 
     def wait_after_failure(self) -> float | None:
         """Seconds to wait after a transient failure, or None after `MAX_FAILURES` in a row."""

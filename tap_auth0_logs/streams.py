@@ -29,11 +29,17 @@ PAGE_SIZE = 100
 
 @dataclass(frozen=True)
 class StartPoint:
-    """Where a run begins: the first `from`, and the earliest event date it may emit."""
+    """Where a run begins: the first `from`, and the earliest event date it may emit.
+
+    `synthetic` marks a checkpoint the tap made from a time rather than a log Auth0 returned;
+    `lead` is a log to emit before the first page (the oldest log, when its own id is `from`).
+    """
 
     checkpoint: str
     not_before: datetime | None
     origin: str
+    synthetic: bool = False
+    lead: dict[str, Any] | None = None
 
 
 class LogsStream(Auth0Stream):
@@ -55,6 +61,7 @@ class LogsStream(Auth0Stream):
     schema = LOG_EVENT
 
     _start: StartPoint | None = None
+    _oldest: dict[str, Any] | None = None
 
     @override
     def get_new_paginator(self) -> CheckpointPaginator:
@@ -75,24 +82,50 @@ class LogsStream(Auth0Stream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        self._start = self.start_point(context)
-        if self._start is None:
+        start = self.start_point(context)
+        if start is None:
             self.logger.info("The tenant has no logs yet; nothing to extract.")
-            return
-        self.logger.info("Starting from %s (from=%s).", self._start.origin, self._start.checkpoint)
-        emitted = 0
-        try:
-            for record in super().get_records(context):
-                emitted += 1
-                yield record
-        except CheckpointExpiredError as exc:
-            if emitted:
-                raise ApiResponseError(f"Auth0 refused a next-page link mid-run ({exc}).") from None
-            # Auth0 refused the first `from` (a 400 for a checkpoint past retention): nothing
-            # has been emitted yet, so starting over from the oldest kept log loses nothing more.
-            self._start = self._after_expiry(self._start.checkpoint)
-            if self._start is not None:
-                yield from super().get_records(context)
+        while start is not None:
+            self._start = start
+            self.logger.info("Starting from %s (from=%s).", start.origin, start.checkpoint)
+            emitted = 0
+            try:
+                if start.lead is not None:
+                    emitted += 1
+                    yield start.lead
+                for record in super().get_records(context):
+                    emitted += 1
+                    yield record
+                return
+            except CheckpointExpiredError as exc:
+                if emitted:
+                    msg = f"Auth0 refused a next-page link mid-run ({exc}); retry the run."
+                    raise ApiResponseError(msg) from None
+                # Auth0 refused the first `from` with a 400, as it may for a checkpoint past
+                # retention. Nothing is emitted yet, so a later start loses nothing more.
+                start = self._start_after_refusal(start, str(exc))
+
+    def _start_after_refusal(self, start: StartPoint, reason: str) -> StartPoint | None:
+        if not start.synthetic:
+            return self._after_expiry(start.checkpoint)
+        oldest = self._oldest_log()
+        if oldest is None or start.checkpoint == oldest["log_id"]:
+            msg = f"Auth0 refused even the oldest log's id as a checkpoint ({reason}); retry later."
+            raise ApiResponseError(msg)
+        # A time-based checkpoint older than what the tenant keeps: start at the oldest log
+        # itself (emitted first, then `from` its id). Logs ingested in the seconds before it
+        # but dated after it cannot be reached this way; say so.
+        self.logger.warning(
+            "Auth0 refused the checkpoint %s (%s); starting at the oldest log %s instead. Logs "
+            "ingested in the few seconds before it may be missed.",
+            start.checkpoint,
+            reason,
+            oldest["log_id"],
+        )
+        keep = start.not_before is None or not _before(oldest, start.not_before)
+        return StartPoint(
+            oldest["log_id"], start.not_before, "the oldest log kept", lead=oldest if keep else None
+        )
 
     @override
     def validate_response(self, response: requests.Response) -> None:
@@ -143,9 +176,13 @@ class LogsStream(Auth0Stream):
                 log_ids.checkpoint_before(max(moment, oldest_date), prefix),
                 moment,
                 f"start_date {start_date}",
+                synthetic=True,
             )
         return StartPoint(
-            log_ids.checkpoint_before(oldest_date, prefix), None, "the oldest log the tenant keeps"
+            log_ids.checkpoint_before(oldest_date, prefix),
+            None,
+            "the oldest log the tenant keeps",
+            synthetic=True,
         )
 
     def _after_expiry(self, checkpoint: str) -> StartPoint | None:
@@ -193,7 +230,12 @@ class LogsStream(Auth0Stream):
         return value
 
     def _oldest_log(self) -> dict[str, Any] | None:
-        """Return the tenant's oldest log by date (search mode), or None when it has none."""
+        """Return the tenant's oldest log by date (search mode), or None when it has none.
+
+        Asked once per run: a copy is kept for a start that needs it twice.
+        """
+        if self._oldest is not None:
+            return dict(self._oldest)
         request = self.build_prepared_request(
             method="GET",
             url=self.get_url(None),
@@ -205,7 +247,10 @@ class LogsStream(Auth0Stream):
         if not isinstance(body, list):
             msg = "Auth0 answered a log search with something other than a list of logs; retry."
             raise ApiResponseError(msg)
-        return body[0] if body else None
+        if not body:
+            return None
+        self._oldest = dict(body[0])
+        return dict(body[0])
 
 
 def _is_page_of_logs(body: object) -> bool:

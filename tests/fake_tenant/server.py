@@ -67,11 +67,18 @@ class Faults:
     latency: float = 0.0  # seconds added to every API answer
     error_rate: float = 0.0  # answer 5xx (alternating JSON 503 and an HTML 502 gateway page)
     drop_rate: float = 0.0  # close the connection without answering
-    fail_next: list[int] = field(default_factory=list)  # statuses for the next API requests
+    truncate_rate: float = 0.0  # answer 200 with the body cut in half
+    # What the next API requests get, in order: a status code, or one of "ok", "drop",
+    # "truncate", "html" (a 200 HTML page), "object" (a 200 JSON object), "stall".
+    fail_next: list[int | str] = field(default_factory=list)
+    stall_seconds: float = 3.0  # how long a "stall" holds the answer back
+    omit_link: bool = False  # checkpoint pages without a Link header
+    next_link_base: str | None = None  # put another host in the next links
     token_fail_next: list[int] = field(default_factory=list)  # same for /oauth/token
     expire_tokens_after: int | None = None  # expire every token once this many API requests came
     issue_expired_tokens: bool = False  # tokens that the API already calls expired
-    reject_expired_from: bool = False  # 400 for a `from` older than the oldest kept log
+    reject_expired_from: bool = False
+    lookup_ignores_retention: bool = False  # /logs/{id} still finds logs retention removed  # 400 for a `from` older than the oldest kept log
     max_query_length: int = 4096  # longer query strings get 414
     seed: int = 1
 
@@ -304,9 +311,12 @@ class FakeAuth0:
         first = logs.first_after(start)
         page = [logs.log(i) for i in range(first, min(first + take, logs.count))]
         if page:
-            next_url = f"{self.base_url}/api/v2/logs?from={page[-1]['log_id']}&take={take}"
+            base = self.faults.next_link_base or self.base_url
+            next_url = f"{base}/api/v2/logs?from={page[-1]['log_id']}&take={take}"
         else:
             next_url = request_url  # Auth0: on an empty page, the next link repeats the request
+        if self.faults.omit_link:
+            return 200, page, {}
         return 200, page, {"Link": f'<{next_url}>; rel="next"'}
 
     def search_page(
@@ -377,6 +387,10 @@ class FakeAuth0:
     def log_by_id(self, log_id: str) -> tuple[int, Any, dict[str, str]]:
         """`GET /api/v2/logs/{id}`."""
         number = self.logs.number_of(log_id)
+        if number is None and self.faults.lookup_ignores_retention:
+            first_kept, self.logs.first_kept = self.logs.first_kept, 0
+            number = self.logs.number_of(log_id)
+            self.logs.first_kept = first_kept
         if number is None:
             return 404, _error(404, "Log not found.", "inexistent_log"), {}
         return 200, self.logs.log(number), {}
@@ -498,7 +512,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         with tenant.lock:
-            injected = faults.fail_next.pop(0) if faults.fail_next else None
+            injected: int | str | None = faults.fail_next.pop(0) if faults.fail_next else None
             if (
                 faults.expire_tokens_after is not None
                 and len(tenant.api_requests()) > faults.expire_tokens_after
@@ -506,10 +520,17 @@ class _Handler(BaseHTTPRequestHandler):
                 faults.expire_tokens_after = None
                 tenant.expire_tokens()
         if injected is None and faults.drop_rate and tenant.draw() < faults.drop_rate:
-            self._drop(record)
-            return
+            injected = "drop"
         if injected is None and faults.error_rate and tenant.draw() < faults.error_rate:
             injected = 503 if tenant.draw() < 0.5 else 502
+        if injected is None and faults.truncate_rate and tenant.draw() < faults.truncate_rate:
+            injected = "truncate"
+        if injected == "drop":
+            self._drop(record)
+            return
+        if injected == "stall":
+            time.sleep(faults.stall_seconds)
+            injected = None
         with tenant.lock:
             allowed, limit_headers = tenant.rate_limit.take()
         if injected == 502:
@@ -517,7 +538,15 @@ class _Handler(BaseHTTPRequestHandler):
                 record, 502, None, limit_headers, raw=_GATEWAY_PAGE, content_type="text/html"
             )
             return
-        if injected is not None:
+        if injected == "html":
+            self._send(
+                record, 200, None, limit_headers, raw=_GATEWAY_PAGE, content_type="text/html"
+            )
+            return
+        if injected == "object":
+            self._send(record, 200, {"unexpected": "shape"}, limit_headers)
+            return
+        if isinstance(injected, int):
             self._send(record, injected, _error(injected, "Injected fault"), limit_headers)
             return
         if not allowed:
@@ -533,6 +562,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(record, denied[0], denied[1], limit_headers)
             return
         status, body, headers = self._route(record)
+        if injected == "truncate":
+            payload = json.dumps(body).encode()
+            self._send(
+                record, status, None, {**limit_headers, **headers}, raw=payload[: len(payload) // 2]
+            )
+            return
         self._send(record, status, body, {**limit_headers, **headers})
 
     def _route(self, record: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
