@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
@@ -133,9 +134,9 @@ class LogsStream(Auth0Stream):
         if response.status_code == 400 and "from=" in (response.request.url or ""):
             raise CheckpointExpiredError(f"400: {auth0_message(response)}")
         super().validate_response(response)
-        body = response.__dict__.get("auth0_body")
-        if "from=" in (response.request.url or "") and not _is_page_of_logs(body):
-            msg = "200 with a body that is not a list of logs"
+        url = response.request.url or ""
+        if "from=" in url and not _is_page_of_logs(response.__dict__.get("auth0_body"), url):
+            msg = "200 with a body that is not a page of logs after `from`, in log_id order"
             raise RetriableAPIError(msg, response)
 
     @override
@@ -253,10 +254,17 @@ class LogsStream(Auth0Stream):
         return dict(body[0])
 
 
-def _is_page_of_logs(body: object) -> bool:
-    return isinstance(body, list) and all(
-        isinstance(log, dict) and isinstance(log.get("log_id"), str) for log in body
-    )
+def _is_page_of_logs(body: object, url: str) -> bool:
+    """True for a list of logs whose ids ascend strictly from the request's `from`."""
+    if not isinstance(body, list):
+        return False
+    previous = parse_qs(urlsplit(url).query).get("from", [""])[0]
+    for log in body:
+        log_id = log.get("log_id") if isinstance(log, dict) else None
+        if not isinstance(log_id, str) or log_id <= previous:
+            return False
+        previous = log_id
+    return True
 
 
 def _before(row: dict[str, Any], moment: datetime) -> bool:
