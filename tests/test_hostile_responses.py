@@ -20,6 +20,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from tap_auth0_logs.errors import Auth0TapError
+from tap_auth0_logs.streams import LogsStream
 from tap_auth0_logs.tap import TapAuth0Logs
 from tests.fake_tenant import TenantLogs
 
@@ -101,6 +102,7 @@ def run_in_process(adapter: HostileAdapter) -> tuple[list[dict], Exception | Non
         parse_env_config=False,
     )
     stream = tap.streams["logs"]
+    assert isinstance(stream, LogsStream)
     stream.requests_session.mount("http://", adapter)
     tap.pacer.sleep = lambda _seconds: None  # waits are computed, not slept
     out = io.StringIO()
