@@ -152,6 +152,11 @@ class Auth0Stream(RESTStream[Any]):
                 f"Auth0 answered 404 for {response.request.path_url.split('?')[0]} ({message}): "
                 "check `domain` (the canonical tenant domain, not a custom domain)."
             )
+        if status == 400 and "q=" in (response.request.url or ""):
+            raise ApiResponseError(
+                f"Auth0 rejected the search query (400 {code}: {message}): fix `search_query` "
+                "(Auth0 log search syntax: field:value, AND/OR/NOT, ranges [a TO b])."
+            )
         raise ApiResponseError(f"Auth0 rejected the request ({status} {code}: {message}).")
 
     @override

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from singer_sdk.pagination import HeaderLinkPaginator
 from typing_extensions import override
 
+from tap_auth0_logs import log_ids
 from tap_auth0_logs.errors import ApiResponseError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     import requests
 
 
@@ -46,3 +49,63 @@ class CheckpointPaginator(HeaderLinkPaginator):
             )
             raise ApiResponseError(msg)
         return str(url)
+
+
+#: Auth0's caps in search mode: results per page, and results one query may page through.
+SEARCH_PAGE_SIZE = 100
+SEARCH_CAP = 1000
+
+
+class RangeSearch:
+    """Every match of a search query between two log ids, despite Auth0's 1,000-result cap.
+
+    The query is narrowed to a log_id range, `log_id:{low TO high]`. A range that could hold
+    1,000 results or more (the 1,000th result exists) is split in two at the id halfway in time,
+    until each part fits; each part is then paged through whole. Log ids carry microseconds
+    and a 33-digit tail, so even thousands of logs in one second split cleanly.
+
+    Ranges come out oldest first; each range's logs are sorted by log_id, so a stream that
+    emits them in order is sorted and every STATE it writes is a resume point.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[dict[str, Any]], list[dict[str, Any]]],
+        query: str,
+        fields: list[str] | None = None,
+    ) -> None:
+        self.fetch = fetch
+        self.query = query
+        self.fields = fields
+        self.requests = 0
+
+    def between(self, low: str, high: str) -> Iterator[list[dict[str, Any]]]:
+        """Yield the matches in `{low TO high]`, one sorted range at a time, oldest first."""
+        pending = [(low, high)]
+        while pending:
+            low, high = pending.pop()
+            page = self._page(low, high, 0, SEARCH_PAGE_SIZE)
+            if len(page) == SEARCH_PAGE_SIZE and self._page(low, high, SEARCH_CAP - 1, 1):
+                middle = log_ids.midpoint(low, high)
+                if middle is None:  # pragma: no cover - two ids cannot hold 1,000 logs
+                    msg = f"Cannot split the log_id range {low}..{high} under 1,000 results."
+                    raise ApiResponseError(msg)
+                pending += [(middle, high), (low, middle)]  # the older half comes out first
+                continue
+            rows = list(page)
+            number = 1
+            while len(page) == SEARCH_PAGE_SIZE and number * SEARCH_PAGE_SIZE < SEARCH_CAP:
+                page = self._page(low, high, number, SEARCH_PAGE_SIZE)
+                rows += page
+                number += 1
+            yield sorted(rows, key=lambda log: str(log["log_id"]))
+
+    def _page(self, low: str, high: str, page: int, per_page: int) -> list[dict[str, Any]]:
+        query = f"log_id:{{{low} TO {high}]"
+        if self.query:
+            query = f"({self.query}) AND {query}"
+        params: dict[str, Any] = {"q": query, "page": page, "per_page": per_page}
+        if self.fields:
+            params |= {"fields": ",".join(self.fields), "include_fields": "true"}
+        self.requests += 1
+        return self.fetch(params)

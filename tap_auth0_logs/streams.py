@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
 
 from tap_auth0_logs import log_ids
 from tap_auth0_logs.client import Auth0Stream
-from tap_auth0_logs.errors import ApiResponseError, CheckpointExpiredError, auth0_message
+from tap_auth0_logs.errors import (
+    AccessDeniedError,
+    ApiResponseError,
+    CheckpointExpiredError,
+    auth0_message,
+)
 from tap_auth0_logs.event_types import describe
-from tap_auth0_logs.paginators import CheckpointPaginator
-from tap_auth0_logs.schema import LOG_EVENT, gather_extra_fields
+from tap_auth0_logs.paginators import (
+    SEARCH_CAP,
+    SEARCH_PAGE_SIZE,
+    CheckpointPaginator,
+    RangeSearch,
+)
+from tap_auth0_logs.schema import EXTRA_FIELDS, KNOWN_FIELDS, LOG_EVENT, gather_extra_fields
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from datetime import datetime
 
     import requests
     from singer_sdk.helpers.types import Context
@@ -26,6 +36,9 @@ if TYPE_CHECKING:
 
 #: Auth0's maximum page size in checkpoint mode.
 PAGE_SIZE = 100
+#: A search run covers logs ingested up to this long before it starts: newer ones may not be
+#: searchable yet, and the next run will find them.
+SEARCH_SETTLE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -43,16 +56,13 @@ class StartPoint:
     lead: dict[str, Any] | None = None
 
 
-class LogsStream(Auth0Stream):
-    """Every log event, in log_id order, each exactly once, by checkpoint pagination.
+class LogEventStream(Auth0Stream):
+    """What every stream of log events shares: the record shape, start points, bookmarks.
 
-    The first request is `GET /api/v2/logs?from=<start>&take=100`; every later one is exactly
-    the `Link: rel="next"` URL of the previous page; an empty page means caught up. The stream is
-    sorted by `log_id` (Auth0 guarantees it), so each STATE the SDK writes is a resume point.
+    Each stream keeps its records in ascending log_id order (Auth0's checkpoint order, or its
+    own sort of each search range), so every STATE the SDK writes is a resume point.
     """
 
-    name = "logs"
-    path = "/api/v2/logs"
     primary_keys = ("log_id",)
     replication_key = "log_id"
     is_sorted = True
@@ -63,81 +73,6 @@ class LogsStream(Auth0Stream):
 
     _start: StartPoint | None = None
     _oldest: dict[str, Any] | None = None
-
-    @override
-    def get_new_paginator(self) -> CheckpointPaginator:
-        return CheckpointPaginator(self.url_base)
-
-    @override
-    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
-        request = super().get_http_request(page=page)
-        if page.next_page_token is not None:
-            # Auth0 asks that every request after the first be the next link, verbatim; adding
-            # params here would send `from`/`take` twice.
-            request.url = page.next_page_token.geturl()
-            request.params = {}
-        else:
-            assert self._start is not None
-            request.params = {"from": self._start.checkpoint, "take": PAGE_SIZE}
-        return request
-
-    @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        start = self.start_point(context)
-        if start is None:
-            self.logger.info("The tenant has no logs yet; nothing to extract.")
-        while start is not None:
-            self._start = start
-            self.logger.info("Starting from %s (from=%s).", start.origin, start.checkpoint)
-            emitted = 0
-            try:
-                if start.lead is not None:
-                    emitted += 1
-                    yield start.lead
-                for record in super().get_records(context):
-                    emitted += 1
-                    yield record
-                return
-            except CheckpointExpiredError as exc:
-                if emitted:
-                    msg = f"Auth0 refused a next-page link mid-run ({exc}); retry the run."
-                    raise ApiResponseError(msg) from None
-                # Auth0 refused the first `from` with a 400, as it may for a checkpoint past
-                # retention. Nothing is emitted yet, so a later start loses nothing more.
-                start = self._start_after_refusal(start, str(exc))
-
-    def _start_after_refusal(self, start: StartPoint, reason: str) -> StartPoint | None:
-        if not start.synthetic:
-            return self._after_expiry(start.checkpoint)
-        oldest = self._oldest_log()
-        if oldest is None or start.checkpoint == oldest["log_id"]:
-            msg = f"Auth0 refused even the oldest log's id as a checkpoint ({reason}); retry later."
-            raise ApiResponseError(msg)
-        # A time-based checkpoint older than what the tenant keeps: start at the oldest log
-        # itself (emitted first, then `from` its id). Logs ingested in the seconds before it
-        # but dated after it cannot be reached this way; say so.
-        self.logger.warning(
-            "Auth0 refused the checkpoint %s (%s); starting at the oldest log %s instead. Logs "
-            "ingested in the few seconds before it may be missed.",
-            start.checkpoint,
-            reason,
-            oldest["log_id"],
-        )
-        keep = start.not_before is None or not _before(oldest, start.not_before)
-        return StartPoint(
-            oldest["log_id"], start.not_before, "the oldest log kept", lead=oldest if keep else None
-        )
-
-    @override
-    def validate_response(self, response: requests.Response) -> None:
-        """Also reject a checkpoint page that is not a list of logs with ids, so it is refetched."""
-        if response.status_code == 400 and "from=" in (response.request.url or ""):
-            raise CheckpointExpiredError(f"400: {auth0_message(response)}")
-        super().validate_response(response)
-        url = response.request.url or ""
-        if "from=" in url and not _is_page_of_logs(response.__dict__.get("auth0_body"), url):
-            msg = "200 with a body that is not a page of logs after `from`, in log_id order"
-            raise RetriableAPIError(msg, response)
 
     @override
     def post_process(
@@ -204,11 +139,8 @@ class LogsStream(Auth0Stream):
 
     def _log_is_kept(self, log_id: str) -> bool:
         """Ask Auth0 for the checkpoint's log: a 404 means retention has removed it."""
-        request = self.build_prepared_request(
-            method="GET", url=f"{self.url_base}/api/v2/logs/{log_id}", headers=self.http_headers
-        )
         try:
-            self.request_decorator(self._request)(request, None)
+            self.get_json(f"/api/v2/logs/{log_id}", {})
         except ApiResponseError as exc:
             if str(exc).startswith("Auth0 answered 404"):
                 return False
@@ -224,8 +156,8 @@ class LogsStream(Auth0Stream):
             return None
         if not isinstance(value, str) or not log_ids.is_log_id(value):
             msg = (
-                f"The STATE bookmark for `logs` ({value!r}) is not an Auth0 log_id: pass the "
-                "last STATE the tap wrote, or none to start over."
+                f"The STATE bookmark for `{self.name}` ({value!r}) is not an Auth0 log_id: "
+                "pass the last STATE the tap wrote, or none to start over."
             )
             raise ApiResponseError(msg)
         return value
@@ -237,14 +169,7 @@ class LogsStream(Auth0Stream):
         """
         if self._oldest is not None:
             return dict(self._oldest)
-        request = self.build_prepared_request(
-            method="GET",
-            url=self.get_url(None),
-            params={"sort": "date:1", "per_page": 1, "page": 0},
-            headers=self.http_headers,
-        )
-        response = self.request_decorator(self._request)(request, None)
-        body = response.__dict__.get("auth0_body")
+        body = self.get_json("/api/v2/logs", {"sort": "date:1", "per_page": 1, "page": 0})
         if not isinstance(body, list):
             msg = "Auth0 answered a log search with something other than a list of logs; retry."
             raise ApiResponseError(msg)
@@ -252,6 +177,142 @@ class LogsStream(Auth0Stream):
             return None
         self._oldest = dict(body[0])
         return dict(body[0])
+
+    def check_connection(self) -> None:
+        """One cheap request that proves the token may read what this stream reads."""
+        self.search_logs({"per_page": 1, "page": 0})
+
+    def search_logs(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """One search-mode request to `/api/v2/logs`; the list of logs it answers."""
+        body = self.get_json("/api/v2/logs", params)
+        if not isinstance(body, list):
+            msg = "Auth0 answered a log search with something other than a list of logs; retry."
+            raise ApiResponseError(msg)
+        return body
+
+    def get_json(self, path: str, params: dict[str, Any]) -> Any:
+        """GET `path` with the stream's auth, pacing and retries; return the parsed body."""
+        request = self.build_prepared_request(
+            method="GET", url=f"{self.url_base}{path}", params=params, headers=self.http_headers
+        )
+        response = self.request_decorator(self._request)(request, None)
+        return response.__dict__.get("auth0_body")
+
+
+class LogsStream(LogEventStream):
+    """Every log event, in log_id order, each exactly once, by checkpoint pagination.
+
+    The first request is `GET /api/v2/logs?from=<start>&take=100`; every later one is exactly
+    the `Link: rel="next"` URL of the previous page; an empty page means caught up. The stream is
+    sorted by `log_id` (Auth0 guarantees it), so each STATE the SDK writes is a resume point.
+    """
+
+    name = "logs"
+    path = "/api/v2/logs"
+
+    @override
+    def get_new_paginator(self) -> CheckpointPaginator:
+        return CheckpointPaginator(self.url_base)
+
+    @override
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        request = super().get_http_request(page=page)
+        if page.next_page_token is not None:
+            # Auth0 asks that every request after the first be the next link, verbatim; adding
+            # params here would send `from`/`take` twice.
+            request.url = page.next_page_token.geturl()
+            request.params = {}
+        else:
+            assert self._start is not None
+            request.params = {"from": self._start.checkpoint, "take": PAGE_SIZE}
+        return request
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        start = self.start_point(context)
+        if start is None:
+            self.logger.info("The tenant has no logs yet; nothing to extract.")
+        while start is not None:
+            self._start = start
+            self.logger.info("Starting from %s (from=%s).", start.origin, start.checkpoint)
+            emitted = 0
+            try:
+                if start.lead is not None:
+                    emitted += 1
+                    yield start.lead
+                for record in self._of_wanted_types(super().get_records(context), context):
+                    emitted += 1
+                    yield record
+                return
+            except CheckpointExpiredError as exc:
+                if emitted:
+                    msg = f"Auth0 refused a next-page link mid-run ({exc}); retry the run."
+                    raise ApiResponseError(msg) from None
+                # Auth0 refused the first `from` with a 400, as it may for a checkpoint past
+                # retention. Nothing is emitted yet, so a later start loses nothing more.
+                start = self._start_after_refusal(start, str(exc))
+
+    @override
+    def check_connection(self) -> None:
+        now = log_ids.checkpoint_before(datetime.now(UTC))
+        body = self.get_json(self.path, {"from": now, "take": 1})
+        if not isinstance(body, list):
+            msg = "Auth0 answered a checkpoint request with something other than a list of logs."
+            raise ApiResponseError(msg)
+
+    def _of_wanted_types(
+        self, records: Iterable[dict[str, Any]], context: Context | None
+    ) -> Iterable[dict[str, Any]]:
+        """Keep the `log_types` asked for; move the bookmark past the others as they go by.
+
+        Auth0 ignores `q` in checkpoint mode, so the filter is ours. A skipped log arrives after
+        every earlier record was written (the SDK writes each record before asking for the
+        next), so the bookmark may safely pass it: filtered logs are not fetched again.
+        """
+        wanted = set(self.config.get("log_types") or ())
+        if not wanted:
+            yield from records
+            return
+        state = self.get_context_state(context)
+        for record in records:
+            if record.get("type") in wanted:
+                yield record
+            else:
+                state["replication_key"] = self.replication_key
+                state["replication_key_value"] = record["log_id"]
+
+    def _start_after_refusal(self, start: StartPoint, reason: str) -> StartPoint | None:
+        if not start.synthetic:
+            return self._after_expiry(start.checkpoint)
+        oldest = self._oldest_log()
+        if oldest is None or start.checkpoint == oldest["log_id"]:
+            msg = f"Auth0 refused even the oldest log's id as a checkpoint ({reason}); retry later."
+            raise ApiResponseError(msg)
+        # A time-based checkpoint older than what the tenant keeps: start at the oldest log
+        # itself (emitted first, then `from` its id). Logs ingested in the seconds before it
+        # but dated after it cannot be reached this way; say so.
+        self.logger.warning(
+            "Auth0 refused the checkpoint %s (%s); starting at the oldest log %s instead. Logs "
+            "ingested in the few seconds before it may be missed.",
+            start.checkpoint,
+            reason,
+            oldest["log_id"],
+        )
+        keep = start.not_before is None or not _before(oldest, start.not_before)
+        return StartPoint(
+            oldest["log_id"], start.not_before, "the oldest log kept", lead=oldest if keep else None
+        )
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        """Also reject a checkpoint page that is not a list of logs with ids, so it is refetched."""
+        if response.status_code == 400 and "from=" in (response.request.url or ""):
+            raise CheckpointExpiredError(f"400: {auth0_message(response)}")
+        super().validate_response(response)
+        url = response.request.url or ""
+        if "from=" in url and not _is_page_of_logs(response.__dict__.get("auth0_body"), url):
+            msg = "200 with a body that is not a page of logs after `from`, in log_id order"
+            raise RetriableAPIError(msg, response)
 
 
 def _is_page_of_logs(body: object, url: str) -> bool:
@@ -275,3 +336,154 @@ def _before(row: dict[str, Any], moment: datetime) -> bool:
         return log_ids.parse_datetime(date) < moment
     except ValueError:
         return False
+
+
+class LogSearchStream(LogEventStream):
+    """Every log matching `search_query`, with no 1,000-result ceiling.
+
+    Auth0's search mode pages through at most 1,000 results per query, so the query is run over
+    log_id ranges small enough to fit (see `RangeSearch`), oldest range first. The run covers
+    logs ingested up to a minute before it started; later ones are left to the next run, so a
+    log still being indexed is not skipped.
+    """
+
+    name = "log_search"
+    path = "/api/v2/logs"
+
+    @property
+    def selected_by_default(self) -> bool:  # type: ignore[override]
+        """Selected when `search_query` is set; otherwise only if the catalog asks for it."""
+        return bool(self.config.get("search_query"))
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        query = self.config.get("search_query")
+        if not query:
+            self.logger.warning("Stream `log_search` is selected but `search_query` is not set.")
+            return
+        start = self.start_point(context)
+        if start is None:
+            return
+        self._start = start
+        self.logger.info("Searching %r from %s.", query, start.origin)
+        search = RangeSearch(self.search_logs, query, self.projected_fields())
+        for batch in search.between(start.checkpoint, search_horizon(start.checkpoint)):
+            yield from batch
+
+    @override
+    def check_connection(self) -> None:
+        query = self.config.get("search_query")
+        if query:  # a query Auth0 rejects fails here, with its message
+            self.search_logs({"q": query, "per_page": 1, "page": 0})
+        else:
+            self.logger.warning("Stream `log_search` is selected but `search_query` is not set.")
+
+    def projected_fields(self) -> list[str] | None:
+        """The fields to ask Auth0 for when the catalog deselects some; None for all.
+
+        `log_id` is always included; `type` too when `type_description` is selected; nothing is
+        projected when `extra_fields` is selected, since it gathers keys no list can name.
+        """
+        wanted = [
+            name for name in self.schema["properties"] if self.mask.get(("properties", name), True)
+        ]
+        if len(wanted) == len(self.schema["properties"]) or EXTRA_FIELDS in wanted:
+            return None
+        fields = {name for name in wanted if name in KNOWN_FIELDS} | {"log_id"}
+        if "type_description" in fields:
+            fields |= {"type"}
+        fields -= {"type_description"}
+        return sorted(fields)
+
+
+class UserLogsStream(LogEventStream):
+    """The logs of each user in `user_ids`, from `GET /api/v2/users/{id}/logs`, one partition each.
+
+    That endpoint pages through at most 1,000 logs per user. For a user with more, the stream
+    falls back to the search ranges of `log_search` with `user_id:"…"` when the token may search
+    (`read:logs`); with only `read:logs_users` it emits what the endpoint gives and warns.
+    """
+
+    name = "user_logs"
+    path = "/api/v2/users/{user_id}/logs"
+
+    @property
+    def selected_by_default(self) -> bool:  # type: ignore[override]
+        """Selected when `user_ids` is set; otherwise only if the catalog asks for it."""
+        return bool(self.config.get("user_ids"))
+
+    @property
+    @override
+    def partitions(self) -> list[dict[str, Any]] | None:
+        return [{"user_id": user_id} for user_id in self.config.get("user_ids") or []] or None
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        if not context:
+            self.logger.warning("Stream `user_logs` is selected but `user_ids` is not set.")
+            return
+        user_id = str(context["user_id"])
+        bookmark = self._bookmark(context)
+        rows = self._endpoint_logs(user_id)
+        if len(rows) >= SEARCH_CAP:
+            searched = self._search_user(user_id, bookmark)
+            if searched is not None:
+                yield from searched
+                return
+            self.logger.warning(
+                "User %s has more than %d logs, the most `/users/{id}/logs` returns, and the token "
+                "cannot search (`read:logs`): only the oldest %d are extracted. Grant `read:logs` "
+                "to get them all.",
+                user_id,
+                SEARCH_CAP,
+                SEARCH_CAP,
+            )
+        yield from sorted(
+            (row for row in rows if bookmark is None or str(row["log_id"]) > bookmark),
+            key=lambda row: str(row["log_id"]),
+        )
+
+    @override
+    def check_connection(self) -> None:
+        user_ids = self.config.get("user_ids") or []
+        if not user_ids:
+            self.logger.warning("Stream `user_logs` is selected but `user_ids` is not set.")
+            return
+        path = f"/api/v2/users/{quote(str(user_ids[0]), safe='')}/logs"
+        self.get_json(path, {"page": 0, "per_page": 1})
+
+    def _endpoint_logs(self, user_id: str) -> list[dict[str, Any]]:
+        path = f"/api/v2/users/{quote(user_id, safe='')}/logs"
+        rows: list[dict[str, Any]] = []
+        for page in range(SEARCH_CAP // SEARCH_PAGE_SIZE):
+            body = self.get_json(
+                path, {"page": page, "per_page": SEARCH_PAGE_SIZE, "sort": "date:1"}
+            )
+            if not isinstance(body, list):
+                msg = f"Auth0 answered the logs of user {user_id} with something other than a list."
+                raise ApiResponseError(msg)
+            rows += body
+            if len(body) < SEARCH_PAGE_SIZE:
+                break
+        return rows
+
+    def _search_user(self, user_id: str, bookmark: str | None) -> list[dict[str, Any]] | None:
+        """The user's logs after `bookmark`, by search ranges; None if the token cannot search."""
+        escaped = user_id.replace("\\", "\\\\").replace('"', '\\"')
+        search = RangeSearch(self.search_logs, f'user_id:"{escaped}"')
+        try:
+            low = bookmark
+            if low is None:
+                start = self._from_date(self.config.get("start_date"))
+                if start is None:
+                    return []
+                low = start.checkpoint
+            return [row for batch in search.between(low, search_horizon(low)) for row in batch]
+        except AccessDeniedError:
+            return None
+
+
+def search_horizon(low: str) -> str:
+    """The upper log_id bound of a search run: a minute before now, never below `low`."""
+    moment = datetime.now(UTC) - timedelta(seconds=SEARCH_SETTLE_SECONDS)
+    return max(low, log_ids.checkpoint_before(moment, low[:3]))

@@ -7,13 +7,18 @@ import logging
 import sys
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities, TapCapabilities
+from singer_sdk.helpers.capabilities import (
+    CapabilitiesEnum,
+    PluginCapabilities,
+    TapCapabilities,
+)
+from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
 from tap_auth0_logs import log_ids
@@ -24,9 +29,10 @@ from tap_auth0_logs.auth import (
 )
 from tap_auth0_logs.errors import Auth0TapError
 from tap_auth0_logs.pacing import DEFAULT_RATE_LIMIT_MAX_WAIT, Pacer
-from tap_auth0_logs.streams import LogsStream
+from tap_auth0_logs.streams import LogEventStream, LogSearchStream, LogsStream, UserLogsStream
 
 if TYPE_CHECKING:
+    import click
     from singer_sdk.streams import Stream
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -135,6 +141,34 @@ class TapAuth0Logs(Tap):
             examples=["2026-11-01T00:00:00Z"],
         ),
         th.Property(
+            "log_types",
+            th.ArrayType(th.StringType),
+            title="Log Types",
+            description=(
+                'Event type codes the `logs` stream emits, e.g. `["f", "fp", "limit_wc"]`; '
+                "all when unset. The checkpoint still advances past the others."
+            ),
+        ),
+        th.Property(
+            "search_query",
+            th.StringType,
+            title="Search Query",
+            description=(
+                "Auth0 log search syntax for the `log_search` stream, e.g. "
+                '`type:f AND connection:"Username-Password-Authentication"`. Every match is '
+                "returned, beyond Auth0's 1,000-result cap. Needs `read:logs`."
+            ),
+        ),
+        th.Property(
+            "user_ids",
+            th.ArrayType(th.StringType),
+            title="User IDs",
+            description=(
+                'Users whose logs the `user_logs` stream extracts, e.g. `["auth0|abc123"]`; one '
+                "STATE partition each."
+            ),
+        ),
+        th.Property(
             "expired_checkpoint",
             th.StringType,
             default="resume",
@@ -177,12 +211,44 @@ class TapAuth0Logs(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        return [LogsStream(tap=self)]
+        return [LogsStream(tap=self), LogSearchStream(tap=self), UserLogsStream(tap=self)]
 
     @cached_property
     def base_url(self) -> str:
         """The tenant's base URL, e.g. `https://acme.us.auth0.com`."""
         return tenant_base_url(self.config["domain"])
+
+    def check_connections(self) -> None:
+        """Check credentials, scope and reachability: one cheap request per selected stream.
+
+        Failures raise the same clear errors as a run; success is one line.
+        """
+        checked = []
+        for stream in self.streams.values():
+            if stream.selected and isinstance(stream, LogEventStream):
+                stream.check_connection()
+                checked.append(stream.name)
+        self.logger.info("Connection test passed for %s.", ", ".join(checked) or "no stream")
+
+    @classmethod
+    @override
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """`--test`: one request per selected stream instead of the SDK's one-record sync.
+
+        The SDK's test syncs a record of every stream, selected or not: several requests each,
+        and noise for streams the user has not configured.
+        """
+        if value != CliTestOptionValue.All.value:
+            super().cb_test(ctx, param, value)
+            return
+        config: Any = ctx.params.get("config")
+        tap = cls(
+            config=config.config if config else None,
+            parse_env_config=bool(config and config.parse_env),
+            validate_config=True,
+        )
+        tap.check_connections()
+        ctx.exit()
 
     @cached_property
     def pacer(self) -> Pacer:

@@ -10,14 +10,14 @@ import atexit
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from tap_auth0_logs.tap import TapAuth0Logs
-from tests.fake_tenant import FakeAuth0, TenantLogs
+from tests.fake_tenant import FakeAuth0, TenantLogs, user_id_for
 
-_TENANT = FakeAuth0(TenantLogs(count=400)).start()
+_TENANT = FakeAuth0(TenantLogs(count=400, users=20)).start()
 atexit.register(_TENANT.stop)
 
 TestTapAuth0Logs = get_tap_test_class(
     tap_class=TapAuth0Logs,
-    config=_TENANT.config(),
+    config=_TENANT.config(search_query="type:s", user_ids=[user_id_for(3), user_id_for(7)]),
     suite_config=SuiteConfig(max_records_limit=300),
     parse_env_config=False,
 )

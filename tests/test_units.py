@@ -120,3 +120,15 @@ def test_rate_limit_wait_prefers_retry_after_then_reset():
     assert rate_limit_wait({"x-ratelimit-reset": "105"}, now=lambda: 100.0) == 5.0
     assert rate_limit_wait({"x-ratelimit-reset": "95"}, now=lambda: 100.0) == 0.0
     assert rate_limit_wait({}) == 1.0
+
+
+def test_log_id_numbers_round_trip_and_bisect_in_time():
+    log_id = "90020230314144709188593000000000000001223372037868840734"
+    assert log_ids.from_number(log_ids.to_number(log_id)) == log_id
+    low = log_ids.checkpoint_before(datetime(2026, 11, 1, tzinfo=UTC))
+    high = log_ids.checkpoint_before(datetime(2026, 11, 3, tzinfo=UTC))
+    middle = log_ids.midpoint(low, high)
+    assert middle is not None
+    assert low < middle < high
+    assert log_ids.timestamp_of(middle) == datetime(2026, 11, 1, 23, 59, 59, 999999, tzinfo=UTC)
+    assert log_ids.midpoint(middle, middle) is None

@@ -141,10 +141,13 @@ class FakeAuth0:
         token_lifetime: int = 86400,
         rate_limit: RateLimit | None = None,
         faults: Faults | None = None,
+        logs_users_reads_all_logs: bool = True,
     ) -> None:
         self.logs = logs or TenantLogs()
         self.clients = clients or {DEFAULT_CLIENT_ID: Client(DEFAULT_CLIENT_SECRET)}
         self.token_lifetime = token_lifetime
+        # The OAS lets `read:logs_users` read /api/v2/logs too; False narrows it to user logs.
+        self.logs_users_reads_all_logs = logs_users_reads_all_logs
         self.rate_limit = rate_limit or RateLimit()
         self.faults = faults or Faults()
         self.requests: list[RecordedRequest] = []
@@ -259,7 +262,7 @@ class FakeAuth0:
             "token_type": "Bearer",
         }
 
-    def check_token(self, header: str | None) -> tuple[int, dict[str, Any]] | None:
+    def check_token(self, header: str | None, path: str = "") -> tuple[int, dict[str, Any]] | None:
         """Return an error answer when the bearer token may not read logs; None when it may."""
         if not header or not header.startswith("Bearer "):
             return 401, _error(401, "Missing authentication")
@@ -273,6 +276,14 @@ class FakeAuth0:
             body = _error(401, message)
             body["attributes"] = {"error": message}
             return 401, body
+        accepted = set(ALL_LOG_SCOPES)
+        if not self.logs_users_reads_all_logs and not path.startswith("/api/v2/users/"):
+            accepted = {"read:logs"}
+        if not set(token.scopes) & accepted:
+            expected = ",".join(sorted(accepted))
+            return 403, _error(
+                403, f"Insufficient scope, expected any of: {expected}", "insufficient_scope"
+            )
         if not set(token.scopes) & set(ALL_LOG_SCOPES):
             return 403, _error(
                 403,
@@ -557,7 +568,7 @@ class _Handler(BaseHTTPRequestHandler):
                 limit_headers,
             )
             return
-        denied = tenant.check_token(self.headers.get("Authorization"))
+        denied = tenant.check_token(self.headers.get("Authorization"), record.path)
         if denied:
             self._send(record, denied[0], denied[1], limit_headers)
             return
