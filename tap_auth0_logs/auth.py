@@ -173,7 +173,7 @@ class ClientCredentialsAuthenticator(Auth0Authenticator, OAuthAuthenticator):
                     timeout=TOKEN_TIMEOUT_SECONDS,
                 )
             except requests.exceptions.RequestException as exc:
-                if (wait := budget.wait_after_failure()) is None:
+                if (wait := budget.wait_after_failure(exc)) is None:
                     raise network_error(self.auth_endpoint, exc) from None
                 reason = type(exc).__name__
             else:

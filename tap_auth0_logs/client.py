@@ -203,7 +203,7 @@ class Auth0Stream(RESTStream[Any]):
             if wait is None:
                 raise self._rate_limit_error(budget)
             return wait
-        wait = budget.wait_after_failure()
+        wait = budget.wait_after_failure(exc)
         if wait is not None:
             return wait
         if isinstance(exc, RetriableAPIError):

@@ -73,16 +73,21 @@ def auth0_error_code(response: requests.Response) -> str | None:
     return None
 
 
+def is_name_resolution_failure(exc: Exception) -> bool:
+    """True when `exc` says the host name does not resolve."""
+    text = str(exc)
+    return any(s in text for s in ("NameResolutionError", "Name or service not known", "nodename"))
+
+
 def network_error(url: str, exc: Exception) -> TenantUnreachableError:
     """Explain a DNS, TLS, connection or timeout failure, naming the host and the fix."""
     host = urlsplit(url).netloc
-    text = str(exc)
     if isinstance(exc, requests.exceptions.SSLError):
         return TenantUnreachableError(
             f"TLS failure talking to {host} (certificate verification failed): behind a "
             "TLS-inspecting proxy or with a private CA, set REQUESTS_CA_BUNDLE to your CA bundle."
         )
-    if any(s in text for s in ("NameResolutionError", "Name or service not known", "nodename")):
+    if is_name_resolution_failure(exc):
         return TenantUnreachableError(
             f"Cannot resolve {host}: check `domain` (e.g. acme.us.auth0.com) and your DNS."
         )

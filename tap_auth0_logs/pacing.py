@@ -21,10 +21,16 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import requests
+
+from tap_auth0_logs.errors import is_name_resolution_failure
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 MAX_FAILURES = 8
+#: Tries for a host name that does not resolve: a DNS blip heals fast, a wrong `domain` never.
+DNS_TRIES = 3
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 DEFAULT_RATE_LIMIT_MAX_WAIT = 900.0
@@ -107,9 +113,17 @@ class RetryBudget:
         self.rate_limit_waited += seconds
         return True
 
-    def wait_after_failure(self) -> float | None:
-        """Seconds to wait after a transient failure, or None after `MAX_FAILURES` in a row."""
+    def wait_after_failure(self, exc: Exception | None = None) -> float | None:
+        """Seconds to wait after a transient failure, or None when retrying cannot help.
+
+        That is after `MAX_FAILURES` in a row, at once for a TLS failure (a certificate does not
+        heal by retrying), and after `DNS_TRIES` for a host name that does not resolve.
+        """
         self.failures += 1
+        if isinstance(exc, requests.exceptions.SSLError):
+            return None
+        if exc is not None and is_name_resolution_failure(exc) and self.failures >= DNS_TRIES:
+            return None
         if self.failures >= MAX_FAILURES:
             return None
         ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (self.failures - 1))

@@ -132,3 +132,29 @@ def test_log_id_numbers_round_trip_and_bisect_in_time():
     assert low < middle < high
     assert log_ids.timestamp_of(middle) == datetime(2026, 11, 1, 23, 59, 59, 999999, tzinfo=UTC)
     assert log_ids.midpoint(middle, middle) is None
+
+
+def test_retry_budget_gives_up_at_once_on_tls_and_soon_on_dns():
+    import requests
+
+    from tap_auth0_logs.pacing import DNS_TRIES, MAX_FAILURES, RetryBudget
+
+    assert RetryBudget().wait_after_failure(requests.exceptions.SSLError("bad cert")) is None
+    dns = requests.exceptions.ConnectionError("NameResolutionError: no such host")
+    budget = RetryBudget()
+    waits = [budget.wait_after_failure(dns) for _ in range(DNS_TRIES)]
+    assert None not in waits[:-1]
+    assert waits[-1] is None
+    budget = RetryBudget()
+    waits = [budget.wait_after_failure(ConnectionResetError()) for _ in range(MAX_FAILURES)]
+    assert None not in waits[:-1]
+    assert waits[-1] is None
+
+
+def test_retry_budget_bounds_the_total_rate_limit_wait():
+    from tap_auth0_logs.pacing import RetryBudget
+
+    budget = RetryBudget(rate_limit_max_wait=10)
+    assert budget.wait_after_rate_limit({"Retry-After": "4"}) is not None
+    assert budget.wait_after_rate_limit({"Retry-After": "4"}) is not None
+    assert budget.wait_after_rate_limit({"Retry-After": "4"}) is None
