@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import requests
 from jsonschema import Draft202012Validator
 from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_auth0_logs import log_ids
 from tap_auth0_logs.event_types import describe, event_type_names
-from tap_auth0_logs.pacing import rate_limit_wait
+from tap_auth0_logs.pacing import DNS_TRIES, MAX_FAILURES, RetryBudget, rate_limit_wait
 from tap_auth0_logs.schema import KNOWN_FIELDS, LOG_EVENT, gather_extra_fields
 from tap_auth0_logs.tap import tenant_base_url
 
@@ -135,10 +136,6 @@ def test_log_id_numbers_round_trip_and_bisect_in_time():
 
 
 def test_retry_budget_gives_up_at_once_on_tls_and_soon_on_dns():
-    import requests
-
-    from tap_auth0_logs.pacing import DNS_TRIES, MAX_FAILURES, RetryBudget
-
     assert RetryBudget().wait_after_failure(requests.exceptions.SSLError("bad cert")) is None
     dns = requests.exceptions.ConnectionError("NameResolutionError: no such host")
     budget = RetryBudget()
@@ -152,8 +149,6 @@ def test_retry_budget_gives_up_at_once_on_tls_and_soon_on_dns():
 
 
 def test_retry_budget_bounds_the_total_rate_limit_wait():
-    from tap_auth0_logs.pacing import RetryBudget
-
     budget = RetryBudget(rate_limit_max_wait=10)
     assert budget.wait_after_rate_limit({"Retry-After": "4"}) is not None
     assert budget.wait_after_rate_limit({"Retry-After": "4"}) is not None
