@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import (
     CapabilitiesEnum,
@@ -73,6 +74,8 @@ class TapAuth0Logs(Tap):
 
     name = "tap-auth0-logs"
     package_name = "tap-auth0-logs"
+    # msgspec serializes a record in a fraction of simplejson's time (the SDK's default writer).
+    message_writer_class = MsgSpecWriter
 
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
         TapCapabilities.CATALOG,

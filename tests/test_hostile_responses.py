@@ -105,14 +105,14 @@ def run_in_process(adapter: HostileAdapter) -> tuple[list[dict], Exception | Non
     assert isinstance(stream, LogsStream)
     stream.requests_session.mount("http://", adapter)
     tap.pacer.sleep = lambda _seconds: None  # waits are computed, not slept
-    out = io.StringIO()
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # the msgspec writer uses .buffer
     error: Exception | None = None
     with contextlib.redirect_stdout(out):
         try:
             tap.sync_all()
         except Exception as exc:
             error = exc
-    return [json.loads(line) for line in out.getvalue().splitlines()], error
+    return [json.loads(line) for line in out.buffer.getvalue().decode().splitlines()], error
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -133,7 +133,9 @@ def test_hostile_answers_are_handled_or_clear_and_never_split_a_page(
     assert error is None or isinstance(error, Auth0TapError), repr(error)
     emitted = [m["record"]["log_id"] for m in messages if m["type"] == "RECORD"]
     assert emitted == IDS[: len(emitted)]  # in order, nothing foreign, nothing twice
-    assert _whole_pages(emitted, adapter.served)
+    # A 400 on the first `from` restarts at the oldest log, emitted alone from the search answer.
+    lead = [[IDS[0]]] if status == 400 and target == 0 else []
+    assert _whole_pages(emitted, lead + adapter.served)
     states = [m["value"]["bookmarks"]["logs"] for m in messages if m["type"] == "STATE"]
     bookmark = states[-1].get("replication_key_value") if states else None
     # STATE never passes a written record, and lags by at most the page being written.
