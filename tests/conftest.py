@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -66,6 +68,38 @@ def run_tap(
     )
     messages = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     return TapRun(done.returncode, done.stdout, done.stderr, messages)
+
+
+def run_tap_until_killed(
+    tmp_path: Path, config: dict[str, Any], records: int, *args: str
+) -> tuple[list[str], dict[str, Any] | None]:
+    """Run the tap and `kill -9` it once it has printed `records` records.
+
+    Returns the log ids it printed and the last STATE it printed before dying.
+    """
+    config_file = tmp_path / "killed-config.json"
+    config_file.write_text(json.dumps(config))
+    process = subprocess.Popen(
+        [TAP, "--config", str(config_file), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    printed: list[str] = []
+    last_state = None
+    for line in process.stdout:
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            printed.append(message["record"]["log_id"])
+        elif message["type"] == "STATE":
+            last_state = message["value"]
+        if len(printed) == records:
+            os.kill(process.pid, signal.SIGKILL)
+            break
+    process.wait()
+    process.stdout.close()
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    return printed, last_state
 
 
 @pytest.fixture

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
 from collections import Counter
 
 import pytest
 
-from tests.conftest import TAP, run_tap
+from tests.conftest import TAP, run_tap, run_tap_until_killed
 from tests.fake_tenant import FakeAuth0, RateLimit, TenantLogs
 
 
@@ -162,26 +160,7 @@ def test_a_next_link_to_another_host_is_refused_and_gets_no_token(tmp_path, make
 def test_kill_9_mid_run_then_resume_loses_nothing_and_repeats_at_most_a_page(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=4000))
     tenant.faults.latency = 0.01
-    config = tmp_path / "config.json"
-    config.write_text(json.dumps(tenant.config()))
-    process = subprocess.Popen(
-        [TAP, "--config", str(config)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-    )
-    assert process.stdout is not None
-    first: list[str] = []
-    last_state = None
-    for line in process.stdout:
-        message = json.loads(line)
-        if message["type"] == "RECORD":
-            first.append(message["record"]["log_id"])
-        elif message["type"] == "STATE":
-            last_state = message["value"]
-        if len(first) == 2345:
-            os.kill(process.pid, signal.SIGKILL)
-            break
-    process.wait()
-    process.stdout.close()
-    assert process.returncode == -signal.SIGKILL
+    first, last_state = run_tap_until_killed(tmp_path, tenant.config(), 2345)
 
     resumed = run_tap(tmp_path, tenant.config(), last_state)
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 from collections import Counter
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import TAP, run_tap
+from tests.conftest import TAP, run_tap, run_tap_until_killed
 from tests.fake_tenant import Burst, Client, FakeAuth0, TenantLogs, user_id_for
 from tests.fake_tenant.search import compile_query
 
@@ -95,26 +93,7 @@ def test_search_is_incremental_and_resumes_after_a_kill(tmp_path, make_tenant):
     query = "type:s OR type:fp"
     config = tenant.config(search_query=query)
     catalog = catalog_selecting(tmp_path, config, "log_search")
-    (tmp_path / "run.json").write_text(json.dumps(config))
-    process = subprocess.Popen(
-        [TAP, "--config", str(tmp_path / "run.json"), "--catalog", catalog],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert process.stdout is not None
-    first: list[str] = []
-    state = None
-    for line in process.stdout:
-        message = json.loads(line)
-        if message["type"] == "RECORD":
-            first.append(message["record"]["log_id"])
-        elif message["type"] == "STATE":
-            state = message["value"]
-        if len(first) == 777:
-            os.kill(process.pid, signal.SIGKILL)
-            break
-    process.wait()
-    process.stdout.close()
+    first, state = run_tap_until_killed(tmp_path, config, 777, "--catalog", catalog)
 
     resumed = run_tap(tmp_path, config, state, "--catalog", catalog)
     delivered = Counter(first + resumed.log_ids)
