@@ -14,6 +14,7 @@ import requests
 from singer_sdk.authenticators import OAuthAuthenticator
 from typing_extensions import override
 
+from tap_auth0_logs.client import ca_bundle
 from tap_auth0_logs.errors import (
     AccessDeniedError,
     ApiResponseError,
@@ -171,6 +172,7 @@ class ClientCredentialsAuthenticator(Auth0Authenticator, OAuthAuthenticator):
                     data=self.oauth_request_payload,
                     headers={"Accept": "application/json"},
                     timeout=TOKEN_TIMEOUT_SECONDS,
+                    verify=ca_bundle(),
                 )
             except requests.exceptions.RequestException as exc:
                 if (wait := budget.wait_after_failure(exc)) is None:

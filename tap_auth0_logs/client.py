@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING, Any, cast
 
@@ -69,6 +70,19 @@ class Auth0Stream(RESTStream[Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.logger.addFilter(_QuietForClearErrors())
+
+    @property
+    @override
+    def requests_session(self) -> requests.Session:
+        """The SDK's session, verifying TLS against the environment's CA bundle.
+
+        The SDK sends prepared requests with `Session.send`, which applies proxies from the
+        environment (HTTPS_PROXY, NO_PROXY) but not a CA bundle: set it here, so private CAs
+        and TLS-inspecting proxies work as they do for other tools.
+        """
+        session = super().requests_session
+        session.verify = ca_bundle()
+        return session
 
     @property
     def tap(self) -> TapAuth0Logs:
@@ -159,8 +173,12 @@ class Auth0Stream(RESTStream[Any]):
             )
         raise ApiResponseError(f"Auth0 rejected the request ({status} {code}: {message}).")
 
+    #: Pages of logs received in this run (for progress lines).
+    pages = 0
+
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        self.pages += 1
         body = response.__dict__.get("auth0_body")
         if body is None:
             body = response.json()
@@ -220,6 +238,17 @@ class Auth0Stream(RESTStream[Any]):
             "request): other clients of the tenant use it up; run later or raise "
             "`rate_limit_max_wait`. The next run resumes from the last STATE."
         )
+
+
+def ca_bundle() -> str | bool:
+    """The CA bundle the environment names (REQUESTS_CA_BUNDLE, SSL_CERT_FILE, CURL_CA_BUNDLE).
+
+    True (requests' own bundle) when none is set.
+    """
+    for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
+        if path := os.environ.get(name):
+            return path
+    return True
 
 
 def _summary(exc: Exception) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,8 @@ PAGE_SIZE = 100
 #: A search run covers logs ingested up to this long before it starts: newer ones may not be
 #: searchable yet, and the next run will find them.
 SEARCH_SETTLE_SECONDS = 60
+#: Seconds between progress lines during a long run.
+PROGRESS_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class LogEventStream(Auth0Stream):
 
     _start: StartPoint | None = None
     _oldest: dict[str, Any] | None = None
+    _progress: Progress | None = None
 
     @override
     def post_process(
@@ -87,6 +91,9 @@ class LogEventStream(Auth0Stream):
         if start is not None and start.not_before is not None and _before(row, start.not_before):
             return None  # ingested after start_date, but the event itself happened before it
         row["type_description"] = describe(row.get("type"))
+        if self._progress is None:
+            self._progress = Progress(self)
+        self._progress.record(row)
         return gather_extra_fields(row)
 
     def start_point(self, context: Context | None) -> StartPoint | None:
@@ -189,6 +196,7 @@ class LogEventStream(Auth0Stream):
 
     def search_logs(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         """One search-mode request to `/api/v2/logs`; the list of logs it answers."""
+        self.pages += 1
         body = self.get_json("/api/v2/logs", params)
         if not isinstance(body, list):
             msg = "Auth0 answered a log search with something other than a list of logs; retry."
@@ -318,6 +326,37 @@ class LogsStream(LogEventStream):
         if "from=" in url and not _is_page_of_logs(response.__dict__.get("auth0_body"), url):
             msg = "200 with a body that is not a page of logs after `from`, in log_id order"
             raise RetriableAPIError(msg, response)
+
+
+class Progress:
+    """A log line every few seconds of a long run: records, pages, records/s, and the lag.
+
+    The lag is how far behind now the newest log emitted is (from its id's ingestion time), so
+    an operator sees a backfill catch up. The SDK's own metrics stay as they are.
+    """
+
+    def __init__(self, stream: LogEventStream, every: float = PROGRESS_SECONDS) -> None:
+        self.stream, self.every = stream, every
+        self.records = 0
+        self.started = self.reported = time.monotonic()
+
+    def record(self, row: dict[str, Any]) -> None:
+        """Count a record; report when the interval has passed."""
+        self.records += 1
+        now = time.monotonic()
+        if now - self.reported < self.every:
+            return
+        self.reported = now
+        ingested = log_ids.timestamp_of(str(row.get("log_id", "")))
+        lag = f"{(datetime.now(UTC) - ingested).total_seconds():,.0f} s" if ingested else "unknown"
+        self.stream.logger.info(
+            "Progress of %s: %d records, %d pages, %.0f records/s, lag %s.",
+            self.stream.name,
+            self.records,
+            self.stream.pages,
+            self.records / max(now - self.started, 1e-9),
+            lag,
+        )
 
 
 def _is_page_of_logs(body: object, url: str) -> bool:

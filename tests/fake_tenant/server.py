@@ -22,11 +22,14 @@ import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.fake_tenant.logs import TenantLogs
 from tests.fake_tenant.search import QueryError, compile_query
+
+if TYPE_CHECKING:
+    import ssl
 
 DEFAULT_CLIENT_ID = "fake-client-id"
 DEFAULT_CLIENT_SECRET = "fake-client-secret-do-not-print"
@@ -157,12 +160,17 @@ class FakeAuth0:
             token: _Token(math.inf, scopes) for token, scopes in (api_tokens or {}).items()
         }
         self._server: ThreadingHTTPServer | None = None
+        self._scheme = "http"
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> FakeAuth0:
-        """Serve on 127.0.0.1 at a free port, in a background thread."""
+    def start(self, tls: ssl.SSLContext | None = None) -> FakeAuth0:
+        """Serve on 127.0.0.1 at a free port, in a background thread; over TLS with `tls`."""
         handler = type("Handler", (_Handler,), {"tenant": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._scheme = "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self._scheme = "https"
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -183,7 +191,7 @@ class FakeAuth0:
     def base_url(self) -> str:
         """`http://127.0.0.1:PORT`."""
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"{self._scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     # --- test helpers ------------------------------------------------------------------------
     def config(self, **extra: Any) -> dict[str, Any]:
@@ -587,7 +595,8 @@ class _Handler(BaseHTTPRequestHandler):
             if path == "/api/v2/logs":
                 if "from" in query:
                     host = self.headers.get("Host") or tenant.base_url.split("//")[1]
-                    return tenant.checkpoint_page(query, f"http://{host}{self.path}")
+                    scheme = tenant.base_url.split("://")[0]
+                    return tenant.checkpoint_page(query, f"{scheme}://{host}{self.path}")
                 return tenant.search_page(query)
             if path.startswith("/api/v2/logs/"):
                 return tenant.log_by_id(unquote(path[len("/api/v2/logs/") :]))
