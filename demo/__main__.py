@@ -1,8 +1,9 @@
-"""Run the tap and load what it extracts into `.demo/store/`, then show what was loaded.
+"""The main job: `meltano run tap-auth0-logs target-duckdb`, then a short report from DuckDB.
 
-With no tenant configured, a bundled fake Auth0 tenant is started on 127.0.0.1 and grows by
-500 logs each run, so a second run shows an incremental load. With a config file
-(`--config my.json`) or `TAP_AUTH0_LOGS_*` environment variables, the same tap reads your tenant.
+With no tenant configured, a bundled fake Auth0 tenant is started on 127.0.0.1; it grows by 500
+logs every run, and Meltano keeps the STATE, so a second run loads only the logs added since.
+With `--config my.json` or `TAP_AUTH0_LOGS_*` environment variables, the same pipeline reads
+your tenant.
 """
 
 from __future__ import annotations
@@ -10,97 +11,166 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
-import tempfile
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from demo.store import JsonlStore
+import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / ".demo"
-TAP = str(Path(sys.executable).with_name("tap-auth0-logs"))
+BIN = Path(sys.executable).parent
+DATABASE = ROOT / "output" / "auth0_logs.duckdb"
+COUNTER = ROOT / "output" / "fake_tenant_runs"
 FIRST_RUN_LOGS, LOGS_ADDED_PER_RUN = 5000, 500
+PIPELINE = ["tap-auth0-logs", "target-duckdb"]
 
 
 def main() -> None:
-    """Extract, load, report."""
+    """Extract and load with Meltano, then report."""
     parser = argparse.ArgumentParser(prog="python3 dev.py demo", description=__doc__)
     parser.add_argument("--config", help="tap config file for a real tenant")
     parser.add_argument("--reset", action="store_true", help="forget earlier runs and start over")
     args = parser.parse_args()
-    if args.reset and WORK.exists():
-        for path in sorted(WORK.rglob("*"), reverse=True):
-            path.unlink() if path.is_file() else path.rmdir()
-    store = JsonlStore(WORK / "store")
-    if args.config or os.environ.get("TAP_AUTH0_LOGS_DOMAIN"):
-        source = args.config or "ENV"
-        print(f"Extracting from your tenant ({'environment' if source == 'ENV' else source}) ...")
-        extract(store, source)
+    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "PATH": _path()}
+    if args.reset:
+        shutil.rmtree(ROOT / "output", ignore_errors=True)
+        meltano(["state", "clear", "--force", "dev:tap-auth0-logs-to-target-duckdb"], env, True)
+    DATABASE.parent.mkdir(exist_ok=True)
+    install_plugins(env)
+    before = count_rows()
+    if args.config:
+        tenant_env = {
+            f"TAP_AUTH0_LOGS_{k.upper()}": _text(v) for k, v in _read(args.config).items()
+        }
+        print(f"Extracting from your tenant ({args.config}) ...")
+        run_pipeline({**env, **tenant_env})
+    elif os.environ.get("TAP_AUTH0_LOGS_DOMAIN"):
+        print("Extracting from your tenant (TAP_AUTH0_LOGS_* environment variables) ...")
+        run_pipeline(env)
     else:
-        extract_from_fake_tenant(store)
-    report(store)
+        run_against_fake_tenant(env)
+    report(before)
 
 
-def extract_from_fake_tenant(store: JsonlStore) -> None:
-    """Start the bundled fake tenant, grown since the last run, and extract from it."""
+def run_against_fake_tenant(env: dict[str, str]) -> None:
+    """Start the bundled fake tenant, grown since the last run, and run the pipeline on it."""
     sys.path.insert(0, str(ROOT))
     from tests.fake_tenant import FakeAuth0, TenantLogs  # noqa: PLC0415 - only the demo needs it
 
-    counter = WORK / "fake_tenant_runs"
-    runs = int(counter.read_text()) if counter.exists() else 0
+    runs = int(COUNTER.read_text()) if COUNTER.exists() else 0
     logs = TenantLogs(count=FIRST_RUN_LOGS + LOGS_ADDED_PER_RUN * runs)
-    with FakeAuth0(logs) as tenant, tempfile.TemporaryDirectory() as tmp:
+    with FakeAuth0(logs) as tenant:
         print(f"No tenant configured: using the bundled fake Auth0 tenant at {tenant.base_url}")
         print(
             f"  it holds {logs.count:,} logs (run {runs + 1}; each run adds {LOGS_ADDED_PER_RUN})."
         )
-        config = Path(tmp) / "config.json"
-        config.write_text(json.dumps(tenant.config()))
-        extract(store, str(config))
-    counter.write_text(str(runs + 1))
+        tenant_env = {f"TAP_AUTH0_LOGS_{k.upper()}": v for k, v in tenant.config().items()}
+        run_pipeline({**env, **tenant_env})
+    COUNTER.write_text(str(runs + 1))
 
 
-def extract(store: JsonlStore, config: str) -> None:
-    """Run `tap-auth0-logs` with the stored state and load its output."""
-    command = [TAP, "--config", config]
-    with tempfile.TemporaryDirectory() as tmp:
-        state = store.state()
-        if state:
-            state_file = Path(tmp) / "state.json"
-            state_file.write_text(json.dumps(state))
-            command += ["--state", str(state_file)]
-            print("Resuming from the last STATE: only logs added since are extracted.")
-        log_file = WORK / "tap.log"
-        with log_file.open("w") as stderr:
-            tap = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
-            assert tap.stdout is not None
-            store.consume(tap.stdout)
-            code = tap.wait()
-    if code:
-        lines = log_file.read_text().splitlines()
-        errors = [line for line in lines if "| ERROR" in line] or lines[-5:]
-        print("\nThe tap failed:\n  " + "\n  ".join(errors), file=sys.stderr)
-        sys.exit(code)
+def install_plugins(env: dict[str, str]) -> None:
+    """`meltano install` once: each plugin gets its own virtualenv under .meltano/."""
+    if all((ROOT / ".meltano" / kind / name / "venv").exists() for kind, name in _plugins()):
+        return
+    print("Installing the Meltano plugins (first run only) ...")
+    meltano(["install"], env)
 
 
-def report(store: JsonlStore) -> None:
-    """Show what this run loaded and what the store holds, by event type."""
-    rows: list[dict[str, Any]] = store.rows("logs")
-    print(f"\nLoaded {store.loaded['logs']:,} logs this run; the store holds {len(rows):,}")
+def run_pipeline(env: dict[str, str]) -> None:
+    """`meltano run tap-auth0-logs target-duckdb`; Meltano passes the STATE between runs."""
+    print(f"meltano run {' '.join(PIPELINE)}")
+    meltano(["run", *PIPELINE], env)
+
+
+def meltano(args: list[str], env: dict[str, str], quiet: bool = False) -> None:
+    """Run a meltano command in the project; stop with its output if it fails."""
+    log = ROOT / "output" / "meltano.log"
+    log.parent.mkdir(exist_ok=True)
+    with log.open("a") as out:
+        code = subprocess.call(
+            [str(BIN / "meltano"), *args], cwd=ROOT, env=env, stdout=out, stderr=out
+        )
+    if code and not quiet:
+        lines = log.read_text().splitlines()
+        errors = [line for line in lines if "error" in line.lower()][-8:] or lines[-8:]
+        sys.exit(
+            f"meltano {args[0]} failed (full log: output/meltano.log):\n  " + "\n  ".join(errors)
+        )
+
+
+def count_rows() -> int:
+    """Rows in the DuckDB table so far (0 before the first run)."""
+    if not DATABASE.exists():
+        return 0
+    with duckdb.connect(str(DATABASE), read_only=True) as db:
+        tables = db.sql("select count(*) from information_schema.tables where table_name = 'logs'")
+        if not tables.fetchone()[0]:  # type: ignore[index]
+            return 0
+        return int(db.sql("select count(*) from auth0.logs").fetchone()[0])  # type: ignore[index]
+
+
+def report(before: int) -> None:
+    """Events per type, failed logins per country, busiest applications."""
+    total = count_rows()
     print(
-        f"  ({store.folder.relative_to(ROOT)}/logs.jsonl, state in state.json, "
-        "tap log in .demo/tap.log)\n"
+        f"\nLoaded {total - before:,} logs this run; {DATABASE.relative_to(ROOT)} holds {total:,}.\n"
     )
-    counts = Counter(
-        row.get("type_description") or f"(unknown type {row.get('type')})" for row in rows
-    )
-    width = max((len(name) for name in counts), default=10)
-    print(f"{'event type':<{width}}  {'logs':>7}")
-    for name, count in counts.most_common():
-        print(f"{name:<{width}}  {count:>7,}")
+    with duckdb.connect(str(DATABASE), read_only=True) as db:
+        show(
+            db,
+            "Events per type",
+            """
+            select coalesce(type_description, '(unknown: ' || type || ')') as event, count(*) as logs
+            from auth0.logs group by 1 order by 2 desc, 1 limit 12""",
+        )
+        show(
+            db,
+            "Failed logins per country",
+            """
+            select coalesce(json_extract_string(location_info, '$.country_name'), '(unknown)')
+                   as country, count(*) as failed_logins
+            from auth0.logs where type in ('f', 'fp', 'fu') group by 1 order by 2 desc, 1""",
+        )
+        show(
+            db,
+            "Busiest client applications",
+            """
+            select coalesce(nullif(client_name, ''), client_id, '(none)') as application,
+                   count(*) as logs, min(date) as first, max(date) as last
+            from auth0.logs group by 1 order by 2 desc, 1 limit 5""",
+        )
+
+
+def show(db: Any, title: str, sql: str) -> None:
+    """Print a query's result as a small table."""
+    result = db.sql(sql)
+    rows = [[str(v) for v in row] for row in result.fetchall()]
+    names = list(result.columns)
+    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
+    print(title)
+    print("  " + "  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)))
+    for row in rows:
+        print("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+    print()
+
+
+def _plugins() -> list[tuple[str, str]]:
+    return [("extractors", "tap-auth0-logs"), ("loaders", "target-duckdb")]
+
+
+def _path() -> str:
+    return f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def _read(path: str) -> dict[str, Any]:
+    return dict(json.loads(Path(path).read_text()))
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,11 @@ the key set differs by period and event type. Free-form objects (`details`, `aut
 keep whatever Auth0 sends. Top-level keys Auth0 adds after this schema was written are gathered
 in `extra_fields` (see `streams.LogsStream.post_process`) so that they reach the target instead
 of being dropped by the SDK's schema conformance.
+
+Two choices keep every SQL target able to load the record: `scope` is always a list (Auth0 sends
+a string or a list; a union type has no column type), and log streams' `is_mobile` is not declared
+beside the Management API's `isMobile`, since SQL targets that snake-case names would map both to
+one column (it would land in `extra_fields`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ from singer_sdk import typing as th
 #: Name of the property that carries top-level keys this schema does not know.
 EXTRA_FIELDS = "extra_fields"
 
-_STRING_OR_LIST = th.CustomType({"type": ["string", "array", "null"], "items": {"type": "string"}})
 _OBJECT_OR_LIST = th.CustomType({"type": ["object", "array", "null"]})
 
 
@@ -48,12 +52,16 @@ LOG_EVENT = th.PropertiesList(
     _text("identity_user_id", "Id of the user in the identity provider."),
     _text("audience", "API audience of a token exchange."),
     th.Property(
-        "scope", _STRING_OR_LIST, description="Scopes: a space-separated string or a list."
+        "scope",
+        th.ArrayType(th.StringType),
+        description=(
+            "Scopes, as a list. Auth0 sends a space-separated string (Management API) or a list "
+            "(log streams); the tap always emits the list, which every target can load."
+        ),
     ),
     _text("strategy", "Connection strategy, e.g. `auth0`."),
     _text("strategy_type", "Strategy type, e.g. `database`."),
     th.Property("isMobile", th.BooleanType, description="Whether the client was a mobile device."),
-    th.Property("is_mobile", th.BooleanType, description="Same, as log streams spell it."),
     _text("user_agent", "User agent, usually parsed (`Chrome 134.0.0 / Windows 10.0.0`)."),
     th.Property("details", th.ObjectType(), description="Free-form event details."),
     th.Property(
@@ -108,6 +116,14 @@ LOG_EVENT = th.PropertiesList(
 
 #: Top-level property names the schema declares.
 KNOWN_FIELDS: frozenset[str] = frozenset(LOG_EVENT["properties"])
+
+
+def normalize_scope(record: dict[str, Any]) -> dict[str, Any]:
+    """Turn a space-separated `scope` string into the list it stands for (lossless)."""
+    scope = record.get("scope")
+    if isinstance(scope, str):
+        record["scope"] = scope.split()
+    return record
 
 
 def gather_extra_fields(record: dict[str, Any]) -> dict[str, Any]:

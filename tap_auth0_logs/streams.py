@@ -27,7 +27,13 @@ from tap_auth0_logs.paginators import (
     CheckpointPaginator,
     RangeSearch,
 )
-from tap_auth0_logs.schema import EXTRA_FIELDS, KNOWN_FIELDS, LOG_EVENT, gather_extra_fields
+from tap_auth0_logs.schema import (
+    EXTRA_FIELDS,
+    KNOWN_FIELDS,
+    LOG_EVENT,
+    gather_extra_fields,
+    normalize_scope,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -94,7 +100,7 @@ class LogEventStream(Auth0Stream):
         if self._progress is None:
             self._progress = Progress(self)
         self._progress.record(row)
-        return gather_extra_fields(row)
+        return gather_extra_fields(normalize_scope(row))
 
     def start_point(self, context: Context | None) -> StartPoint | None:
         """Choose the first `from`: bookmark, `start_log_id`, `start_date`, else the oldest log.

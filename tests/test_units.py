@@ -16,7 +16,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from tap_auth0_logs import log_ids
 from tap_auth0_logs.event_types import describe, event_type_names
 from tap_auth0_logs.pacing import DNS_TRIES, MAX_FAILURES, RetryBudget, rate_limit_wait
-from tap_auth0_logs.schema import KNOWN_FIELDS, LOG_EVENT, gather_extra_fields
+from tap_auth0_logs.schema import KNOWN_FIELDS, LOG_EVENT, gather_extra_fields, normalize_scope
 from tap_auth0_logs.tap import tenant_base_url
 
 SAMPLES = json.loads((Path(__file__).parent / "sample_logs.json").read_text())
@@ -59,7 +59,7 @@ def test_event_type_table_holds_every_code_with_a_short_name():
 
 @pytest.mark.parametrize("index", range(len(SAMPLES)))
 def test_sample_logs_validate_against_the_schema_after_processing(index):
-    record = gather_extra_fields(dict(SAMPLES[index]))
+    record = gather_extra_fields(normalize_scope(dict(SAMPLES[index])))
     record["type_description"] = describe(record.get("type"))
     conformed = conform_record_data_types(
         "logs", record, LOG_EVENT, TypeConformanceLevel.RECURSIVE, logging.getLogger("t")
@@ -80,9 +80,14 @@ def test_unknown_top_level_keys_are_gathered_not_dropped():
     assert gather_extra_fields({"log_id": "1"})["extra_fields"] is None
 
 
-def test_scope_may_be_a_string_or_a_list():
+def test_scope_string_or_list_becomes_a_list():
+    assert normalize_scope({"scope": "read:logs read:users"})["scope"] == [
+        "read:logs",
+        "read:users",
+    ]
+    assert normalize_scope({"scope": ["read:logs"]})["scope"] == ["read:logs"]
+    assert "scope" not in normalize_scope({})
     validator = Draft202012Validator(LOG_EVENT)
-    assert validator.is_valid({"log_id": "1", "scope": "read:logs read:users"})
     assert validator.is_valid({"log_id": "1", "scope": ["read:logs"]})
     assert not validator.is_valid({"log_id": "1", "scope": 3})
 
