@@ -144,6 +144,15 @@ class TapAuth0Logs(Tap):
             examples=["2026-11-01T00:00:00Z"],
         ),
         th.Property(
+            "start_log_id",
+            th.StringType,
+            title="Start Log ID",
+            description=(
+                "A first run (no state) starts right after this log_id. Wins over `start_date`. "
+                "Ignored once a bookmark exists."
+            ),
+        ),
+        th.Property(
             "log_types",
             th.ArrayType(th.StringType),
             title="Log Types",
@@ -200,15 +209,6 @@ class TapAuth0Logs(Tap):
             default=60,
             title="Request Timeout",
             description="Seconds to wait for Auth0 to answer one request before retrying it.",
-        ),
-        th.Property(
-            "start_log_id",
-            th.StringType,
-            title="Start Log ID",
-            description=(
-                "A first run (no state) starts right after this log_id. Wins over `start_date`. "
-                "Ignored once a bookmark exists."
-            ),
         ),
     ).to_dict()
 

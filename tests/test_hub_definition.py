@@ -1,0 +1,64 @@
+"""The Meltano Hub definition, meltano.yml and `--about` tell one story."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import TAP
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def about() -> dict:
+    out = subprocess.run(
+        [TAP, "--about", "--format=json"], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def project_extractor() -> dict:
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    return next(p for p in project["plugins"]["extractors"] if p["name"] == "tap-auth0-logs")
+
+
+def hub() -> dict:
+    return yaml.safe_load((ROOT / "hub" / "tap-auth0-logs.yml").read_text())
+
+
+def test_settings_are_the_same_everywhere():
+    tap_settings = about()["settings"]["properties"]
+    own = [
+        name for name in tap_settings if not name.startswith(("stream_map", "faker", "flattening"))
+    ]
+    assert [s["name"] for s in hub()["settings"]] == own
+    assert [s["name"] for s in project_extractor()["settings"]] == own
+
+
+def test_secrets_are_sensitive_everywhere():
+    secrets = {
+        name for name, spec in about()["settings"]["properties"].items() if spec.get("secret")
+    }
+    assert secrets == {"client_secret", "api_token"}
+    assert {s["name"] for s in hub()["settings"] if s.get("sensitive")} == secrets
+    assert {s["name"] for s in project_extractor()["settings"] if s.get("sensitive")} == secrets
+
+
+def test_capabilities_and_plugin_fields_agree():
+    capabilities = sorted(about()["capabilities"])
+    assert hub()["capabilities"] == capabilities
+    assert sorted(project_extractor()["capabilities"]) == capabilities
+    for key in ("namespace", "executable", "settings_group_validation"):
+        assert hub()[key] == project_extractor()[key]
+
+
+def test_every_loader_is_declared_without_a_hub_lookup():
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    for loader in project["plugins"]["loaders"]:
+        assert {"namespace", "pip_url", "executable"} <= set(loader), loader["name"]
+        assert "variant" not in loader
+    duckdb = next(p for p in project["plugins"]["loaders"] if p["name"] == "target-duckdb")
+    assert "duckdb>=1.1,<1.3" in duckdb["pip_url"]
