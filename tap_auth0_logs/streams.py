@@ -85,9 +85,26 @@ class LogEventStream(Auth0Stream):
     # walk each record again: it cost about a third of the tap's CPU per record.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
+    #: The setting a stream cannot run without; it is selected by default only when it is set.
+    needs_setting: str | None = None
+
     _start: StartPoint | None = None
     _oldest: dict[str, Any] | None = None
     _progress: Progress | None = None
+
+    @property
+    def selected_by_default(self) -> bool:  # type: ignore[override]
+        """Selected unless it needs a setting that is not set (then only if the catalog asks)."""
+        return self.needs_setting is None or bool(self.config.get(self.needs_setting))
+
+    def lacks_setting(self) -> bool:
+        """Say so in one line when the stream is selected but its setting is not set."""
+        if self.needs_setting is None or self.config.get(self.needs_setting):
+            return False
+        self.logger.warning(
+            "Stream `%s` is selected but `%s` is not set.", self.name, self.needs_setting
+        )
+        return True
 
     @override
     def post_process(
@@ -400,17 +417,13 @@ class LogSearchStream(LogEventStream):
     name = "log_search"
     path = "/api/v2/logs"
 
-    @property
-    def selected_by_default(self) -> bool:  # type: ignore[override]
-        """Selected when `search_query` is set; otherwise only if the catalog asks for it."""
-        return bool(self.config.get("search_query"))
+    needs_setting = "search_query"
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        query = self.config.get("search_query")
-        if not query:
-            self.logger.warning("Stream `log_search` is selected but `search_query` is not set.")
+        if self.lacks_setting():
             return
+        query = str(self.config["search_query"])
         start = self.start_point(context)
         if start is None:
             return
@@ -422,11 +435,8 @@ class LogSearchStream(LogEventStream):
 
     @override
     def check_connection(self) -> None:
-        query = self.config.get("search_query")
-        if query:  # a query Auth0 rejects fails here, with its message
-            self.search_logs({"q": query, "per_page": 1, "page": 0})
-        else:
-            self.logger.warning("Stream `log_search` is selected but `search_query` is not set.")
+        if not self.lacks_setting():  # a query Auth0 rejects fails here, with its message
+            self.search_logs({"q": self.config["search_query"], "per_page": 1, "page": 0})
 
     def projected_fields(self) -> list[str] | None:
         """The fields to ask Auth0 for when the catalog deselects some; None for all.
@@ -457,10 +467,7 @@ class UserLogsStream(LogEventStream):
     name = "user_logs"
     path = "/api/v2/users/{user_id}/logs"
 
-    @property
-    def selected_by_default(self) -> bool:  # type: ignore[override]
-        """Selected when `user_ids` is set; otherwise only if the catalog asks for it."""
-        return bool(self.config.get("user_ids"))
+    needs_setting = "user_ids"
 
     @property
     @override
@@ -469,8 +476,7 @@ class UserLogsStream(LogEventStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        if not context:
-            self.logger.warning("Stream `user_logs` is selected but `user_ids` is not set.")
+        if self.lacks_setting() or not context:
             return
         user_id = str(context["user_id"])
         bookmark = self._bookmark(context)
@@ -495,10 +501,9 @@ class UserLogsStream(LogEventStream):
 
     @override
     def check_connection(self) -> None:
-        user_ids = self.config.get("user_ids") or []
-        if not user_ids:
-            self.logger.warning("Stream `user_logs` is selected but `user_ids` is not set.")
+        if self.lacks_setting():
             return
+        user_ids = self.config["user_ids"]
         path = f"/api/v2/users/{quote(str(user_ids[0]), safe='')}/logs"
         self.get_json(path, {"page": 0, "per_page": 1})
 
