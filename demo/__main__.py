@@ -21,8 +21,10 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-DATABASE = ROOT / "output" / "auth0_logs.duckdb"
-COUNTER = ROOT / "output" / "fake_tenant_runs"
+# `DEMO_OUTPUT` moves the demo's files (and its Meltano state) elsewhere, as its test does.
+OUTPUT = Path(os.environ.get("DEMO_OUTPUT") or ROOT / "output")
+DATABASE = OUTPUT / "auth0_logs.duckdb"
+COUNTER = OUTPUT / "fake_tenant_runs"
 FIRST_RUN_LOGS, LOGS_ADDED_PER_RUN = 5000, 500
 PIPELINE = ["tap-auth0-logs", "target-duckdb"]
 
@@ -33,9 +35,16 @@ def main() -> None:
     parser.add_argument("--config", help="tap config file for a real tenant")
     parser.add_argument("--reset", action="store_true", help="forget earlier runs and start over")
     args = parser.parse_args()
-    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "PATH": _path()}
+    env = {
+        **os.environ,
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PATH": _path(),
+        "TARGET_DUCKDB_FILEPATH": str(DATABASE),
+    }
+    if "DEMO_OUTPUT" in os.environ:
+        env["MELTANO_DATABASE_URI"] = f"sqlite:///{OUTPUT / 'meltano.db'}"
     if args.reset:
-        shutil.rmtree(ROOT / "output", ignore_errors=True)
+        shutil.rmtree(OUTPUT, ignore_errors=True)
         meltano(["state", "clear", "--force", "dev:tap-auth0-logs-to-target-duckdb"], env, True)
     DATABASE.parent.mkdir(exist_ok=True)
     install_plugins(env)
@@ -87,7 +96,7 @@ def run_pipeline(env: dict[str, str]) -> None:
 
 def meltano(args: list[str], env: dict[str, str], quiet: bool = False) -> None:
     """Run a meltano command in the project; stop with its output if it fails."""
-    log = ROOT / "output" / "meltano.log"
+    log = OUTPUT / "meltano.log"
     log.parent.mkdir(exist_ok=True)
     with log.open("a") as out:
         code = subprocess.call(
@@ -96,9 +105,7 @@ def meltano(args: list[str], env: dict[str, str], quiet: bool = False) -> None:
     if code and not quiet:
         lines = log.read_text().splitlines()
         errors = [line for line in lines if "error" in line.lower()][-8:] or lines[-8:]
-        sys.exit(
-            f"meltano {args[0]} failed (full log: output/meltano.log):\n  " + "\n  ".join(errors)
-        )
+        sys.exit(f"meltano {args[0]} failed (full log: {log}):\n  " + "\n  ".join(errors))
 
 
 def count_rows() -> int:
@@ -115,9 +122,7 @@ def count_rows() -> int:
 def report(before: int) -> None:
     """Events per type, failed logins per country, busiest applications."""
     total = count_rows()
-    print(
-        f"\nLoaded {total - before:,} logs this run; {DATABASE.relative_to(ROOT)} holds {total:,}.\n"
-    )
+    print(f"\nLoaded {total - before:,} logs this run; {_shown(DATABASE)} holds {total:,}.\n")
     with duckdb.connect(str(DATABASE), read_only=True) as db:
         show(
             db,
@@ -159,6 +164,11 @@ def show(db: Any, title: str, sql: str) -> None:
 
 def _plugins() -> list[tuple[str, str]]:
     return [("extractors", "tap-auth0-logs"), ("loaders", "target-duckdb")]
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the repo when it is inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def _path() -> str:

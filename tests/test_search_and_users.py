@@ -295,3 +295,18 @@ def test_connection_test_checks_the_search_query(tmp_path, tenant):
     assert run.returncode != 0
     assert "Auth0 rejected the search query" in run.stderr
     assert parse_qs(urlsplit(tenant.api_requests()[-1].target).query)["q"] == ["bogus_field:1"]
+
+
+def test_search_with_start_date_returns_only_matches_from_then_on(tmp_path, make_tenant):
+    tenant = make_tenant(TenantLogs(count=3000, gap=0.5))
+    start = tenant.logs.kept()[1800]["date"]
+    query = "type:s OR type:fp"
+
+    run = run_tap(tmp_path, tenant.config(search_query=query, start_date=start, log_types=["none"]))
+
+    assert run.returncode == 0, run.stderr
+    predicate = compile_query(query)
+    expected = [
+        log["log_id"] for log in tenant.logs.kept() if predicate(log) and log["date"] >= start
+    ]
+    assert stream_ids(run, "log_search") == expected
