@@ -292,12 +292,6 @@ class FakeAuth0:
             return 403, _error(
                 403, f"Insufficient scope, expected any of: {expected}", "insufficient_scope"
             )
-        if not set(token.scopes) & set(ALL_LOG_SCOPES):
-            return 403, _error(
-                403,
-                "Insufficient scope, expected any of: read:logs,read:logs_users",
-                "insufficient_scope",
-            )
         return None
 
     # --- log endpoints -----------------------------------------------------------------------
