@@ -70,19 +70,10 @@ class Auth0Stream(RESTStream[Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.logger.addFilter(_QuietForClearErrors())
-
-    @property
-    @override
-    def requests_session(self) -> requests.Session:
-        """The SDK's session, verifying TLS against the environment's CA bundle.
-
-        The SDK sends prepared requests with `Session.send`, which applies proxies from the
-        environment (HTTPS_PROXY, NO_PROXY) but not a CA bundle: set it here, so private CAs
-        and TLS-inspecting proxies work as they do for other tools.
-        """
-        session = super().requests_session
-        session.verify = ca_bundle()
-        return session
+        # The SDK sends prepared requests with `Session.send`, which applies proxies from the
+        # environment (HTTPS_PROXY, NO_PROXY) but not a CA bundle: set it once on the session the
+        # SDK made, so private CAs and TLS-inspecting proxies work as they do for other tools.
+        self.requests_session.verify = ca_bundle()
 
     @property
     def tap(self) -> TapAuth0Logs:

@@ -126,9 +126,10 @@ class LogEventStream(Auth0Stream):
         ingestion time, which is never before the event's date). The id prefix comes from the
         oldest log the tenant keeps, found with one search-mode request.
         """
-        bookmark = self._bookmark(context) or self.config.get("start_log_id")
+        bookmark, origin = self._bookmark(context), "the bookmark"
+        if not bookmark:
+            bookmark, origin = self.config.get("start_log_id"), "start_log_id"
         if bookmark:
-            origin = "the bookmark" if self._bookmark(context) else "start_log_id"
             if not self._log_is_kept(bookmark):
                 return self._after_expiry(bookmark)
             return StartPoint(bookmark, None, f"{origin} {bookmark}")
