@@ -7,6 +7,7 @@ that name the fix; the token itself never appears in a message or a log line.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -48,8 +49,11 @@ class Auth0Authenticator:
         """Return a token that is valid now."""
         raise NotImplementedError
 
-    def refresh_after_expiry(self) -> bool:
-        """Drop a token Auth0 called expired; True when a retry with a new one makes sense."""
+    def refresh_after_expiry(self, used: str | None = None) -> bool:
+        """Drop the token `used` (the request's Authorization) that Auth0 called expired.
+
+        True when a retry with a new one makes sense.
+        """
         return False
 
     def request_succeeded(self) -> None:
@@ -99,6 +103,8 @@ class ClientCredentialsAuthenticator(Auth0Authenticator, OAuthAuthenticator):
         self.token_requests = 0
         self._refreshed_after_expiry = False
         self._expires_at = 0.0
+        # Cursors of a parallel backfill share the token: one of them fetches a new one.
+        self._lock = threading.RLock()
 
     @property
     @override
@@ -119,17 +125,21 @@ class ClientCredentialsAuthenticator(Auth0Authenticator, OAuthAuthenticator):
 
     @override
     def current_token(self) -> str:
-        if not self.is_token_valid():
-            self.update_access_token()
-        return str(self.access_token)
+        with self._lock:
+            if not self.is_token_valid():
+                self.update_access_token()
+            return str(self.access_token)
 
     @override
-    def refresh_after_expiry(self) -> bool:
-        if self._refreshed_after_expiry:
-            return False
-        self._refreshed_after_expiry = True
-        self.access_token = None
-        return True
+    def refresh_after_expiry(self, used: str | None = None) -> bool:
+        with self._lock:
+            if used is not None and used != f"Bearer {self.access_token}":
+                return True  # another cursor has already replaced that token
+            if self._refreshed_after_expiry:
+                return False
+            self._refreshed_after_expiry = True
+            self.access_token = None
+            return True
 
     @override
     def request_succeeded(self) -> None:

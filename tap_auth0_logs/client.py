@@ -13,6 +13,7 @@ from singer_sdk import RESTStream
 from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
 
+from tap_auth0_logs.backfill import MAX_BACKFILL_CONCURRENCY
 from tap_auth0_logs.errors import (
     AccessDeniedError,
     ApiResponseError,
@@ -74,6 +75,11 @@ class Auth0Stream(RESTStream[Any]):
         # environment (HTTPS_PROXY, NO_PROXY) but not a CA bundle: set it once on the session the
         # SDK made, so private CAs and TLS-inspecting proxies work as they do for other tools.
         self.requests_session.verify = ca_bundle()
+        # One kept-alive connection per backfill cursor (requests keeps 10 per host by default).
+        for scheme in ("https://", "http://"):
+            self.requests_session.mount(
+                scheme, requests.adapters.HTTPAdapter(pool_maxsize=MAX_BACKFILL_CONCURRENCY)
+            )
 
     @property
     def tap(self) -> TapAuth0Logs:
@@ -127,7 +133,9 @@ class Auth0Stream(RESTStream[Any]):
         code = auth0_error_code(response)
         if status == 401:
             if "expired" in message.lower():
-                if self.authenticator.refresh_after_expiry():
+                if self.authenticator.refresh_after_expiry(
+                    response.request.headers.get("Authorization")
+                ):
                     raise TokenExpiredError(f"401 {message}", response)
                 raise CredentialsError(self.authenticator.expired_advice(message))
             raise CredentialsError(
@@ -188,15 +196,16 @@ class Auth0Stream(RESTStream[Any]):
         def request(prepared: requests.PreparedRequest, context: Any) -> requests.Response:
             budget = RetryBudget(rate_limit_max_wait=self.tap.rate_limit_max_wait)
             while True:
-                if hold := self.pacer.wait_needed():
-                    if not budget.spend_on_rate_limit(hold):
-                        raise self._rate_limit_error(budget)
-                    self.pacer.hold(hold)
+                held = self.pacer.acquire(budget.rate_limit_max_wait - budget.rate_limit_waited)
+                if held is None or not budget.spend_on_rate_limit(held):
+                    raise self._rate_limit_error(budget)
                 try:
                     return func(prepared, context)
                 except TRANSIENT as exc:
                     wait = self._wait_before_retry(exc, budget, str(prepared.url))
                     reason = _summary(exc)
+                finally:
+                    self.pacer.release()
                 self.log("Retrying in %.2f s after: %s", wait, reason, level=logging.WARNING)
                 self.pacer.sleep(wait)
 

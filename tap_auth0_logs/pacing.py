@@ -61,25 +61,65 @@ def rate_limit_wait(headers: Mapping[str, str], now: Callable[[], float] = time.
 
 @dataclass
 class Pacer:
-    """Holds requests while the tenant's bucket is empty; thread-safe, one per run."""
+    """Spends the tenant's bucket without overdrawing it; thread-safe, one per run.
+
+    Every request takes a slot with `acquire` and gives it back with `release`. A request goes
+    when the last answer left more requests in the bucket than there are requests in flight
+    (each of those will spend one), and waits otherwise: for the reset Auth0 named when the
+    bucket is empty, or for an answer in flight to tell how much is left. After a reset, one
+    request goes first to learn the new level, so cursors sharing the bucket do not all spend
+    it blind at once.
+    """
 
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     waited: float = 0.0
     limit: int | None = None
     _resume_at: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _remaining: int | None = None
+    _in_flight: int = 0
+    _level_reset: float = 0.0  # the `x-ratelimit-reset` of the answer `_remaining` comes from
+    _lock: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
-    def wait_needed(self) -> float:
-        """Seconds until Auth0 refills the bucket, if the last answer said it is empty; else 0."""
+    def acquire(self, max_wait: float) -> float | None:
+        """Wait until a request may go and take its slot; the seconds waited.
+
+        None, without a slot, when the wait would pass `max_wait` seconds.
+        """
+        waited = 0.0
         with self._lock:
-            wait = self._resume_at - self.clock()
-        return wait + random.uniform(0, RESET_JITTER_SECONDS) if wait > 0 else 0.0
+            while True:
+                hold = self._resume_at - self.clock()
+                if hold <= 0 and (
+                    self._remaining is None or self._remaining - self._in_flight >= 1
+                ):
+                    self._in_flight += 1
+                    return waited
+                if hold <= 0 and self._in_flight == 0:
+                    # The reset has passed with nothing in flight: one request learns the level.
+                    self._remaining = 1
+                    continue
+                step = hold + random.uniform(0, RESET_JITTER_SECONDS) if hold > 0 else 0.25
+                if waited + step > max_wait:
+                    return None
+                started = time.monotonic()
+                if hold > 0:
+                    self._lock.release()
+                    try:
+                        self.sleep(step)
+                    finally:
+                        self._lock.acquire()
+                else:  # requests in flight will answer with the bucket's level
+                    self._lock.wait(step)
+                spent = time.monotonic() - started if hold <= 0 else step
+                waited += spent
+                self.waited += spent
 
-    def hold(self, seconds: float) -> None:
-        """Sleep `seconds` for the bucket, counting the time held."""
-        self.waited += seconds
-        self.sleep(seconds)
+    def release(self) -> None:
+        """Give back the slot of a request that has been answered (or has failed)."""
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
+            self._lock.notify_all()
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Read the `x-ratelimit-*` headers of an answer (a 429 included)."""
@@ -89,8 +129,21 @@ class Pacer:
         with self._lock:
             if limit is not None:
                 self.limit = int(limit)
-            if remaining is not None and reset is not None and remaining < 1:
+            if remaining is None:
+                return
+            # Answers of requests in flight together come back in any order. Auth0's reset time
+            # grows with the time it answered, so it orders them: an older answer is ignored,
+            # and of answers alike in it, the lowest level is believed.
+            when = reset if reset is not None else self._level_reset
+            if when < self._level_reset:
+                return
+            if when == self._level_reset and self._remaining is not None:
+                remaining = min(remaining, self._remaining)
+            self._level_reset = when
+            self._remaining = int(remaining)
+            if reset is not None and remaining < 1:
                 self._resume_at = max(self._resume_at, min(reset, self.clock() + 60.0))
+            self._lock.notify_all()
 
 
 @dataclass
