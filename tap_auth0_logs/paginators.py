@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from singer_sdk.pagination import HeaderLinkPaginator
-from typing_extensions import override
-
 from tap_auth0_logs import log_ids
 from tap_auth0_logs.errors import ApiResponseError
 
@@ -17,22 +14,20 @@ if TYPE_CHECKING:
     import requests
 
 
-class CheckpointPaginator(HeaderLinkPaginator):
+class CheckpointLinks:
     """Follow `Link: <…>; rel="next"` exactly, and never off the tenant's host.
 
     Auth0 sends the next link on every checkpoint page, and asks clients to request it verbatim.
-    An empty page ends the run: the SDK stops before asking for the next link, which on an empty
-    page repeats the request URL. A page with logs but no next link, or a link to another host,
-    is an error rather than a silent end: the first would hide logs, the second would send the
-    token elsewhere.
+    A page with logs but no next link, or a link to another host, is an error rather than a
+    silent end: the first would hide logs, the second would send the token elsewhere. (Each
+    backfill cursor pages with it; the SDK's paginator loop runs one cursor only.)
     """
 
     def __init__(self, tenant_base_url: str) -> None:
-        super().__init__()
         self._tenant = urlsplit(tenant_base_url)
 
-    @override
-    def get_next_url(self, response: requests.Response) -> str | None:
+    def next_url(self, response: requests.Response) -> str:
+        """The page's next link, or a clear error when it is missing or points elsewhere."""
         url = response.links.get("next", {}).get("url")
         if not url:
             msg = (

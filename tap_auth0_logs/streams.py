@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -13,10 +14,12 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from tap_auth0_logs import log_ids
+from tap_auth0_logs.backfill import Backfill
 from tap_auth0_logs.client import Auth0Stream
 from tap_auth0_logs.errors import (
     AccessDeniedError,
     ApiResponseError,
+    Auth0TapError,
     CheckpointExpiredError,
     auth0_message,
 )
@@ -24,7 +27,7 @@ from tap_auth0_logs.event_types import describe
 from tap_auth0_logs.paginators import (
     SEARCH_CAP,
     SEARCH_PAGE_SIZE,
-    CheckpointPaginator,
+    CheckpointLinks,
     RangeSearch,
 )
 from tap_auth0_logs.schema import (
@@ -36,17 +39,19 @@ from tap_auth0_logs.schema import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     import requests
     from singer_sdk.helpers.types import Context
-    from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 #: Auth0's maximum page size in checkpoint mode.
 PAGE_SIZE = 100
 #: A search run covers logs ingested up to this long before it starts: newer ones may not be
 #: searchable yet, and the next run will find them.
 SEARCH_SETTLE_SECONDS = 60
+#: The state key where a parallel backfill keeps the log_id ranges it has left:
+#: `[[after, until], …, [after, null]]`, each range `(after, until]`.
+RANGES_LEFT = "ranges_left"
 #: Seconds between progress lines during a long run.
 PROGRESS_SECONDS = 5.0
 
@@ -130,6 +135,11 @@ class LogEventStream(Auth0Stream):
         if not bookmark:
             bookmark, origin = self.config.get("start_log_id"), "start_log_id"
         if bookmark:
+            if log_ids.is_synthetic(bookmark):
+                # A split point of a parallel backfill: no log has that id to look up. If
+                # retention has passed it, Auth0 refuses it as `from` and the run starts at the
+                # oldest log kept, with a warning.
+                return StartPoint(bookmark, None, f"{origin} {bookmark}", synthetic=True)
             if not self._log_is_kept(bookmark):
                 return self._after_expiry(bookmark)
             return StartPoint(bookmark, None, f"{origin} {bookmark}")
@@ -237,39 +247,28 @@ class LogEventStream(Auth0Stream):
 
 
 class LogsStream(LogEventStream):
-    """Every log event, in log_id order, each exactly once, by checkpoint pagination.
+    """Every log event, each exactly once, by checkpoint pagination; resumable at every page.
 
-    The first request is `GET /api/v2/logs?from=<start>&take=100`; every later one is exactly
-    the `Link: rel="next"` URL of the previous page; an empty page means caught up. The stream is
-    sorted by `log_id` (Auth0 guarantees it), so each STATE the SDK writes is a resume point.
+    A cursor's first request is `GET /api/v2/logs?from=<start>&take=100`; every later one is
+    exactly the `Link: rel="next"` URL of the previous page; an empty page means caught up. An
+    ordinary run is one cursor, in log_id order. A run far behind (a backfill) is cut into log_id
+    ranges paged side by side (`Backfill`, up to `backfill_concurrency`); its records then come
+    in order within each range but not across ranges, and the state keeps the ranges left.
     """
 
     name = "logs"
     path = "/api/v2/logs"
-
-    @override
-    def get_new_paginator(self) -> CheckpointPaginator:
-        return CheckpointPaginator(self.url_base)
-
-    @override
-    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
-        request = super().get_http_request(page=page)
-        if page.next_page_token is not None:
-            # Auth0 asks that every request after the first be the next link, verbatim; adding
-            # params here would send `from`/`take` twice.
-            request.url = page.next_page_token.geturl()
-            request.params = {}
-        else:
-            assert self._start is not None
-            request.params = {"from": self._start.checkpoint, "take": PAGE_SIZE}
-        return request
+    # Not sorted across the ranges of a parallel backfill; resumable all the same (see above).
+    is_sorted = False
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         start = self.start_point(context)
         if start is None:
             self.logger.info("The tenant has no logs yet; nothing to extract.")
-        while start is not None:
+            return
+        ranges = self._ranges_left(context, start.checkpoint)
+        while True:
             self._start = start
             self.logger.info("Starting from %s (from=%s).", start.origin, start.checkpoint)
             emitted = 0
@@ -277,7 +276,7 @@ class LogsStream(LogEventStream):
                 if start.lead is not None:
                     emitted += 1
                     yield start.lead
-                for record in self._of_wanted_types(super().get_records(context), context):
+                for record in self._extract(ranges, context):
                     emitted += 1
                     yield record
                 return
@@ -287,7 +286,117 @@ class LogsStream(LogEventStream):
                     raise ApiResponseError(msg) from None
                 # Auth0 refused the first `from` with a 400, as it may for a checkpoint past
                 # retention. Nothing is emitted yet, so a later start loses nothing more.
-                start = self._start_after_refusal(start, str(exc))
+                refused = start
+                start = self._start_after_refusal(refused, str(exc))
+                if start is None:
+                    return
+                ranges = _clip(ranges, start.checkpoint)
+
+    def _extract(
+        self, ranges: list[tuple[str, str | None]], context: Context | None
+    ) -> Iterable[dict[str, Any]]:
+        """Page through `ranges` with the backfill's cursors; save progress after each page.
+
+        `log_types` is applied here (Auth0 ignores `q` in checkpoint mode); the logs it skips
+        are passed over with their page, so they are not fetched again.
+        """
+        wanted = set(self.config.get("log_types") or ())
+        backfill = Backfill(
+            self._fetch_page,
+            ranges,
+            workers=int(self.config.get("backfill_concurrency") or 1),
+            newest=self._newest_log_id,
+        )
+        state = self.get_context_state(context)
+        for page in backfill.pages():
+            self.pages += 1
+            for record in page.logs:
+                if not wanted or record.get("type") in wanted:
+                    yield record
+            # The SDK asks for the next record only after writing this one: the page is written.
+            backfill.confirm(page)
+            self._save_progress(state, backfill.ranges_left())
+        if backfill.splits:
+            self.logger.info(
+                "Backfill done with up to %d cursors side by side (%d ranges split).",
+                backfill.peak_cursors,
+                backfill.splits,
+            )
+
+    def _save_progress(self, state: dict[str, Any], left: list[tuple[str, str | None]]) -> None:
+        """Write a STATE now: the first range left as bookmark, the others while there are any.
+
+        Written here, right after the page, rather than every N records by the SDK: a run that
+        fails or is killed next repeats at most the page each cursor was writing.
+        """
+        state["replication_key"] = self.replication_key
+        state["replication_key_value"] = left[0][0]
+        if len(left) > 1:
+            state[RANGES_LEFT] = [list(pair) for pair in left]
+        else:
+            state.pop(RANGES_LEFT, None)
+        self.tap.state_writer.write_state(self.tap_state)
+        self.state_manager.is_flushed = True
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: dict[str, Any], *, context: Context | None = None
+    ) -> None:
+        """Leave the bookmark to `_save_progress`.
+
+        The SDK's version moves the bookmark to each record's log_id, which is only right for
+        records in log_id order; a parallel backfill writes several ranges at once, so progress
+        is saved per written page instead (there is no public hook for this).
+        """
+
+    def _ranges_left(self, context: Context | None, start: str) -> list[tuple[str, str | None]]:
+        """The ranges a parallel backfill left in the state, from `start` on; else an open one."""
+        saved = self.get_context_state(context).get(RANGES_LEFT)
+        if saved is None:
+            return [(start, None)]
+        if not _valid_ranges(saved):
+            msg = (
+                f"The STATE of `{self.name}` has a malformed `{RANGES_LEFT}` ({str(saved)[:80]}): "
+                "pass the last STATE the tap wrote, or none to start over."
+            )
+            raise ApiResponseError(msg)
+        return _clip([(str(a), None if u is None else str(u)) for a, u in saved], start)
+
+    def _fetch_page(
+        self, url: str | None, after: str
+    ) -> tuple[list[dict[str, Any]], Callable[[], str]]:
+        """One checkpoint page, with pacing and retries: its logs, and how to get the next link."""
+        if url is None:
+            request = self.build_prepared_request(
+                method="GET",
+                url=f"{self.url_base}{self.path}",
+                params={"from": after, "take": PAGE_SIZE},
+                headers=self.http_headers,
+            )
+        else:  # Auth0 asks that every later request be the next link, verbatim
+            request = self.build_prepared_request(
+                method="GET", url=url, params={}, headers=self.http_headers
+            )
+        response = self.request_decorator(self._request)(request, None)
+        return response.__dict__["auth0_body"], lambda: self._paginator.next_url(response)
+
+    @cached_property
+    def _paginator(self) -> CheckpointLinks:
+        return CheckpointLinks(self.url_base)
+
+    def _newest_log_id(self) -> str | None:
+        """The newest log's id (one search request), to know how far a backfill must go.
+
+        Without it the backfill simply stays one cursor, so a failure here is only logged.
+        """
+        params = {"sort": "date:-1", "per_page": 1, "page": 0, "fields": "log_id"}
+        try:
+            body = self.get_json(self.path, {**params, "include_fields": "true"})
+            newest = body[0]["log_id"] if isinstance(body, list) and body else None
+        except (Auth0TapError, KeyError, TypeError) as exc:
+            self.logger.warning("Could not find the newest log (%s); using one cursor.", exc)
+            return None
+        return newest if isinstance(newest, str) and log_ids.is_log_id(newest) else None
 
     @override
     def check_connection(self) -> None:
@@ -296,27 +405,6 @@ class LogsStream(LogEventStream):
         if not isinstance(body, list):
             msg = "Auth0 answered a checkpoint request with something other than a list of logs."
             raise ApiResponseError(msg)
-
-    def _of_wanted_types(
-        self, records: Iterable[dict[str, Any]], context: Context | None
-    ) -> Iterable[dict[str, Any]]:
-        """Keep the `log_types` asked for; move the bookmark past the others as they go by.
-
-        Auth0 ignores `q` in checkpoint mode, so the filter is ours. A skipped log arrives after
-        every earlier record was written (the SDK writes each record before asking for the
-        next), so the bookmark may safely pass it: filtered logs are not fetched again.
-        """
-        wanted = set(self.config.get("log_types") or ())
-        if not wanted:
-            yield from records
-            return
-        state = self.get_context_state(context)
-        for record in records:
-            if record.get("type") in wanted:
-                yield record
-            else:
-                state["replication_key"] = self.replication_key
-                state["replication_key_value"] = record["log_id"]
 
     def _start_after_refusal(self, start: StartPoint, reason: str) -> StartPoint | None:
         if not start.synthetic:
@@ -394,6 +482,32 @@ def _is_page_of_logs(body: object, url: str) -> bool:
             return False
         previous = log_id
     return True
+
+
+def _valid_ranges(value: object) -> bool:
+    """True for `[[after, until], …, [after, null]]` with log ids in ascending order."""
+    if not isinstance(value, list) or not value:
+        return False
+    previous = ""
+    for index, pair in enumerate(value):
+        if not isinstance(pair, list) or len(pair) != 2:
+            return False
+        after, until = pair
+        last = index == len(value) - 1
+        if not isinstance(after, str) or not log_ids.is_log_id(after) or after < previous:
+            return False
+        if last and until is not None:
+            return False
+        if not last and not (isinstance(until, str) and log_ids.is_log_id(until) and until > after):
+            return False
+        previous = until or after
+    return True
+
+
+def _clip(ranges: list[tuple[str, str | None]], start: str) -> list[tuple[str, str | None]]:
+    """`ranges` without what lies at or before `start` (a later start after an expiry)."""
+    kept = [(max(a, start), u) for a, u in ranges if u is None or u > start]
+    return kept or [(start, None)]
 
 
 def _before(row: dict[str, Any], moment: datetime) -> bool:

@@ -28,6 +28,7 @@ from tap_auth0_logs.auth import (
     ClientCredentialsAuthenticator,
     StaticTokenAuthenticator,
 )
+from tap_auth0_logs.backfill import DEFAULT_BACKFILL_CONCURRENCY, MAX_BACKFILL_CONCURRENCY
 from tap_auth0_logs.errors import Auth0TapError
 from tap_auth0_logs.pacing import DEFAULT_RATE_LIMIT_MAX_WAIT, Pacer
 from tap_auth0_logs.streams import LogEventStream, LogSearchStream, LogsStream, UserLogsStream
@@ -201,6 +202,18 @@ class TapAuth0Logs(Tap):
             description=(
                 "Seconds one request may spend waiting on 429 answers (the tenant's rate limit "
                 "is shared with everything else it runs) before the tap gives up."
+            ),
+        ),
+        th.Property(
+            "backfill_concurrency",
+            th.IntegerType(minimum=1, maximum=MAX_BACKFILL_CONCURRENCY),
+            default=DEFAULT_BACKFILL_CONCURRENCY,
+            title="Backfill Concurrency",
+            description=(
+                "Checkpoint cursors a run far behind (a backfill) may page side by side, each over "
+                "its own log_id range, sharing the rate limit; 1 extracts one page at a time, in "
+                "log_id order. A run only a few pages behind always uses one cursor. In a parallel "
+                "backfill records are in order within each range, not across ranges."
             ),
         ),
         th.Property(

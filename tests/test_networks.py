@@ -106,9 +106,9 @@ def test_no_proxy_goes_around_the_proxy(tmp_path, https_tenant, ca_file, proxy):
 
 def test_long_runs_log_progress_with_the_lag(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=3000))
-    tenant.faults.latency = 0.2  # 31 pages: over 6 s
+    tenant.faults.latency = 0.2  # 31 pages: over 6 s with one cursor
 
-    run = run_tap(tmp_path, tenant.config())
+    run = run_tap(tmp_path, tenant.config(backfill_concurrency=1))
 
     assert run.returncode == 0, run.stderr
     lines = [line for line in run.stderr.splitlines() if "Progress of logs:" in line]

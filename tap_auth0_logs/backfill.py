@@ -1,0 +1,276 @@
+"""Checkpoint cursors side by side: a backfill bound by the rate limit rather than by latency.
+
+One checkpoint cursor is sequential (each page's Link names the next), so alone it waits one
+round trip per 100 logs. But log ids begin with their ingestion time (logs-api.md §9): the log_id
+line can be cut into ranges, each paged by its own cursor from a synthetic checkpoint at its
+start. `Backfill` runs the ranges it is given (one open range on an ordinary run) with a few
+worker threads. A worker with nothing to do splits the range with the most left to fetch in two,
+and only when that range holds an estimated `SPLIT_MIN_PAGES` pages or more: a run a few pages
+behind stays one sequential cursor, and a burst of logs in one range is shared out as it is met.
+
+Pages leave through a bounded queue (memory stays flat however long the backfill), and the
+stream confirms each page once its records are written. Only confirmed pages move the ranges
+left to do, so those ranges, saved in the stream's state, are always a valid resume point: a
+killed run repeats at most the page each cursor was writing.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tap_auth0_logs import log_ids
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+#: Cursors side by side by default, and at most (see the README's performance section).
+DEFAULT_BACKFILL_CONCURRENCY = 4
+MAX_BACKFILL_CONCURRENCY = 16
+#: A range is split only when it is estimated to hold at least this many pages.
+SPLIT_MIN_PAGES = 10
+PAGE_SIZE = 100
+#: Fetched pages waiting to be written, per worker: bounds the memory a fast fetch can fill.
+QUEUED_PAGES_PER_WORKER = 2
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class Cursor:
+    """One log_id range, `(start, until]`, and how far it has been fetched and written.
+
+    `until` is None for the open range at the end, which runs until Auth0 has nothing newer.
+    """
+
+    start: str
+    until: str | None
+    after: str  # every log of the range up to here has been written
+    fetched: str  # every log of the range up to here has been fetched
+    first: str | None = None  # the first log fetched (for the density estimate)
+    logs: int = 0  # logs fetched so far
+    running: bool = False
+    fetched_all: bool = False
+    done: bool = False  # its last page has been written
+
+
+@dataclass(eq=False)
+class Page:
+    """A page of one cursor, trimmed to its range; `final` when the cursor has no more."""
+
+    cursor: Cursor
+    logs: list[dict[str, Any]]
+    final: bool
+
+
+class _Finished:
+    """Put on the queue once every worker has stopped."""
+
+
+class Backfill:
+    """Runs checkpoint cursors over log_id ranges with up to `workers` threads."""
+
+    def __init__(
+        self,
+        # `fetch(next_url, after)`: one checkpoint page as (logs, a function giving the next
+        # page's URL); `next_url` is None for a cursor's first request, which asks `from=after`.
+        # The next URL is asked for only after the page is queued: a page without a usable
+        # link is still written before the error that ends the run.
+        fetch: Callable[[str | None, str], tuple[list[dict[str, Any]], Callable[[], str]]],
+        ranges: list[tuple[str, str | None]],
+        *,
+        workers: int = 1,
+        newest: Callable[[], str | None] | None = None,
+    ) -> None:
+        if not ranges or ranges[-1][1] is not None:
+            msg = "a backfill needs its ranges in order, ending with an open one"
+            raise ValueError(msg)
+        self._fetch = fetch
+        self._newest_source = newest
+        self._newest: str | None = None
+        self._newest_asked = False
+        self._workers = max(1, workers)
+        self._cursors = [Cursor(start=a, until=u, after=a, fetched=a) for a, u in ranges]
+        self._cond = threading.Condition()
+        self._out: queue.Queue[Page | BaseException | _Finished] = queue.Queue(
+            maxsize=self._workers * QUEUED_PAGES_PER_WORKER
+        )
+        self._stop = threading.Event()
+        self._first_page = threading.Event()
+        self._active = 0
+        self.splits = 0
+        self.peak_cursors = 1
+
+    # --- the consumer's side --------------------------------------------------------------
+
+    def pages(self) -> Iterator[Page]:
+        """Every page, in the order fetched; raise a worker's error when it comes up."""
+        self._active = self._workers
+        for number in range(self._workers):
+            threading.Thread(target=self._work, name=f"cursor-{number}", daemon=True).start()
+        try:
+            while True:
+                item = self._out.get()
+                if isinstance(item, _Finished):
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self._stop.set()
+            with self._cond:
+                self._cond.notify_all()
+
+    def confirm(self, page: Page) -> None:
+        """Record that every log of `page` has been written."""
+        with self._cond:
+            if page.logs:
+                page.cursor.after = str(page.logs[-1]["log_id"])
+            if page.final:
+                page.cursor.done = True
+
+    def ranges_left(self) -> list[tuple[str, str | None]]:
+        """The ranges still to extract, in order; the last is open (newer logs to come)."""
+        with self._cond:
+            left = [(c.after, c.until) for c in self._cursors if not c.done or c.until is None]
+            if len(left) == 1:
+                return [(self._newest_written_log(), None)]
+            return left
+
+    def _newest_written_log(self) -> str:
+        """Where the open range may start once every other range is done.
+
+        That is the last log written, when the ranges from it to the open one are contiguous
+        (each was fetched through), so the bookmark is a real log id rather than a split point.
+        """
+        following = self._cursors[-1]
+        for cursor in reversed(self._cursors):
+            if cursor is not following and cursor.until != following.start:
+                break
+            if cursor.after != cursor.start:
+                return cursor.after
+            following = cursor
+        return self._cursors[-1].after
+
+    # --- the workers' side ----------------------------------------------------------------
+
+    def _work(self) -> None:
+        try:
+            while (cursor := self._next_cursor()) is not None:
+                self._page_through(cursor)
+        except BaseException as exc:
+            self._put(exc)
+            self._stop.set()
+        finally:
+            with self._cond:
+                self._active -= 1
+                last = self._active == 0
+                self._cond.notify_all()
+            if last:
+                self._put(_Finished())
+
+    def _put(self, item: Page | BaseException | _Finished) -> None:
+        """Queue `item`, waiting for room; give up only when the consumer has stopped."""
+        while True:
+            try:
+                self._out.put(item, timeout=0.1)
+            except queue.Full:
+                if self._stop.is_set():
+                    return
+            else:
+                return
+
+    def _next_cursor(self) -> Cursor | None:
+        """A range to page through: one not started, or half of the one with most left."""
+        with self._cond:
+            while not self._stop.is_set():
+                # The first range goes alone until its first page is in: if Auth0 refuses its
+                # checkpoint, nothing else has been fetched and the stream can start elsewhere.
+                pending = [c for c in self._cursors if not c.running and not c.fetched_all]
+                if pending and (self._first_page.is_set() or pending[0] is self._cursors[0]):
+                    pending[0].running = True
+                    return pending[0]
+                if not any(c.running for c in self._cursors) and not pending:
+                    return None
+                if self._first_page.is_set():
+                    if self._wants_newest():
+                        self._ask_newest()
+                        continue
+                    if (half := self._split()) is not None:
+                        return half
+                self._cond.wait()
+            return None
+
+    def _page_through(self, cursor: Cursor) -> None:
+        url: str | None = None
+        while not self._stop.is_set():
+            logs, next_url = self._fetch(url, cursor.fetched)
+            with self._cond:
+                until = cursor.until
+                kept = logs if until is None else [log for log in logs if log["log_id"] <= until]
+                final = not logs or len(kept) < len(logs)
+                if kept:
+                    cursor.first = cursor.first or str(kept[0]["log_id"])
+                    cursor.fetched = str(kept[-1]["log_id"])
+                    cursor.logs += len(kept)
+                if final:
+                    cursor.fetched_all, cursor.running = True, False
+                self._first_page.set()
+                self._cond.notify_all()
+            self._put(Page(cursor, kept, final))
+            if final:
+                return
+            url = next_url()
+
+    def _pages_left(self, cursor: Cursor) -> float:
+        """Pages estimated between where `cursor` has fetched and its end, from its density."""
+        end = cursor.until or self._newest
+        if cursor.first is None or cursor.logs < PAGE_SIZE or end is None or end <= cursor.fetched:
+            return 0.0
+        covered = log_ids.to_number(cursor.fetched) - log_ids.to_number(cursor.first)
+        left = log_ids.to_number(end) - log_ids.to_number(cursor.fetched)
+        if covered <= 0:
+            return float("inf")
+        return left * (cursor.logs - 1) / covered / PAGE_SIZE
+
+    def _wants_newest(self) -> bool:
+        """True when the open range could be split but its end is not known yet."""
+        if self._newest_asked or self._newest_source is None:
+            return False
+        last = self._cursors[-1]
+        return last.running and last.logs >= PAGE_SIZE
+
+    def _ask_newest(self) -> None:
+        """Learn the newest log's id (one search request), outside the lock."""
+        self._newest_asked = True
+        assert self._newest_source is not None
+        self._cond.release()
+        try:
+            newest = self._newest_source()
+        finally:
+            self._cond.acquire()
+        self._newest = newest
+
+    def _split(self) -> Cursor | None:
+        """Cut the running range with most left in two; the new half starts at once."""
+        running = [c for c in self._cursors if c.running]
+        if not running or len(running) >= self._workers:
+            return None
+        cursor = max(running, key=self._pages_left)
+        if self._pages_left(cursor) < SPLIT_MIN_PAGES:
+            return None
+        end = cursor.until or self._newest
+        assert end is not None
+        middle = log_ids.split_point(cursor.fetched, end)
+        if middle is None:
+            return None
+        half = Cursor(middle, cursor.until, after=middle, fetched=middle, running=True)
+        cursor.until = middle
+        self._cursors.insert(self._cursors.index(cursor) + 1, half)
+        self.splits += 1
+        self.peak_cursors = max(self.peak_cursors, len(running) + 1)
+        logger.debug("Split a range at %s: %d cursors running.", middle, len(running) + 1)
+        return half

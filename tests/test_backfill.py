@@ -1,0 +1,240 @@
+"""Parallel backfills: several checkpoint cursors over log_id ranges, one rate limit, exact STATE."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tap_auth0_logs import log_ids
+from tap_auth0_logs.backfill import Backfill
+from tap_auth0_logs.pacing import Pacer
+from tests.conftest import (
+    assert_every_state_is_covered,
+    claimed_by,
+    run_tap,
+    run_tap_until_killed,
+)
+from tests.fake_tenant import RateLimit, TenantLogs
+
+
+def split_points(tenant) -> list[str]:
+    """The `from` of every cursor that began at a split point (a synthetic checkpoint)."""
+    froms = [r.query["from"][0] for r in tenant.api_requests() if "from" in r.query]
+    return [f for f in froms if log_ids.is_synthetic(f)]
+
+
+# --- end to end ----------------------------------------------------------------------------
+
+
+def test_a_parallel_backfill_delivers_every_log_exactly_once(tmp_path, make_tenant):
+    tenant = make_tenant(TenantLogs(count=20000))
+    tenant.faults.latency = 0.01
+    tenant.faults.error_rate = 0.05
+    tenant.faults.drop_rate = 0.01
+
+    run = run_tap(tmp_path, tenant.config(backfill_concurrency=4))
+
+    assert run.returncode == 0, run.stderr
+    assert len(split_points(tenant)) >= 3  # really several cursors
+    assert run.log_ids != sorted(run.log_ids)  # ... interleaved, as the README says
+    assert Counter(run.log_ids) == Counter(tenant.logs.ids())  # each log exactly once
+    assert_every_state_is_covered(run, tenant.logs.ids())
+    assert run.final_state["bookmarks"]["logs"] == {
+        "replication_key": "log_id",
+        "replication_key_value": tenant.logs.ids()[-1],  # the newest log, no ranges left
+    }
+    assert "Backfill done with up to 4 cursors" in run.stderr
+
+
+def test_a_kill_mid_backfill_then_resume_loses_nothing_and_repeats_a_page_per_cursor_at_most(
+    tmp_path, make_tenant
+):
+    tenant = make_tenant(TenantLogs(count=20000))
+    tenant.faults.latency = 0.02
+    config = tenant.config(backfill_concurrency=4)
+    first, last_state = run_tap_until_killed(tmp_path, config, 7000)
+    assert last_state is not None
+    assert len(last_state["bookmarks"]["logs"]["ranges_left"]) > 1  # killed mid-backfill
+    assert claimed_by(last_state, tenant.logs.ids()) <= set(first)
+
+    resumed = run_tap(tmp_path, config, last_state)
+
+    assert resumed.returncode == 0, resumed.stderr
+    delivered = Counter(first + resumed.log_ids)
+    assert set(delivered) == set(tenant.logs.ids())  # nothing lost
+    repeated = [log_id for log_id, times in delivered.items() if times > 1]
+    assert len(repeated) <= 4 * 100  # at most the page each cursor was writing
+    assert "ranges_left" not in resumed.final_state["bookmarks"]["logs"]
+    assert resumed.final_state["bookmarks"]["logs"]["replication_key_value"] == max(delivered)
+
+
+def test_cursors_share_one_pacer_for_the_tenants_rate_limit(tmp_path, make_tenant):
+    tenant = make_tenant(TenantLogs(count=8000), rate_limit=RateLimit(per_second=10, burst=10))
+    tenant.faults.latency = 0.05
+
+    run = run_tap(tmp_path, tenant.config(backfill_concurrency=6))
+
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.log_ids) == tenant.logs.ids()
+    assert len(split_points(tenant)) >= 3
+    statuses = Counter(r.status for r in tenant.api_requests())
+    # Six cursors pacing alone would each spend the bucket and meet a 429 about every second.
+    assert statuses[429] <= 2, statuses
+
+
+def test_a_run_a_few_pages_behind_stays_one_cursor_in_log_id_order(tmp_path, tenant):
+    ids = tenant.logs.ids()
+    state = {
+        "bookmarks": {"logs": {"replication_key": "log_id", "replication_key_value": ids[1900]}}
+    }
+
+    run = run_tap(tmp_path, tenant.config(backfill_concurrency=8), state)
+
+    assert run.returncode == 0, run.stderr
+    assert run.log_ids == ids[1901:]
+    assert split_points(tenant) == []
+    assert all("ranges_left" not in s["bookmarks"]["logs"] for s in run.states)
+
+
+def test_a_malformed_ranges_left_in_state_is_a_clear_error(tmp_path, tenant):
+    ids = tenant.logs.ids()
+    state = {
+        "bookmarks": {
+            "logs": {"replication_key_value": ids[10], "ranges_left": [[ids[10], ids[5]]]}
+        }
+    }
+
+    run = run_tap(tmp_path, tenant.config(), state)
+
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr
+    assert "malformed `ranges_left`" in run.stderr
+
+
+def test_backfill_concurrency_out_of_range_is_a_config_error(tmp_path, tenant):
+    run = run_tap(tmp_path, tenant.config(backfill_concurrency=0))
+
+    assert run.returncode != 0
+    assert "backfill_concurrency" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+# --- the engine, in process ----------------------------------------------------------------
+
+
+def make_ids(count: int, step_ms: int = 10) -> list[str]:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        log_ids.format_log_id("900", start + timedelta(milliseconds=i * step_ms), f"{i:033d}")
+        for i in range(count)
+    ]
+
+
+class FakeCheckpoints:
+    """`from`/Link paging over a list of ids, counting requests and the cursors in flight."""
+
+    def __init__(self, ids: list[str], delay: float = 0.0) -> None:
+        self.ids, self.delay = ids, delay
+        self.requests: list[str | None] = []
+        self.in_flight = self.most_in_flight = 0
+        self.lock = threading.Lock()
+
+    def fetch(self, url: str | None, after: str) -> tuple[list[dict[str, Any]], Any]:
+        start = url or after
+        with self.lock:
+            self.requests.append(url)
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        time.sleep(self.delay)
+        page = [{"log_id": i} for i in self.ids if i > start][:100]
+        with self.lock:
+            self.in_flight -= 1
+        return page, lambda: page[-1]["log_id"]
+
+
+def drain(backfill: Backfill) -> list[str]:
+    seen = []
+    for page in backfill.pages():
+        seen += [log["log_id"] for log in page.logs]
+        backfill.confirm(page)
+    return seen
+
+
+def test_engine_splits_a_long_range_and_fetches_each_log_once():
+    ids = make_ids(5000)
+    source = FakeCheckpoints(ids, delay=0.005)
+    backfill = Backfill(source.fetch, [("0" * 56, None)], workers=4, newest=lambda: ids[-1])
+
+    seen = drain(backfill)
+
+    assert Counter(seen) == Counter(ids)
+    assert backfill.splits >= 3
+    assert source.most_in_flight > 1
+    assert backfill.ranges_left() == [(ids[-1], None)]
+
+
+def test_engine_with_one_worker_is_one_sequential_cursor():
+    ids = make_ids(1000)
+    source = FakeCheckpoints(ids)
+    backfill = Backfill(source.fetch, [("0" * 56, None)], workers=1, newest=lambda: ids[-1])
+
+    assert drain(backfill) == ids
+    assert backfill.splits == 0
+    assert source.requests[0] is None
+    assert None not in source.requests[1:]
+
+
+def test_engine_ranges_left_follow_only_confirmed_pages():
+    ids = make_ids(1000)
+    middle = log_ids.split_point(ids[399], ids[400])
+    assert middle is not None
+    backfill = Backfill(FakeCheckpoints(ids).fetch, [("0" * 56, middle), (middle, None)], workers=2)
+    pages = backfill.pages()
+    first = next(pages)  # the first range goes alone until its first page is in
+    assert [log["log_id"] for log in first.logs] == ids[:100]
+    assert backfill.ranges_left() == [("0" * 56, middle), (middle, None)]
+    backfill.confirm(first)
+    assert backfill.ranges_left() == [(ids[99], middle), (middle, None)]
+    for page in pages:
+        backfill.confirm(page)
+    assert backfill.ranges_left() == [(ids[-1], None)]
+
+
+def test_engine_hands_a_cursors_error_to_the_consumer():
+    def fetch(url: str | None, after: str) -> tuple[list[dict[str, Any]], Any]:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        drain(Backfill(fetch, [("0" * 56, None)], workers=3))
+
+
+def test_pacer_holds_requests_beyond_the_level_minus_those_in_flight():
+    pacer = Pacer()
+    pacer.observe({"x-ratelimit-remaining": "2", "x-ratelimit-reset": str(time.time())})
+    assert pacer.acquire(1.0) == 0.0
+    assert pacer.acquire(1.0) == 0.0
+    # Two requests in flight will spend the two left: a third waits for one of their answers.
+    third: list[float | None] = []
+    waiter = threading.Thread(target=lambda: third.append(pacer.acquire(5.0)))
+    waiter.start()
+    time.sleep(0.3)
+    assert third == []
+    pacer.observe({"x-ratelimit-remaining": "5", "x-ratelimit-reset": str(time.time() + 1)})
+    pacer.release()
+    waiter.join(2)
+    assert third
+    assert third[0] is not None
+
+
+def test_pacer_believes_the_latest_answer_by_its_reset_time():
+    pacer = Pacer()
+    now = time.time()
+    pacer.observe({"x-ratelimit-remaining": "1", "x-ratelimit-reset": str(now + 2)})
+    pacer.observe({"x-ratelimit-remaining": "9", "x-ratelimit-reset": str(now + 1)})  # older
+    assert pacer.acquire(1.0) == 0.0
+    assert pacer.acquire(0.1) is None  # the level is 1, and one request is in flight
