@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
 from tap_auth0_logs import log_ids
@@ -39,7 +40,7 @@ from tap_auth0_logs.schema import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Generator, Iterable
 
     import requests
     from singer_sdk.helpers.types import Context
@@ -110,6 +111,34 @@ class LogEventStream(Auth0Stream):
             "Stream `%s` is selected but `%s` is not set.", self.name, self.needs_setting
         )
         return True
+
+    @override
+    def _generate_record_messages(
+        self, record: dict[str, Any]
+    ) -> Generator[RecordMessage, None, None]:
+        """The SDK's RECORD messages, without its walk for deselected properties when none are.
+
+        The SDK walks every key of every record, the free-form `details` included, looking up
+        each in the selection mask: about a fifth of the tap's CPU per record, spent for nothing
+        when the catalog selects every property (type conformance is off, see above). There is
+        no public hook for this, so the SDK's own version runs whenever anything is deselected.
+        """
+        if not self._selects_everything:
+            yield from super()._generate_record_messages(record)
+            return
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=datetime.now(UTC),
+                )
+
+    @cached_property
+    def _selects_everything(self) -> bool:
+        return all(self.mask.values())
 
     @override
     def post_process(

@@ -19,6 +19,7 @@ from singer_sdk.helpers.capabilities import (
     PluginCapabilities,
     TapCapabilities,
 )
+from singer_sdk.singerlib import Message, RecordMessage
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
@@ -70,13 +71,28 @@ def tenant_base_url(domain: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+class BufferedMsgSpecWriter(MsgSpecWriter):
+    """The SDK's msgspec writer (a fraction of simplejson's time per record), flushing less.
+
+    The SDK's writer flushes stdout after every message: one system call per record, about a
+    tenth of the tap's CPU. This one lets records fill the buffer and flushes after every other
+    message. A STATE is written only after the records it covers, so a target never sees a STATE
+    before them, and a killed run only loses records that no STATE it wrote has claimed.
+    """
+
+    @override
+    def write_message(self, message: Message) -> None:
+        sys.stdout.buffer.write(self.format_message(message))
+        if not isinstance(message, RecordMessage):
+            sys.stdout.flush()
+
+
 class TapAuth0Logs(Tap):
     """Singer tap for the log events of an Auth0 tenant."""
 
     name = "tap-auth0-logs"
     package_name = "tap-auth0-logs"
-    # msgspec serializes a record in a fraction of simplejson's time (the SDK's default writer).
-    message_writer_class = MsgSpecWriter
+    message_writer_class = BufferedMsgSpecWriter
 
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
         TapCapabilities.CATALOG,

@@ -131,6 +131,27 @@ def assert_every_state_is_covered(run: TapRun, ids: list[str], stream: str = "lo
             assert not missing, f"a STATE claims {len(missing)} logs not yet emitted"
 
 
+def catalog_selecting(tmp_path, config: dict, stream: str, deselect: tuple[str, ...] = ()):
+    """A catalog from discovery with only `stream` selected, minus some properties."""
+    (tmp_path / "discover.json").write_text(json.dumps(config))
+    out = subprocess.run(
+        [TAP, "--config", str(tmp_path / "discover.json"), "--discover"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    catalog = json.loads(out)
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if item["breadcrumb"] == []:
+                item["metadata"]["selected"] = entry["tap_stream_id"] == stream
+            elif item["breadcrumb"][-1] in deselect:
+                item["metadata"]["selected"] = False
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(catalog))
+    return str(path)
+
+
 @pytest.fixture
 def tenant() -> Iterator[FakeAuth0]:
     """A fake tenant with 2,500 logs (25 checkpoint pages)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from tests.conftest import run_tap
+from tests.conftest import catalog_selecting, run_tap
 from tests.fake_tenant import FakeAuth0, TenantLogs
 from tests.fake_tenant.logs import MAX_DELAY
 
@@ -225,3 +225,27 @@ def test_ids_and_dates_really_disagree_in_the_fixture(tenant: FakeAuth0):
     dates = [log["date"] for log in logs]
     assert dates != sorted(dates)
     assert tenant.logs.gap < MAX_DELAY
+
+
+def test_properties_deselected_in_the_catalog_are_left_out(tmp_path, tenant: FakeAuth0):
+    config = tenant.config()
+    catalog = catalog_selecting(tmp_path, config, "logs", deselect=("details", "city_name"))
+
+    run = run_tap(tmp_path, config, None, "--catalog", catalog)
+
+    assert run.returncode == 0, run.stderr
+    assert len(run.records) == 2500
+    assert all("details" not in r for r in run.records)
+    places = [r["location_info"] for r in run.records if r.get("location_info")]
+    assert places
+    assert all("city_name" not in place and "country_code" in place for place in places)
+
+
+def test_every_record_is_written_whole_and_the_output_ends_flushed(tmp_path, tenant: FakeAuth0):
+    """Records are buffered between STATEs: the output must still end with every line whole."""
+    run = run_tap(tmp_path, tenant.config())
+
+    lines = run.stdout.splitlines()
+    assert run.stdout.endswith("\n")
+    assert len(run.messages) == len(lines)  # every line parsed as a message
+    assert run.messages[-1]["type"] == "STATE"

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import TAP, run_tap, run_tap_until_killed
+from tests.conftest import TAP, catalog_selecting, run_tap, run_tap_until_killed
 from tests.fake_tenant import Burst, Client, FakeAuth0, TenantLogs, user_id_for
 from tests.fake_tenant.search import compile_query
 
@@ -29,27 +29,6 @@ def stream_ids(run, stream: str) -> list[str]:
 
 def search_requests(tenant: FakeAuth0):
     return [r for r in tenant.api_requests() if "q" in r.query]
-
-
-def catalog_selecting(tmp_path, config: dict, stream: str, deselect: tuple[str, ...] = ()):
-    """A catalog from discovery with only `stream` selected, minus some properties."""
-    (tmp_path / "discover.json").write_text(json.dumps(config))
-    out = subprocess.run(
-        [TAP, "--config", str(tmp_path / "discover.json"), "--discover"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    catalog = json.loads(out)
-    for entry in catalog["streams"]:
-        for item in entry["metadata"]:
-            if item["breadcrumb"] == []:
-                item["metadata"]["selected"] = entry["tap_stream_id"] == stream
-            elif item["breadcrumb"][-1] in deselect:
-                item["metadata"]["selected"] = False
-    path = tmp_path / "catalog.json"
-    path.write_text(json.dumps(catalog))
-    return str(path)
 
 
 # --- log_search ----------------------------------------------------------------------------
