@@ -3,6 +3,7 @@
 
     python3 dev.py demo    # extract from the bundled fake tenant (or your tenant) and show it
     python3 dev.py test    # ruff, mypy and the whole test suite
+    python3 dev.py bench   # every benchmark scenario: benchmarks/results.md and .png
 
 Only the standard library is used here, so it runs on any Python 3.11+.
 """
@@ -45,14 +46,17 @@ def run(command: list[str]) -> None:
 
 
 def main() -> None:
-    """Dispatch `demo` or `test`."""
+    """Dispatch `demo`, `test` or `bench`."""
     task, args = (sys.argv[1] if len(sys.argv) > 1 else ""), sys.argv[2:]
-    if task not in {"demo", "test"}:
+    if task not in {"demo", "test", "bench"}:
         sys.exit(__doc__)
     ensure_environment()
     os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
     if task == "demo":
         run([str(PYTHON), "-m", "demo", *args])
+    elif task == "bench":
+        run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev,benchmarks]"])
+        run([str(PYTHON), "-m", "benchmarks", *args])
     else:
         run([str(PYTHON), "-m", "ruff", "check", "."])
         run([str(PYTHON), "-m", "ruff", "format", "--check", "."])

@@ -1,7 +1,8 @@
 """The yardstick: the least a checkpoint extractor can do, with requests and json.
 
 Get a token, follow the Link header from a start checkpoint until an empty page, and print
-each log as a Singer RECORD line. No schema, no state, no retries.
+each log as a Singer RECORD line. No schema, no state, no retries except the one thing a loop
+under a rate limit cannot do without: on a 429, sleep until `x-ratelimit-reset`.
 
     python -m benchmarks.bare_loop BASE_URL CLIENT_ID CLIENT_SECRET FROM
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import requests
 
@@ -33,6 +35,9 @@ def main() -> None:
     out = sys.stdout
     while True:
         response = session.get(url, params=params, timeout=60)
+        if response.status_code == 429:
+            time.sleep(max(0.0, float(response.headers["x-ratelimit-reset"]) - time.time()))
+            continue
         response.raise_for_status()
         logs = response.json()
         if not logs:

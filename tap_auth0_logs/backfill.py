@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 #: Cursors side by side by default, and at most (see the README's performance section).
-DEFAULT_BACKFILL_CONCURRENCY = 4
+DEFAULT_BACKFILL_CONCURRENCY = 8
 MAX_BACKFILL_CONCURRENCY = 16
 #: A range is split only when it is estimated to hold at least this many pages.
 SPLIT_MIN_PAGES = 10

@@ -75,8 +75,9 @@ class StartPoint:
 class LogEventStream(Auth0Stream):
     """What every stream of log events shares: the record shape, start points, bookmarks.
 
-    Each stream keeps its records in ascending log_id order (Auth0's checkpoint order, or its
-    own sort of each search range), so every STATE the SDK writes is a resume point.
+    `log_search` and `user_logs` keep their records in ascending log_id order (their own sort of
+    each search range), so every STATE the SDK writes is a resume point; `logs` keeps its state
+    itself, per written page, because a parallel backfill is not in one order.
     """
 
     primary_keys = ("log_id",)

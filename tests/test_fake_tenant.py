@@ -223,3 +223,15 @@ def test_search_ranges_on_log_id_and_date():
 def test_bad_syntax_is_an_error():
     with pytest.raises(QueryError):
         compile_query("type:(s")
+
+
+@pytest.mark.parametrize("newest", [False, True])
+def test_the_date_window_holds_the_oldest_and_newest_by_date(newest):
+    logs = TenantLogs(count=3000, gap=0.5)
+    by_date = sorted(logs.kept(), key=lambda log: log["date"], reverse=newest)[:100]
+
+    window = logs.date_window(newest, 100)
+
+    assert len(window) < 3000
+    top = sorted(window, key=lambda log: log["date"], reverse=newest)[:100]
+    assert [log["log_id"] for log in top] == [log["log_id"] for log in by_date]

@@ -278,6 +278,27 @@ class TenantLogs:
             )
         return self._cache[2]
 
+    def date_window(self, newest: bool, size: int) -> list[dict[str, Any]]:
+        """The kept logs that can be among the `size` oldest (or newest) by date.
+
+        A date is at most MAX_DELAY before its ingestion, so only logs ingested that close to
+        the ends can be; a date-sorted search for the first page needs no more (a million-log
+        tenant answers it without making every log).
+        """
+        first, end = self.first_kept, self.count
+        if end - first <= 2 * size:
+            return self.kept()
+        delay = timedelta(seconds=MAX_DELAY)
+        if newest:
+            edge = self.ingested_at(end - size) - delay
+            low = self.first_after(f"{self.prefix}{edge:%Y%m%d%H%M%S}{edge.microsecond:06d}")
+            return [self.log(i) for i in range(low, end)]
+        edge = self.ingested_at(first + size - 1) + delay
+        high = self.first_after(
+            f"{self.prefix}{edge:%Y%m%d%H%M%S}{edge.microsecond:06d}" + "9" * 33
+        )
+        return [self.log(i) for i in range(first, high)]
+
     def ids(self) -> list[str]:
         """Every kept log_id, ascending."""
         return [self.log_id(i) for i in range(self.first_kept, self.count)]

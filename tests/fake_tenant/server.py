@@ -365,9 +365,12 @@ class FakeAuth0:
             predicate = compile_query(text)
         except QueryError as exc:
             return 400, _error(400, f"Invalid query string: {exc}", "invalid_query_string"), {}
-        rows = self.logs.kept() if logs is None else logs
-        matches = [log for log in rows if predicate(log)]
         sort = get("sort", "")
+        if logs is None and not text and sort in {"date:1", "date:-1"} and page == 0:
+            rows = self.logs.date_window(sort == "date:-1", per_page)  # the oldest/newest probe
+        else:
+            rows = self.logs.kept() if logs is None else logs
+        matches = [log for log in rows if predicate(log)]
         if sort:
             name, _, order = sort.partition(":")
             if name not in SORTABLE or order not in {"1", "-1"}:
