@@ -306,6 +306,7 @@ class LogsStream(LogEventStream):
                 if start.lead is not None:
                     emitted += 1
                     yield start.lead
+                    self._save_progress(self.get_context_state(context), ranges)
                 for record in self._extract(ranges, context):
                     emitted += 1
                     yield record
@@ -345,7 +346,9 @@ class LogsStream(LogEventStream):
                     yield record
             # The SDK asks for the next record only after writing this one: the page is written.
             backfill.confirm(page)
-            self._save_progress(state, backfill.ranges_left())
+            if (left := backfill.ranges_left()) != ranges:  # else nothing new to resume from
+                self._save_progress(state, left)
+                ranges = left
         if backfill.splits:
             self.logger.info(
                 "Backfill done with up to %d cursors side by side (%d ranges split).",

@@ -14,6 +14,7 @@ from tap_auth0_logs import log_ids
 from tap_auth0_logs.backfill import Backfill
 from tap_auth0_logs.pacing import Pacer
 from tests.conftest import (
+    TapRun,
     assert_every_state_is_covered,
     claimed_by,
     run_tap,
@@ -238,3 +239,27 @@ def test_pacer_believes_the_latest_answer_by_its_reset_time():
     pacer.observe({"x-ratelimit-remaining": "9", "x-ratelimit-reset": str(now + 1)})  # older
     assert pacer.acquire(1.0) == 0.0
     assert pacer.acquire(0.1) is None  # the level is 1, and one request is in flight
+
+
+def test_the_state_check_catches_a_state_ahead_of_its_records():
+    """Guards `assert_every_state_is_covered`, on which the tests above rely."""
+    ids = [f"{i:056d}" for i in range(1, 11)]
+
+    def state(value: str, left: list | None = None) -> dict:
+        bookmark: dict[str, Any] = {"replication_key_value": value}
+        if left:
+            bookmark["ranges_left"] = left
+        return {"type": "STATE", "value": {"bookmarks": {"logs": bookmark}}}
+
+    def record(index: int) -> dict:
+        return {"type": "RECORD", "stream": "logs", "record": {"log_id": ids[index]}}
+
+    ranges = [[ids[1], ids[4]], [ids[6], None]]  # left: ids[2..4] and ids[7..]
+    good = [record(0), record(1), state(ids[1]), record(5), record(6), state(ids[1], ranges)]
+    assert_every_state_is_covered(TapRun(0, "", "", good), ids)
+    for bad in (
+        [record(0), state(ids[1])],
+        [record(0), record(1), record(5), state(ids[1], ranges)],
+    ):
+        with pytest.raises(AssertionError, match="claims 1 logs"):
+            assert_every_state_is_covered(TapRun(0, "", "", bad), ids)
