@@ -202,8 +202,10 @@ def write(results: Results, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, to try the command")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--out", type=Path, help="default: benchmarks/results (-quick)")
     args = parser.parse_args()
+    # A quick try does not overwrite the full results the README shows.
+    args.out = args.out or Path(__file__).parent / ("results-quick" if args.quick else "results")
     quick = args.quick
     results = Results()
     print(" | ".join(HEADER), flush=True)
