@@ -218,9 +218,12 @@ class Backfill:
                     cursor.logs += len(kept)
                 if final:
                     cursor.fetched_all, cursor.running = True, False
-                self._first_page.set()
                 self._cond.notify_all()
             self._put(Page(cursor, kept, final))
+            if not self._first_page.is_set():  # once queued: the first page is written first
+                with self._cond:
+                    self._first_page.set()
+                    self._cond.notify_all()
             if final:
                 return
             url = next_url()

@@ -71,7 +71,7 @@ def test_https_tenant_behind_a_private_ca(tmp_path, https_tenant, ca_file, varia
     run = run_tap(tmp_path, https_tenant.config(), env=clean_env(**{variable: ca_file}))
 
     assert run.returncode == 0, run.stderr
-    assert run.log_ids == https_tenant.logs.ids()
+    assert sorted(run.log_ids) == https_tenant.logs.ids()
 
 
 def test_without_the_private_ca_it_is_a_clear_tls_error(tmp_path, https_tenant):
@@ -89,7 +89,7 @@ def test_https_proxy_carries_every_request(tmp_path, https_tenant, ca_file, prox
     run = run_tap(tmp_path, https_tenant.config(), env=env)
 
     assert run.returncode == 0, run.stderr
-    assert run.log_ids == https_tenant.logs.ids()
+    assert sorted(run.log_ids) == https_tenant.logs.ids()
     host = https_tenant.base_url.split("//")[1]
     assert proxy.tunnels
     assert set(proxy.tunnels) == {host}
