@@ -23,9 +23,7 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,8 +134,8 @@ def nothing_new(results: Results, repeat: int) -> None:
         assert all(run.records == 0 for run in idle)
         requests = len(t.fake.api_requests()) // repeat
     seconds = {
-        "start Python": _median_seconds(python, repeat),
-        "start Python and import singer_sdk": _median_seconds(sdk, repeat),
+        "start Python": median_run(python, repeat).seconds,
+        "start Python and import singer_sdk": median_run(sdk, repeat).seconds,
         "tap run with nothing new": statistics.median(run.seconds for run in idle),
     }
     for name, value in seconds.items():
@@ -148,15 +146,6 @@ def nothing_new(results: Results, repeat: int) -> None:
         f" s more than importing the SDK, for {requests} API requests (the bookmark's log still "
         "kept, then one empty page) and a token."
     )
-
-
-def _median_seconds(command: list[str], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run(command, check=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 HEADER = [

@@ -99,7 +99,7 @@ class Backfill:
             maxsize=self._workers * QUEUED_PAGES_PER_WORKER
         )
         self._stop = threading.Event()
-        self._first_page = threading.Event()
+        self._first_page_queued = False
         self._active = 0
         self.splits = 0
         self.peak_cursors = 1
@@ -190,12 +190,12 @@ class Backfill:
                 # The first range goes alone until its first page is in: if Auth0 refuses its
                 # checkpoint, nothing else has been fetched and the stream can start elsewhere.
                 pending = [c for c in self._cursors if not c.running and not c.fetched_all]
-                if pending and (self._first_page.is_set() or pending[0] is self._cursors[0]):
+                if pending and (self._first_page_queued or pending[0] is self._cursors[0]):
                     pending[0].running = True
                     return pending[0]
                 if not any(c.running for c in self._cursors) and not pending:
                     return None
-                if self._first_page.is_set():
+                if self._first_page_queued:
                     if self._wants_newest():
                         self._ask_newest()
                         continue
@@ -220,9 +220,9 @@ class Backfill:
                     cursor.fetched_all, cursor.running = True, False
                 self._cond.notify_all()
             self._put(Page(cursor, kept, final))
-            if not self._first_page.is_set():  # once queued: the first page is written first
+            if not self._first_page_queued:  # once queued: the first page is written first
                 with self._cond:
-                    self._first_page.set()
+                    self._first_page_queued = True
                     self._cond.notify_all()
             if final:
                 return

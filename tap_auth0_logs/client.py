@@ -27,8 +27,6 @@ from tap_auth0_logs.errors import (
 from tap_auth0_logs.pacing import MAX_FAILURES, RetryBudget, describe_limit
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from singer_sdk.streams.rest import RequestFunc
 
     from tap_auth0_logs.auth import Auth0Authenticator
@@ -174,14 +172,6 @@ class Auth0Stream(RESTStream[Any]):
 
     #: Pages of logs received in this run (for progress lines).
     pages = 0
-
-    @override
-    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
-        self.pages += 1
-        body = response.__dict__.get("auth0_body")
-        if body is None:
-            body = response.json()
-        yield from body if isinstance(body, list) else []
 
     @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:

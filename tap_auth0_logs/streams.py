@@ -15,7 +15,7 @@ from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
 from tap_auth0_logs import log_ids
-from tap_auth0_logs.backfill import Backfill
+from tap_auth0_logs.backfill import DEFAULT_BACKFILL_CONCURRENCY, Backfill
 from tap_auth0_logs.client import Auth0Stream
 from tap_auth0_logs.errors import (
     AccessDeniedError,
@@ -269,11 +269,14 @@ class LogEventStream(Auth0Stream):
 
     def get_json(self, path: str, params: dict[str, Any]) -> Any:
         """GET `path` with the stream's auth, pacing and retries; return the parsed body."""
+        return self.get(f"{self.url_base}{path}", params).__dict__.get("auth0_body")
+
+    def get(self, url: str, params: dict[str, Any]) -> requests.Response:
+        """GET `url` with the stream's auth, pacing and retries; the body is parsed and checked."""
         request = self.build_prepared_request(
-            method="GET", url=f"{self.url_base}{path}", params=params, headers=self.http_headers
+            method="GET", url=url, params=params, headers=self.http_headers
         )
-        response = self.request_decorator(self._request)(request, None)
-        return response.__dict__.get("auth0_body")
+        return self.request_decorator(self._request)(request, None)
 
 
 class LogsStream(LogEventStream):
@@ -335,7 +338,7 @@ class LogsStream(LogEventStream):
         backfill = Backfill(
             self._fetch_page,
             ranges,
-            workers=int(self.config.get("backfill_concurrency") or 1),
+            workers=int(self.config.get("backfill_concurrency", DEFAULT_BACKFILL_CONCURRENCY)),
             newest=self._newest_log_id,
         )
         state = self.get_context_state(context)
@@ -393,24 +396,16 @@ class LogsStream(LogEventStream):
                 "pass the last STATE the tap wrote, or none to start over."
             )
             raise ApiResponseError(msg)
-        return _clip([(str(a), None if u is None else str(u)) for a, u in saved], start)
+        return _clip([(after, until) for after, until in saved], start)
 
     def _fetch_page(
         self, url: str | None, after: str
     ) -> tuple[list[dict[str, Any]], Callable[[], str]]:
         """One checkpoint page, with pacing and retries: its logs, and how to get the next link."""
         if url is None:
-            request = self.build_prepared_request(
-                method="GET",
-                url=f"{self.url_base}{self.path}",
-                params={"from": after, "take": PAGE_SIZE},
-                headers=self.http_headers,
-            )
+            response = self.get(f"{self.url_base}{self.path}", {"from": after, "take": PAGE_SIZE})
         else:  # Auth0 asks that every later request be the next link, verbatim
-            request = self.build_prepared_request(
-                method="GET", url=url, params={}, headers=self.http_headers
-            )
-        response = self.request_decorator(self._request)(request, None)
+            response = self.get(url, {})
         return response.__dict__["auth0_body"], lambda: self._paginator.next_url(response)
 
     @cached_property

@@ -110,15 +110,11 @@ def claimed_by(state: dict[str, Any], ids: list[str], stream: str = "logs") -> s
     Without `ranges_left`, that is every id up to the bookmark; with it, every id outside the
     ranges `(after, until]` (the last one open-ended).
     """
-    bookmark = state.get("bookmarks", {}).get(stream, {})
-    value = bookmark.get("replication_key_value")
-    if value is None:
-        return set()
-    left = bookmark.get("ranges_left") or [[value, None]]
+    ordered = sorted(ids)
     return {
-        log_id
-        for log_id in ids
-        if not any(a < log_id and (u is None or log_id <= u) for a, u in left)
+        ordered[index]
+        for low, high in _claimed_spans(state, ordered, stream)
+        for index in range(low, high)
     }
 
 
