@@ -1,7 +1,7 @@
 """The Auth0 log event type table: code → short name (``type_description``).
 
-The table ships as package data (``data/log_event_types.csv``, 185 codes, from
-``../shared/auth0/log-event-types.csv``). A description reads "Name — longer text"; the record
+The table ships as package data (``data/log_event_types.csv``, 185 codes gathered from Auth0's
+current and earlier documentation and SDKs). A description reads "Name — longer text"; the record
 gets the name. Notes about where a code was found, in parentheses, are ours, not Auth0's, and
 are dropped. Unknown codes map to None: Auth0 adds new codes all the time.
 """

@@ -1,6 +1,6 @@
 """Pure functions on Auth0 log ids.
 
-A Management API log_id is a 56-digit decimal string (``../shared/auth0/logs-api.md`` §9):
+A Management API log_id is a 56-digit decimal string (docs/auth0-api.md §4):
 
     [0:3]   prefix, usually "900"
     [3:17]  UTC ingestion time, yyyyMMddHHmmss

@@ -1,4 +1,4 @@
-"""The shape of an Auth0 log event record (``../shared/auth0/logs-api.md`` §7).
+"""The shape of an Auth0 log event record (docs/auth0-api.md §8).
 
 Every field but `log_id` may be null, `""` or absent: Auth0 uses all three for "no value", and
 the key set differs by period and event type. Free-form objects (`details`, `auth0_client`)
