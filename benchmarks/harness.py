@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tap_auth0_logs.log_ids import checkpoint_before, parse_datetime
-from tests.fake_tenant import (
+from tap_auth0_logs.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     FakeAuth0,

@@ -9,6 +9,7 @@ your tenant.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from tap_auth0_logs.testing import FakeAuth0, TenantLogs
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -65,9 +68,6 @@ def main() -> None:
 
 def run_against_fake_tenant(env: dict[str, str]) -> None:
     """Start the bundled fake tenant, grown since the last run, and run the pipeline on it."""
-    sys.path.insert(0, str(ROOT))
-    from tests.fake_tenant import FakeAuth0, TenantLogs  # noqa: PLC0415 - only the demo needs it
-
     runs = int(COUNTER.read_text()) if COUNTER.exists() else 0
     logs = TenantLogs(count=FIRST_RUN_LOGS + LOGS_ADDED_PER_RUN * runs)
     with FakeAuth0(logs) as tenant:
@@ -81,11 +81,18 @@ def run_against_fake_tenant(env: dict[str, str]) -> None:
 
 
 def install_plugins(env: dict[str, str]) -> None:
-    """`meltano install` once: each plugin gets its own virtualenv under .meltano/."""
-    if all((ROOT / ".meltano" / kind / name / "venv").exists() for kind, name in _plugins()):
+    """`meltano install` once: each plugin gets its own virtualenv under .meltano/.
+
+    Again when pyproject.toml has changed since (the tap's console script may have moved).
+    """
+    stamp = ROOT / ".meltano" / "extractors" / "tap-auth0-logs" / ".installed-from"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    venvs = [ROOT / ".meltano" / kind / name / "venv" for kind, name in _plugins()]
+    if all(venv.exists() for venv in venvs) and stamp.exists() and stamp.read_text() == wanted:
         return
-    print("Installing the Meltano plugins (first run only) ...")
+    print("Installing the Meltano plugins (first run, or after an update) ...")
     meltano(["install"], env)
+    stamp.write_text(wanted)
 
 
 def run_pipeline(env: dict[str, str]) -> None:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tap_auth0_logs.tap import main
+from tap_auth0_logs.cli import main
 
 main()

@@ -1,212 +1,174 @@
-"""Management API tokens: one per run, refreshed shortly before expiry and once on expiry.
+"""Management API tokens: one per run, refreshed shortly before expiry and once after a 401.
 
-Auth0 meters machine-to-machine token issuance, so the tap fetches a token once and keeps it
-(the tap holds a single authenticator for all its streams). Token failures become one-line errors
-that name the fix; the token itself never appears in a message or a log line.
+Auth0 meters machine-to-machine token issuance (docs/auth0-api.md §7), so the tap fetches a token
+once and keeps it: the tap holds a single token source for all its streams and cursors. The token
+request goes through the run's transport and retry engine like any API call, and its failures
+become one-line errors that name the fix; the token itself never appears in a message or a log
+line.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import requests
-from singer_sdk.authenticators import OAuthAuthenticator
-from typing_extensions import override
-
-from tap_auth0_logs.client import ca_bundle
 from tap_auth0_logs.errors import (
     AccessDeniedError,
     ApiResponseError,
+    Auth0TapError,
     CredentialsError,
     RateLimitError,
     auth0_error_code,
     auth0_message,
-    network_error,
 )
-from tap_auth0_logs.pacing import DEFAULT_RATE_LIMIT_MAX_WAIT, RetryBudget
+from tap_auth0_logs.retry import RateLimited, Transient
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    import requests
 
-    from requests import PreparedRequest
+    from tap_auth0_logs.retry import Retrier, RetryBudget
+    from tap_auth0_logs.transport import Transport
 
 #: Refresh this long before the token expires, so no request goes out with a token about to lapse.
 EXPIRY_MARGIN_SECONDS = 300
-TOKEN_TIMEOUT_SECONDS = 60
+#: The lifetime assumed when the token endpoint does not say (Auth0's default is a day).
+DEFAULT_TOKEN_LIFETIME = 86400
+
+logger = logging.getLogger(__name__)
 
 
-class Auth0Authenticator:
-    """What the streams need from an authenticator: sign a request, and recover from expiry."""
+class TokenSource:
+    """What the API client needs from credentials: a header, and what to do after a 401."""
 
-    def __call__(self, request: PreparedRequest) -> PreparedRequest:
-        """Set the bearer token on `request`; leave its URL exactly as it is."""
-        request.headers["Authorization"] = f"Bearer {self.current_token()}"
-        return request
-
-    def current_token(self) -> str:
-        """Return a token that is valid now."""
+    def authorization(self) -> str:
+        """The `Authorization` header value for a request sent now."""
         raise NotImplementedError
 
-    def refresh_after_expiry(self, used: str | None = None) -> bool:
-        """Drop the token `used` (the request's Authorization) that Auth0 called expired.
-
-        True when a retry with a new one makes sense.
-        """
+    def rejected(self, used: str | None) -> bool:
+        """Auth0 answered 401 to a request sent with `used`: True when a new token may help."""
         return False
 
-    def request_succeeded(self) -> None:
-        """Note that the current token worked (re-arms the one refresh after expiry)."""
+    def accepted(self) -> None:
+        """Auth0 accepted the current token (re-arms the one refresh after a 401)."""
 
-    def expired_advice(self, message: str) -> str:
-        """The error to show when Auth0 calls the token expired and a refresh cannot help."""
-        return (
-            f"The `api_token` has expired (401: {message}): create a new Management API token, "
-            "or set `client_id` and `client_secret` so the tap fetches and refreshes its own."
+    def rejection_error(self, message: str) -> CredentialsError:
+        """The error to show when Auth0 answers 401 and a new token cannot help."""
+        return CredentialsError(
+            f"Auth0 rejected the Management API token (401: {message}): check `api_token` (it "
+            "may be invalid or expired), or use `client_id` and `client_secret` so the tap can "
+            "fetch and refresh tokens."
         )
 
 
-class StaticTokenAuthenticator(Auth0Authenticator):
+class StaticToken(TokenSource):
     """A ready Management API token from the `api_token` setting; it cannot be refreshed."""
 
-    def __init__(self, *, token: str) -> None:
-        self._token = token
+    def __init__(self, token: str) -> None:
+        self._header = f"Bearer {token}"
 
-    @override
-    def current_token(self) -> str:
-        return self._token
+    def authorization(self) -> str:
+        """The token as given."""
+        return self._header
 
 
-class ClientCredentialsAuthenticator(Auth0Authenticator, OAuthAuthenticator):
-    """The client-credentials grant (`POST /oauth/token`) with a safety margin before expiry."""
+class ClientCredentials(TokenSource):
+    """The client-credentials grant (`POST /oauth/token`), with a margin before expiry."""
 
     def __init__(
         self,
         *,
-        base_url: str,
+        transport: Transport,
+        retrier: Retrier,
+        token_url: str,
         client_id: str,
         client_secret: str,
         audience: str,
-        rate_limit_max_wait: float = DEFAULT_RATE_LIMIT_MAX_WAIT,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        super().__init__(
-            auth_endpoint=f"{base_url}/oauth/token",
-            client_id=client_id,
-            client_secret=client_secret,
-            default_expiration=86400,
-        )
+        self.transport, self.retrier, self.token_url = transport, retrier, token_url
         self.audience = audience
-        self.rate_limit_max_wait = rate_limit_max_wait
-        self.sleep = sleep
+        self._form = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "audience": audience,
+        }
         self.token_requests = 0
-        self._refreshed_after_expiry = False
+        self._header: str | None = None
         self._expires_at = 0.0
+        self._refreshed_after_401 = False
         # Cursors of a parallel backfill share the token: one of them fetches a new one.
         self._lock = threading.RLock()
 
-    @property
-    @override
-    def oauth_request_body(self) -> dict[str, Any]:
-        return {
-            "grant_type": "client_credentials",
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-            "audience": self.audience,
-        }
-
-    @override
-    def is_token_valid(self) -> bool:
-        # The SDK's check has no margin; a request sent just before expiry would get a 401.
-        if not self.access_token:
-            return False
-        return time.monotonic() < self._expires_at
-
-    @override
-    def current_token(self) -> str:
+    def authorization(self) -> str:
+        """The current token, fetched first when there is none or it is about to expire."""
         with self._lock:
-            if not self.is_token_valid():
-                self.update_access_token()
-            return str(self.access_token)
+            if self._header is None or time.monotonic() >= self._expires_at:
+                self._header = f"Bearer {self._fetch()}"
+            return self._header
 
-    @override
-    def refresh_after_expiry(self, used: str | None = None) -> bool:
+    def rejected(self, used: str | None) -> bool:
+        """Drop the token Auth0 refused, once in a row; True when a retry makes sense."""
         with self._lock:
-            if used is not None and used != f"Bearer {self.access_token}":
+            if used is not None and used != self._header:
                 return True  # another cursor has already replaced that token
-            if self._refreshed_after_expiry:
+            if self._refreshed_after_401:
                 return False
-            self._refreshed_after_expiry = True
-            self.access_token = None
+            self._refreshed_after_401 = True
+            self._header = None
             return True
 
-    @override
-    def request_succeeded(self) -> None:
-        self._refreshed_after_expiry = False
+    def accepted(self) -> None:
+        """Auth0 took the token: a later 401 may try a new one again."""
+        self._refreshed_after_401 = False
 
-    @override
-    def expired_advice(self, message: str) -> str:
-        return (
-            f"Auth0 called a freshly issued token expired (401: {message}): check this machine's "
-            "clock, and the token lifetime of the Auth0 Management API."
+    def rejection_error(self, message: str) -> CredentialsError:
+        """A fresh token was refused too: the clock or the API's token lifetime is off."""
+        return CredentialsError(
+            f"Auth0 called a freshly issued token expired or invalid (401: {message}): check "
+            "this machine's clock, and the token lifetime of the Auth0 Management API."
         )
 
-    @override
-    def update_access_token(self) -> None:
-        """Fetch a token; replaces the SDK's version to turn every failure into a clear error."""
-        response = self._post_with_retries()
+    def _fetch(self) -> str:
+        response = self.retrier.call(
+            self._attempt, url=self.token_url, rate_limit_error=self._rate_limit_error
+        )
         if response.status_code != 200:
             raise _token_error(response, self.audience)
         try:
             body = response.json()
             token = body["access_token"]
-        except (ValueError, KeyError, TypeError):
+            lifetime = float(body.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
+        except (ValueError, KeyError, TypeError, AttributeError):
             msg = "The token endpoint answered without an access_token: check `domain`."
             raise ApiResponseError(msg) from None
-        lifetime = float(body.get("expires_in") or self._default_expiration or 86400)
-        self.access_token = token
-        self.expires_in = int(lifetime)
+        if not isinstance(token, str) or not token:
+            msg = "The token endpoint answered without an access_token: check `domain`."
+            raise ApiResponseError(msg)
         self._expires_at = time.monotonic() + max(lifetime - EXPIRY_MARGIN_SECONDS, lifetime / 2)
-        self.logger.info("Got a Management API token valid for %d s.", int(lifetime))
+        logger.info("Got a Management API token valid for %d s.", int(lifetime))
+        return token
 
-    def _post_with_retries(self) -> requests.Response:
-        """POST to the token endpoint; 429s, 5xx and network failures are retried like API calls."""
-        budget = RetryBudget(rate_limit_max_wait=self.rate_limit_max_wait)
-        while True:
-            self.token_requests += 1
-            wait: float | None
-            try:
-                response = requests.post(
-                    self.auth_endpoint,
-                    data=self.oauth_request_payload,
-                    headers={"Accept": "application/json"},
-                    timeout=TOKEN_TIMEOUT_SECONDS,
-                    verify=ca_bundle(),
-                )
-            except requests.exceptions.RequestException as exc:
-                if (wait := budget.wait_after_failure(exc)) is None:
-                    raise network_error(self.auth_endpoint, exc) from None
-                reason = type(exc).__name__
-            else:
-                if response.status_code == 429:
-                    if (wait := budget.wait_after_rate_limit(response.headers)) is None:
-                        raise RateLimitError(
-                            "Auth0's token endpoint kept answering 429 (rate limit) for "
-                            f"{budget.rate_limit_waited:.0f} s: too many token requests on this "
-                            "tenant; run later."
-                        )
-                elif response.status_code >= 500:
-                    if (wait := budget.wait_after_failure()) is None:
-                        return response
-                else:
-                    return response
-                reason = str(response.status_code)
-            self.logger.warning("Token request failed (%s); retrying in %.2f s.", reason, wait)
-            self.sleep(wait)
+    def _attempt(self) -> requests.Response:
+        self.token_requests += 1
+        response = self.transport.send("POST", self.token_url, data=self._form)
+        status = response.status_code
+        if status == 429:
+            raise RateLimited("429 from the token endpoint", response.headers)
+        if status == 408 or status >= 500:
+            raise Transient(f"{status} from the token endpoint")
+        return response
+
+    @staticmethod
+    def _rate_limit_error(budget: RetryBudget) -> RateLimitError:
+        return RateLimitError(
+            "Auth0's token endpoint kept answering 429 (rate limit) for "
+            f"{budget.rate_limit_waited:.0f} s: too many token requests on this tenant; run later."
+        )
 
 
-def _token_error(response: requests.Response, audience: str) -> Exception:
+def _token_error(response: requests.Response, audience: str) -> Auth0TapError:
     message = auth0_message(response)
     code = auth0_error_code(response)
     status = response.status_code

@@ -1,17 +1,17 @@
 """Checkpoint cursors side by side: a backfill bound by the rate limit rather than by latency.
 
 One checkpoint cursor is sequential (each page's Link names the next), so alone it waits one
-round trip per 100 logs. But log ids begin with their ingestion time (logs-api.md §9): the log_id
-line can be cut into ranges, each paged by its own cursor from a synthetic checkpoint at its
-start. `Backfill` runs the ranges it is given (one open range on an ordinary run) with a few
+round trip per 100 logs. But log ids begin with their ingestion time (docs/auth0-api.md §4):
+the log_id line can be cut into ranges, each paged by its own cursor from a synthetic checkpoint
+at its start. `Backfill` runs the ranges it is given (one open range on an ordinary run) with a few
 worker threads. A worker with nothing to do splits the range with the most left to fetch in two,
 and only when that range holds an estimated `SPLIT_MIN_PAGES` pages or more: a run a few pages
 behind stays one sequential cursor, and a burst of logs in one range is shared out as it is met.
 
 Pages leave through a bounded queue (memory stays flat however long the backfill), and the
 stream confirms each page once its records are written. Only confirmed pages move the ranges
-left to do, so those ranges, saved in the stream's state, are always a valid resume point: a
-killed run repeats at most the page each cursor was writing.
+left to do, so those ranges, saved in the stream's state (`ranges.py`), are always a valid
+resume point: a killed run repeats at most the page each cursor was writing.
 """
 
 from __future__ import annotations

@@ -1,247 +1,225 @@
-"""The base stream for Auth0's Management API: base URL, auth, error mapping, pacing, retries."""
+"""The Management API client: every API request of a run, paced, signed, retried and read.
+
+Each method says what it asks (a checkpoint page, a search, one log, a user's logs), so the kind
+of request is known from the call, never from its URL. An answer is turned into a typed value or
+a typed error here, in one place: Auth0's error bodies become the clear errors of `errors.py`
+(docs/auth0-api.md §3), a body that is not what was asked for is fetched again, and a 401 gets
+one fresh token. The path of a request: `Auth0Client` → `Retrier` (budgets, `Pacer`) →
+`TokenSource` → `Transport`.
+"""
 
 from __future__ import annotations
 
+import enum
 import json
-import logging
-import os
-import sys
-from typing import TYPE_CHECKING, Any, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
-import requests
-from singer_sdk import RESTStream
-from singer_sdk.exceptions import RetriableAPIError
-from typing_extensions import override
-
-from tap_auth0_logs.backfill import MAX_BACKFILL_CONCURRENCY
 from tap_auth0_logs.errors import (
     AccessDeniedError,
     ApiResponseError,
-    Auth0TapError,
-    CredentialsError,
+    CheckpointRefusedError,
+    NotFoundError,
+    QueryRejectedError,
     RateLimitError,
     auth0_error_code,
     auth0_message,
-    network_error,
 )
-from tap_auth0_logs.pacing import MAX_FAILURES, RetryBudget, describe_limit
+from tap_auth0_logs.retry import RateLimited, RetryAtOnce, Transient
 
 if TYPE_CHECKING:
-    from singer_sdk.streams.rest import RequestFunc
+    from collections.abc import Mapping
 
-    from tap_auth0_logs.auth import Auth0Authenticator
+    import requests
+
+    from tap_auth0_logs.auth import TokenSource
     from tap_auth0_logs.pacing import Pacer
-    from tap_auth0_logs.tap import TapAuth0Logs
+    from tap_auth0_logs.retry import Retrier, RetryBudget
+    from tap_auth0_logs.transport import Transport
 
-USER_AGENT = "tap-auth0-logs/0.1.0"
-#: Failures worth another try: the network's, and `RetriableAPIError` from `validate_response`.
-TRANSIENT = (
-    RetriableAPIError,
-    ConnectionResetError,
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
+LOGS_PATH = "/api/v2/logs"
+#: Auth0's largest page in checkpoint mode.
+CHECKPOINT_PAGE_SIZE = 100
+
+Log = dict[str, Any]
 
 
-class TokenExpiredError(RetriableAPIError):
-    """Auth0 said the token expired; retried once, at once, with a fresh token."""
+class RequestKind(enum.Enum):
+    """What a request asks for, which decides how its answer is read."""
+
+    CHECKPOINT = "checkpoint"  # `from`/`take`: a page of logs after `from`, ascending
+    SEARCH = "search"  # search mode: a list of logs
+    QUERY = "query"  # search mode with the user's `q`: a 400 means the query is rejected
+    LOG = "log"  # one log by id
+    USER_LOGS = "user logs"  # one user's logs, page-based
 
 
-class _QuietForClearErrors(logging.Filter):
-    """Drop the SDK's generic "unhandled error" line when a clear error is on its way.
+@dataclass(frozen=True)
+class Answer:
+    """A 2xx answer, read: its parsed body (checked for the request's kind) and its links."""
 
-    The SDK logs it from inside its `except` block, so the exception is still being handled;
-    for an `Auth0TapError`, `tap.main` prints the one line that names the cause and the fix.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            str(record.msg).startswith("An unhandled error occurred")
-            and isinstance(sys.exc_info()[1], Auth0TapError)
-        )
+    body: Any
+    links: Mapping[str, Mapping[str, str]]
 
 
-class Auth0Stream(RESTStream[Any]):
-    """Shared HTTP policy for every Auth0 stream."""
+class Auth0Client:
+    """Sends the run's API requests; thread-safe, shared by every stream and cursor."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.logger.addFilter(_QuietForClearErrors())
-        # The SDK sends prepared requests with `Session.send`, which applies proxies from the
-        # environment (HTTPS_PROXY, NO_PROXY) but not a CA bundle: set it once on the session the
-        # SDK made, so private CAs and TLS-inspecting proxies work as they do for other tools.
-        self.requests_session.verify = ca_bundle()
-        # One kept-alive connection per backfill cursor (requests keeps 10 per host by default).
-        for scheme in ("https://", "http://"):
-            self.requests_session.mount(
-                scheme, requests.adapters.HTTPAdapter(pool_maxsize=MAX_BACKFILL_CONCURRENCY)
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        transport: Transport,
+        tokens: TokenSource,
+        retrier: Retrier,
+        pacer: Pacer,
+    ) -> None:
+        self.base_url, self.transport, self.tokens = base_url, transport, tokens
+        self.retrier, self.pacer = retrier, pacer
+
+    # --- what the streams ask -----------------------------------------------------------------
+
+    def checkpoint_page(self, after: str, next_url: str | None = None) -> Answer:
+        """The logs after `after`: `from=after` first, then the previous page's next link verbatim.
+
+        A 400 raises `CheckpointRefusedError`; a body that is not logs ascending after `after` is
+        fetched again (docs/auth0-api.md §1).
+        """
+        if next_url is None:
+            url, params = (
+                f"{self.base_url}{LOGS_PATH}",
+                {"from": after, "take": CHECKPOINT_PAGE_SIZE},
             )
+            return self._get(url, params, RequestKind.CHECKPOINT, after)
+        return self._get(next_url, None, RequestKind.CHECKPOINT, after)
 
-    @property
-    def tap(self) -> TapAuth0Logs:
-        """The tap this stream belongs to, typed."""
-        return cast("TapAuth0Logs", self._tap)
+    def search(self, params: Mapping[str, Any]) -> list[Log]:
+        """One search-mode request; a query Auth0 rejects raises `QueryRejectedError`."""
+        kind = RequestKind.QUERY if params.get("q") else RequestKind.SEARCH
+        return self._get(f"{self.base_url}{LOGS_PATH}", params, kind).body
 
-    @property
-    def pacer(self) -> Pacer:
-        """The run's one pacer for the tenant's rate limit."""
-        return self.tap.pacer
+    def log(self, log_id: str) -> Log:
+        """One log by id; `NotFoundError` once retention has removed it."""
+        url = f"{self.base_url}{LOGS_PATH}/{quote(log_id, safe='')}"
+        return self._get(url, None, RequestKind.LOG).body
 
-    @property
-    @override
-    def url_base(self) -> str:
-        return self.tap.base_url
+    def user_logs(self, user_id: str, params: Mapping[str, Any]) -> list[Log]:
+        """One page of a user's logs (`/api/v2/users/{id}/logs`)."""
+        url = f"{self.base_url}/api/v2/users/{quote(user_id, safe='')}/logs"
+        return self._get(url, params, RequestKind.USER_LOGS).body
 
-    @property
-    @override
-    def authenticator(self) -> Auth0Authenticator:
-        return self.tap.authenticator
+    # --- one request --------------------------------------------------------------------------
 
-    @property
-    @override
-    def http_headers(self) -> dict[str, str]:
-        return {"Accept": "application/json", "User-Agent": USER_AGENT}
+    def _get(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None,
+        kind: RequestKind,
+        after: str | None = None,
+    ) -> Answer:
+        def attempt() -> Answer:
+            authorization = self.tokens.authorization()
+            response = self.transport.send(
+                "GET", url, params=params, headers={"Authorization": authorization}
+            )
+            self.pacer.observe(response.headers)
+            return self._read(response, kind, after, authorization)
 
-    @property
-    @override
-    def timeout(self) -> int:
-        return int(self.config.get("request_timeout") or 60)
+        return self.retrier.call(attempt, url=url, rate_limit_error=self._rate_limit_error)
 
-    @override
-    def validate_response(self, response: requests.Response) -> None:
-        """Map Auth0's answers to retries or clear errors; parse 2xx bodies here.
+    def _read(
+        self, response: requests.Response, kind: RequestKind, after: str | None, used: str
+    ) -> Answer:
+        """Turn an answer into a checked `Answer`, a retry, or a clear error.
 
-        Parsing inside the retried call means a truncated or invalid body is fetched again
+        Parsing inside the retried attempt means a truncated or invalid body is fetched again
         rather than failing the run, and a page is emitted whole or not at all.
         """
-        self.pacer.observe(response.headers)
         status = response.status_code
         if status < 400:
             try:
                 body = json.loads(response.content)
             except ValueError:
-                msg = f"{status} with a body that is not valid JSON"
-                raise RetriableAPIError(msg, response) from None
-            response.__dict__["auth0_body"] = body
-            self.authenticator.request_succeeded()
-            return
-        message = auth0_message(response)
-        code = auth0_error_code(response)
+                raise Transient(f"{status} with a body that is not valid JSON") from None
+            if not _has_shape(body, kind, after):
+                raise Transient(f"{status} with a body that is not {_SHAPES[kind]}")
+            self.tokens.accepted()
+            return Answer(body, response.links if kind is RequestKind.CHECKPOINT else {})
+        message, code = auth0_message(response), auth0_error_code(response)
         if status == 401:
-            if "expired" in message.lower():
-                if self.authenticator.refresh_after_expiry(
-                    response.request.headers.get("Authorization")
-                ):
-                    raise TokenExpiredError(f"401 {message}", response)
-                raise CredentialsError(self.authenticator.expired_advice(message))
-            raise CredentialsError(
-                f"Auth0 rejected the Management API token (401: {message}): check `api_token`, or "
-                "use `client_id` and `client_secret` so the tap can fetch and refresh tokens."
-            )
-        if status == 403:
-            if code == "insufficient_scope":
-                raise AccessDeniedError(
-                    f"The token lacks the `read:logs` scope (403: {message}): grant `read:logs` to "
-                    "the application under APIs > Auth0 Management API > Machine to Machine "
-                    "Applications."
-                )
-            raise AccessDeniedError(
-                f"Auth0 denied access (403: {message}): grant the application `read:logs` on the "
-                "Auth0 Management API."
-            )
-        if status in {408, 429} or status >= 500:
-            raise RetriableAPIError(f"{status} {response.reason}: {message}", response)
-        if status == 414:
-            raise ApiResponseError(
-                "Auth0 answered 414 Request-URI Too Large: the request's query string is too "
-                "long; shorten `search_query`."
-            )
-        if status == 404:
-            raise ApiResponseError(
-                f"Auth0 answered 404 for {response.request.path_url.split('?')[0]} ({message}): "
-                "check `domain` (the canonical tenant domain, not a custom domain)."
-            )
-        if status == 400 and "q=" in (response.request.url or ""):
-            raise ApiResponseError(
-                f"Auth0 rejected the search query (400 {code}: {message}): fix `search_query` "
-                "(Auth0 log search syntax: field:value, AND/OR/NOT, ranges [a TO b])."
-            )
-        raise ApiResponseError(f"Auth0 rejected the request ({status} {code}: {message}).")
-
-    #: Pages of logs received in this run (for progress lines).
-    pages = 0
-
-    @override
-    def request_decorator(self, func: RequestFunc) -> RequestFunc:
-        """Pace each try and retry by kind of failure; replaces the SDK's `backoff` decorator.
-
-        The SDK gives every failure the same budget of tries and exponential waits. Auth0 needs
-        two budgets: a 429 waits until the time Auth0 names and may wait long (it is shared with
-        the whole tenant), while 5xx and network failures back off and give up after a few tries.
-        When a budget runs out the user gets one clear line, not a traceback.
-        """
-
-        def request(prepared: requests.PreparedRequest, context: Any) -> requests.Response:
-            budget = RetryBudget(rate_limit_max_wait=self.tap.rate_limit_max_wait)
-            while True:
-                held = self.pacer.acquire(budget.rate_limit_max_wait - budget.rate_limit_waited)
-                if held is None or not budget.spend_on_rate_limit(held):
-                    raise self._rate_limit_error(budget)
-                try:
-                    return func(prepared, context)
-                except TRANSIENT as exc:
-                    wait = self._wait_before_retry(exc, budget, str(prepared.url))
-                    reason = _summary(exc)
-                finally:
-                    self.pacer.release()
-                self.log("Retrying in %.2f s after: %s", wait, reason, level=logging.WARNING)
-                self.pacer.sleep(wait)
-
-        return cast("RequestFunc", request)
-
-    def _wait_before_retry(self, exc: Exception, budget: RetryBudget, url: str) -> float:
-        """Seconds to wait before the next try of `url`, or raise the clear error that ends it."""
-        if isinstance(exc, TokenExpiredError):
-            return 0.0
-        response = getattr(exc, "response", None)
-        if response is not None and response.status_code == 429:
-            wait = budget.wait_after_rate_limit(response.headers)
-            if wait is None:
-                raise self._rate_limit_error(budget)
-            return wait
-        wait = budget.wait_after_failure(exc)
-        if wait is not None:
-            return wait
-        if isinstance(exc, RetriableAPIError):
-            raise ApiResponseError(
-                f"Auth0 kept failing after {MAX_FAILURES} tries ({_summary(exc)}): retry later; "
-                "the next run resumes from the last STATE."
-            )
-        raise network_error(url, exc)
+            if self.tokens.rejected(used):
+                raise RetryAtOnce("401: the token was refused; retrying with a new one")
+            raise self.tokens.rejection_error(message)
+        if status == 429:
+            raise RateLimited(f"429 {response.reason}: {message}", response.headers)
+        if status == 408 or status >= 500:
+            raise Transient(f"{status} {response.reason}: {message}")
+        raise _refusal(status, code, message, kind, response.request.path_url)
 
     def _rate_limit_error(self, budget: RetryBudget) -> RateLimitError:
+        bucket = f" (bucket of {self.pacer.limit} requests)" if self.pacer.limit else ""
         return RateLimitError(
-            f"Auth0's Management API rate limit{describe_limit(self.pacer)} stayed exhausted "
-            f"longer than `rate_limit_max_wait` allows ({budget.rate_limit_max_wait:.0f} s for one "
-            "request): other clients of the tenant use it up; run later or raise "
-            "`rate_limit_max_wait`. The next run resumes from the last STATE."
+            f"Auth0's Management API rate limit{bucket} stayed exhausted longer than "
+            f"`rate_limit_max_wait` allows ({budget.rate_limit_max_wait:.0f} s for one request): "
+            "other clients of the tenant use it up; run later or raise `rate_limit_max_wait`. "
+            "The next run resumes from the last STATE."
         )
 
 
-def ca_bundle() -> str | bool:
-    """The CA bundle the environment names (REQUESTS_CA_BUNDLE, SSL_CERT_FILE, CURL_CA_BUNDLE).
+def _refusal(
+    status: int, code: str | None, message: str, kind: RequestKind, path_url: str
+) -> ApiResponseError | AccessDeniedError:
+    """The clear error for a 4xx that no retry can cure."""
+    if status == 403:
+        if code == "insufficient_scope":
+            return AccessDeniedError(
+                f"The token lacks the `read:logs` scope (403: {message}): grant `read:logs` to "
+                "the application under APIs > Auth0 Management API > Machine to Machine "
+                "Applications."
+            )
+        return AccessDeniedError(
+            f"Auth0 denied access (403: {message}): grant the application `read:logs` on the "
+            "Auth0 Management API."
+        )
+    if status == 414:
+        return ApiResponseError(
+            "Auth0 answered 414 Request-URI Too Large: the request's query string is too "
+            "long; shorten `search_query`."
+        )
+    if status == 404:
+        return NotFoundError(path_url.split("?", 1)[0], message)
+    if status == 400 and kind is RequestKind.CHECKPOINT:
+        return CheckpointRefusedError(message)
+    if status == 400 and kind is RequestKind.QUERY:
+        return QueryRejectedError(
+            f"Auth0 rejected the search query (400 {code}: {message}): fix `search_query` "
+            "(Auth0 log search syntax: field:value, AND/OR/NOT, ranges [a TO b])."
+        )
+    return ApiResponseError(f"Auth0 rejected the request ({status} {code}: {message}).")
 
-    True (requests' own bundle) when none is set.
-    """
-    for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
-        if path := os.environ.get(name):
-            return path
+
+_SHAPES = {
+    RequestKind.CHECKPOINT: "a page of logs after `from`, in log_id order",
+    RequestKind.SEARCH: "a list of logs",
+    RequestKind.QUERY: "a list of logs",
+    RequestKind.USER_LOGS: "a list of logs",
+    RequestKind.LOG: "a log",
+}
+
+
+def _has_shape(body: object, kind: RequestKind, after: str | None) -> bool:
+    """True when `body` is what a request of `kind` asks for (the one place this is checked)."""
+    if kind is RequestKind.LOG:
+        return isinstance(body, dict) and isinstance(body.get("log_id"), str)
+    if not isinstance(body, list):
+        return False
+    if kind is not RequestKind.CHECKPOINT:
+        return all(isinstance(log, dict) and isinstance(log.get("log_id"), str) for log in body)
+    previous = after or ""
+    for log in body:  # ids ascend strictly from `from`
+        log_id = log.get("log_id") if isinstance(log, dict) else None
+        if not isinstance(log_id, str) or log_id <= previous:
+            return False
+        previous = log_id
     return True
-
-
-def _summary(exc: Exception) -> str:
-    """A short, secret-free description of a failure (no headers, no bodies beyond a line)."""
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]

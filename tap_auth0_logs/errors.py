@@ -1,20 +1,24 @@
 """Every failure a user can see, each with a one-line message naming the cause and the fix.
 
-These are `FatalAPIError`s so the SDK stops the sync (no retry); `tap.main` prints the message
-alone, without a traceback, and exits non-zero. Messages never carry a secret: they are built
-from Auth0's error text and the tap's settings, never from request headers.
+`cli.main` prints the message of an `Auth0TapError` alone, without a traceback, and exits
+non-zero. Messages never carry a secret: they are built from Auth0's error text and the tap's
+settings, never from request headers. Errors that callers decide on carry what they decide with
+(`NotFoundError`, `CheckpointRefusedError`, `QueryRejectedError`), so no caller reads a message.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import socket
+import sys
 from urllib.parse import urlsplit
 
 import requests
-from singer_sdk.exceptions import FatalAPIError
+from urllib3.exceptions import NameResolutionError
 
 
-class Auth0TapError(FatalAPIError):
+class Auth0TapError(Exception):
     """A failure the user can fix; `str()` is the whole message."""
 
     exit_code = 1
@@ -36,6 +40,29 @@ class ApiResponseError(Auth0TapError):
     """Auth0 answered in a way the tap cannot continue from."""
 
 
+class NotFoundError(ApiResponseError):
+    """Auth0 answered 404 for `path` (a log retention removed, or a wrong domain)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(
+            f"Auth0 answered 404 for {path} ({message}): check `domain` (the canonical tenant "
+            "domain, not a custom domain)."
+        )
+        self.path = path
+
+
+class CheckpointRefusedError(ApiResponseError):
+    """Auth0 refused a checkpoint request's `from` with a 400 (retention may have passed it)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"400: {reason}")
+        self.reason = reason
+
+
+class QueryRejectedError(ApiResponseError):
+    """Auth0 refused a search query (400): its syntax, or a field that is not searchable."""
+
+
 class RateLimitError(Auth0TapError):
     """The tenant's rate limit stayed exhausted longer than the tap may wait."""
 
@@ -44,12 +71,20 @@ class CheckpointExpiredError(Auth0TapError):
     """The bookmark's log is older than the tenant's retention; resuming exactly is impossible."""
 
 
+class StateError(Auth0TapError):
+    """The STATE given to the tap is not one it wrote."""
+
+
+def _json_body(response: requests.Response) -> object:
+    try:
+        return json.loads(response.content or b"null")
+    except ValueError:
+        return None
+
+
 def auth0_message(response: requests.Response) -> str:
     """Return Auth0's own error text from a response body, whatever shape it has."""
-    try:
-        body = json.loads(response.content or b"null")
-    except ValueError:
-        body = None
+    body = _json_body(response)
     if isinstance(body, dict):
         for key in ("error_description", "message", "error"):
             value = body.get(key)
@@ -61,10 +96,7 @@ def auth0_message(response: requests.Response) -> str:
 
 def auth0_error_code(response: requests.Response) -> str | None:
     """Return Auth0's machine error code (`errorCode`, else `error`), when the body has one."""
-    try:
-        body = json.loads(response.content or b"null")
-    except ValueError:
-        return None
+    body = _json_body(response)
     if isinstance(body, dict):
         for key in ("errorCode", "error"):
             value = body.get(key)
@@ -73,13 +105,23 @@ def auth0_error_code(response: requests.Response) -> str | None:
     return None
 
 
-def is_name_resolution_failure(exc: Exception) -> bool:
-    """True when `exc` says the host name does not resolve."""
-    text = str(exc)
-    return any(s in text for s in ("NameResolutionError", "Name or service not known", "nodename"))
+def is_name_resolution_failure(exc: BaseException) -> bool:
+    """True when `exc`, or a failure it wraps, is a host name that does not resolve."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, NameResolutionError | socket.gaierror):
+            return True
+        pending += [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        pending += list(current.args)
+    return False
 
 
-def network_error(url: str, exc: Exception) -> TenantUnreachableError:
+def network_error(url: str, exc: BaseException) -> TenantUnreachableError:
     """Explain a DNS, TLS, connection or timeout failure, naming the host and the fix."""
     host = urlsplit(url).netloc
     if isinstance(exc, requests.exceptions.SSLError):
@@ -99,3 +141,24 @@ def network_error(url: str, exc: Exception) -> TenantUnreachableError:
         f"Cannot reach {host} ({type(exc).__name__}), even after retries: check `domain`, "
         "the network and any proxy (HTTPS_PROXY)."
     )
+
+
+class _QuietWhileClearError(logging.Filter):
+    """Drop ERROR lines logged while an `Auth0TapError` is being handled.
+
+    The SDK logs a generic "unhandled error" line from inside its `except` block, so the error is
+    still being handled then; the CLI prints the clear error itself, once, with its fix.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno >= logging.ERROR and isinstance(sys.exc_info()[1], Auth0TapError)
+        )
+
+
+_QUIET = _QuietWhileClearError()
+
+
+def quiet_while_clear_errors(logger: logging.Logger) -> None:
+    """Install the filter on `logger` (a stream's); installing it again changes nothing."""
+    logger.addFilter(_QUIET)

@@ -9,15 +9,14 @@ from tap_auth0_logs import log_ids
 from tap_auth0_logs.errors import ApiResponseError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
-
-    import requests
+    from collections.abc import Callable, Iterator, Mapping
 
 
 class CheckpointLinks:
     """Follow `Link: <…>; rel="next"` exactly, and never off the tenant's host.
 
-    Auth0 sends the next link on every checkpoint page, and asks clients to request it verbatim.
+    Auth0 sends the next link on every checkpoint page, and asks clients to request it verbatim
+    (docs/auth0-api.md §1).
     A page with logs but no next link, or a link to another host, is an error rather than a
     silent end: the first would hide logs, the second would send the token elsewhere. (Each
     backfill cursor pages with it; the SDK's paginator loop runs one cursor only.)
@@ -26,9 +25,9 @@ class CheckpointLinks:
     def __init__(self, tenant_base_url: str) -> None:
         self._tenant = urlsplit(tenant_base_url)
 
-    def next_url(self, response: requests.Response) -> str:
+    def next_url(self, links: Mapping[str, Mapping[str, str]]) -> str:
         """The page's next link, or a clear error when it is missing or points elsewhere."""
-        url = response.links.get("next", {}).get("url")
+        url = links.get("next", {}).get("url")
         if not url:
             msg = (
                 'Auth0 sent a page of logs without a Link rel="next" header, so the tap cannot '
@@ -54,10 +53,10 @@ SEARCH_CAP = 1000
 class RangeSearch:
     """Every match of a search query between two log ids, despite Auth0's 1,000-result cap.
 
-    The query is narrowed to a log_id range, `log_id:{low TO high]`. A range that could hold
-    1,000 results or more (the 1,000th result exists) is split in two at the id halfway in time,
-    until each part fits; each part is then paged through whole. Log ids carry microseconds
-    and a 33-digit tail, so even thousands of logs in one second split cleanly.
+    The query is narrowed to a log_id range, `log_id:{low TO high]` (docs/auth0-api.md §1). A
+    range that could hold 1,000 results or more (the 1,000th result exists) is split in two at
+    the id halfway in time, until each part fits; each part is then paged through whole. Log ids
+    carry microseconds and a 33-digit tail, so even thousands of logs in one second split cleanly.
 
     Ranges come out oldest first; each range's logs are sorted by log_id, so a stream that
     emits them in order is sorted and every STATE it writes is a resume point.

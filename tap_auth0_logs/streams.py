@@ -1,36 +1,35 @@
-"""The tap's streams. `logs`: every log event of the tenant, by checkpoint, resumable."""
+"""The tap's streams: what each reads, and how its records look.
+
+`logs` reads every log event by checkpoint (docs/auth0-api.md §1), `log_search` every match of a
+query, `user_logs` the logs of listed users. Where a run starts is `start_points.py`'s, how the
+backfill's ranges are kept is `ranges.py`'s, and every request goes through the `Auth0Client`
+each stream is given.
+"""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, quote, urlsplit
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
 from tap_auth0_logs import log_ids
-from tap_auth0_logs.backfill import DEFAULT_BACKFILL_CONCURRENCY, Backfill
-from tap_auth0_logs.client import Auth0Stream
+from tap_auth0_logs.backfill import Backfill
+from tap_auth0_logs.client import CHECKPOINT_PAGE_SIZE
 from tap_auth0_logs.errors import (
     AccessDeniedError,
     ApiResponseError,
     Auth0TapError,
-    CheckpointExpiredError,
-    auth0_message,
+    CheckpointRefusedError,
+    StateError,
+    quiet_while_clear_errors,
 )
 from tap_auth0_logs.event_types import describe
-from tap_auth0_logs.paginators import (
-    SEARCH_CAP,
-    SEARCH_PAGE_SIZE,
-    CheckpointLinks,
-    RangeSearch,
-)
+from tap_auth0_logs.paginators import SEARCH_CAP, SEARCH_PAGE_SIZE, CheckpointLinks, RangeSearch
+from tap_auth0_logs.progress import Progress
+from tap_auth0_logs.ranges import clip, read_ranges, write_ranges
 from tap_auth0_logs.schema import (
     EXTRA_FIELDS,
     KNOWN_FIELDS,
@@ -38,41 +37,25 @@ from tap_auth0_logs.schema import (
     gather_extra_fields,
     normalize_scope,
 )
+from tap_auth0_logs.sdk_fence import FencedStream
+from tap_auth0_logs.start_points import StartPoint, StartPoints, happened_before
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable
+    from collections.abc import Callable, Iterable
 
-    import requests
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-#: Auth0's maximum page size in checkpoint mode.
-PAGE_SIZE = 100
+    from tap_auth0_logs.client import Auth0Client, Log
+    from tap_auth0_logs.ranges import Range
+    from tap_auth0_logs.settings import Settings
+
 #: A search run covers logs ingested up to this long before it starts: newer ones may not be
 #: searchable yet, and the next run will find them.
 SEARCH_SETTLE_SECONDS = 60
-#: The state key where a parallel backfill keeps the log_id ranges it has left:
-#: `[[after, until], …, [after, null]]`, each range `(after, until]`.
-RANGES_LEFT = "ranges_left"
-#: Seconds between progress lines during a long run.
-PROGRESS_SECONDS = 5.0
 
 
-@dataclass(frozen=True)
-class StartPoint:
-    """Where a run begins: the first `from`, and the earliest event date it may emit.
-
-    `synthetic` marks a checkpoint the tap made from a time rather than a log Auth0 returned;
-    `lead` is a log to emit before the first page (the oldest log, when its own id is `from`).
-    """
-
-    checkpoint: str
-    not_before: datetime | None
-    origin: str
-    synthetic: bool = False
-    lead: dict[str, Any] | None = None
-
-
-class LogEventStream(Auth0Stream):
+class LogEventStream(FencedStream):
     """What every stream of log events shares: the record shape, start points, bookmarks.
 
     `log_search` and `user_logs` keep their records in ascending log_id order (their own sort of
@@ -85,7 +68,7 @@ class LogEventStream(Auth0Stream):
     is_sorted = True
     # One STATE per full page (the SDK's default is 10,000 records): a run killed at any moment
     # repeats at most the one page it was writing.
-    STATE_MSG_FREQUENCY = PAGE_SIZE
+    STATE_MSG_FREQUENCY = CHECKPOINT_PAGE_SIZE
     schema = LOG_EVENT
     # Records come straight from JSON and every top-level key is declared (`gather_extra_fields`
     # puts unknown ones in `extra_fields`), so the SDK's per-record type conformance would only
@@ -93,13 +76,26 @@ class LogEventStream(Auth0Stream):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     #: The setting a stream cannot run without; it is selected by default only when it is set.
-    needs_setting: str | None = None
+    needs_setting: ClassVar[str | None] = None
 
-    _start: StartPoint | None = None
-    _oldest: dict[str, Any] | None = None
-    _progress: Progress | None = None
+    def __init__(self, tap: Tap, client: Auth0Client, settings: Settings) -> None:
+        super().__init__(tap=tap)
+        self.client, self.settings = client, settings
+        self.start_points = StartPoints(
+            client,
+            self.logger,
+            start_log_id=settings.start_log_id,
+            start_date=settings.start_date,
+            fail_on_expiry=settings.fail_on_expired_checkpoint,
+        )
+        #: Pages of logs received in this run (for progress lines).
+        self.pages = 0
+        self._start: StartPoint | None = None
+        self._progress = Progress(self.name, self.logger, lambda: self.pages)
+        quiet_while_clear_errors(self.logger)
 
     @property
+    @override
     def selected_by_default(self) -> bool:  # type: ignore[override]
         """Selected unless it needs a setting that is not set (then only if the catalog asks)."""
         return self.needs_setting is None or bool(self.config.get(self.needs_setting))
@@ -114,116 +110,20 @@ class LogEventStream(Auth0Stream):
         return True
 
     @override
-    def _generate_record_messages(
-        self, record: dict[str, Any]
-    ) -> Generator[RecordMessage, None, None]:
-        """The SDK's RECORD messages, without its walk for deselected properties when none are.
-
-        The SDK walks every key of every record, the free-form `details` included, looking up
-        each in the selection mask: about a fifth of the tap's CPU per record, spent for nothing
-        when the catalog selects every property (type conformance is off, see above). There is
-        no public hook for this, so the SDK's own version runs whenever anything is deselected.
-        """
-        if not self._selects_everything:
-            yield from super()._generate_record_messages(record)
-            return
-        for stream_map in self.stream_maps:
-            mapped = stream_map.transform(record)
-            if mapped is not None:
-                yield RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped,
-                    version=self._stream_version,
-                    time_extracted=datetime.now(UTC),
-                )
-
-    @cached_property
-    def _selects_everything(self) -> bool:
-        return all(self.mask.values())
-
-    @override
-    def post_process(
-        self, row: dict[str, Any], context: Context | None = None
-    ) -> dict[str, Any] | None:
+    def post_process(self, row: Log, context: Context | None = None) -> Log | None:
         start = self._start
-        if start is not None and start.not_before is not None and _before(row, start.not_before):
+        if (
+            start is not None
+            and start.not_before is not None
+            and happened_before(row, start.not_before)
+        ):
             return None  # ingested after start_date, but the event itself happened before it
         row["type_description"] = describe(row.get("type"))
-        if self._progress is None:
-            self._progress = Progress(self)
         self._progress.record(row)
         return gather_extra_fields(normalize_scope(row))
 
-    def start_point(self, context: Context | None) -> StartPoint | None:
-        """Choose the first `from`: bookmark, `start_log_id`, `start_date`, else the oldest log.
-
-        A date becomes a synthetic checkpoint just before that moment (log ids begin with their
-        ingestion time, which is never before the event's date). The id prefix comes from the
-        oldest log the tenant keeps, found with one search-mode request.
-        """
-        bookmark, origin = self._bookmark(context), "the bookmark"
-        if not bookmark:
-            bookmark, origin = self.config.get("start_log_id"), "start_log_id"
-        if bookmark:
-            if log_ids.is_synthetic(bookmark):
-                # A split point of a parallel backfill: no log has that id to look up. If
-                # retention has passed it, Auth0 refuses it as `from` and the run starts at the
-                # oldest log kept, with a warning.
-                return StartPoint(bookmark, None, f"{origin} {bookmark}", synthetic=True)
-            if not self._log_is_kept(bookmark):
-                return self._after_expiry(bookmark)
-            return StartPoint(bookmark, None, f"{origin} {bookmark}")
-        return self._from_date(self.config.get("start_date"))
-
-    def _from_date(self, start_date: str | None) -> StartPoint | None:
-        """A synthetic checkpoint just before `start_date`, or before the oldest kept log."""
-        oldest = self._oldest_log()
-        if oldest is None:
-            return None
-        prefix = str(oldest["log_id"])[:3]
-        oldest_date = log_ids.parse_datetime(str(oldest["date"]))
-        if start_date:
-            moment = log_ids.parse_datetime(start_date)
-            return StartPoint(
-                log_ids.checkpoint_before(max(moment, oldest_date), prefix),
-                moment,
-                f"start_date {start_date}",
-                synthetic=True,
-            )
-        return StartPoint(
-            log_ids.checkpoint_before(oldest_date, prefix),
-            None,
-            "the oldest log the tenant keeps",
-            synthetic=True,
-        )
-
-    def _after_expiry(self, checkpoint: str) -> StartPoint | None:
-        """Apply `expired_checkpoint` to a checkpoint whose log Auth0 no longer keeps."""
-        ingested = log_ids.timestamp_of(checkpoint)
-        when = f"a log ingested {ingested:%Y-%m-%d %H:%M:%S} UTC" if ingested else "a log"
-        message = (
-            f"The checkpoint {checkpoint} ({when}) is no longer kept by Auth0 (tenants keep logs "
-            "1 to 30 days by plan), so the run cannot resume exactly: logs between it and the "
-            "oldest log still kept may be missing."
-        )
-        if self.config.get("expired_checkpoint", "resume") == "fail":
-            msg = f"{message} Set `expired_checkpoint` to `resume` to continue from the oldest log."
-            raise CheckpointExpiredError(msg)
-        start = self._from_date(None)
-        self.logger.warning("%s Continuing from the oldest log still kept.", message)
-        return start
-
-    def _log_is_kept(self, log_id: str) -> bool:
-        """Ask Auth0 for the checkpoint's log: a 404 means retention has removed it."""
-        try:
-            self.get_json(f"/api/v2/logs/{log_id}", {})
-        except ApiResponseError as exc:
-            if str(exc).startswith("Auth0 answered 404"):
-                return False
-            raise
-        return True
-
-    def _bookmark(self, context: Context | None) -> str | None:
+    def bookmark(self, context: Context | None) -> str | None:
+        """The log_id the state says this stream (or partition) has written up to."""
         state = self.get_context_state(context)
         if state.get("replication_key") != self.replication_key:
             return None
@@ -235,48 +135,17 @@ class LogEventStream(Auth0Stream):
                 f"The STATE bookmark for `{self.name}` ({value!r}) is not an Auth0 log_id: "
                 "pass the last STATE the tap wrote, or none to start over."
             )
-            raise ApiResponseError(msg)
+            raise StateError(msg)
         return value
-
-    def _oldest_log(self) -> dict[str, Any] | None:
-        """Return the tenant's oldest log by date (search mode), or None when it has none.
-
-        Asked once per run: a copy is kept for a start that needs it twice.
-        """
-        if self._oldest is not None:
-            return dict(self._oldest)
-        body = self.get_json("/api/v2/logs", {"sort": "date:1", "per_page": 1, "page": 0})
-        if not isinstance(body, list):
-            msg = "Auth0 answered a log search with something other than a list of logs; retry."
-            raise ApiResponseError(msg)
-        if not body:
-            return None
-        self._oldest = dict(body[0])
-        return dict(body[0])
 
     def check_connection(self) -> None:
         """One cheap request that proves the token may read what this stream reads."""
         self.search_logs({"per_page": 1, "page": 0})
 
-    def search_logs(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """One search-mode request to `/api/v2/logs`; the list of logs it answers."""
+    def search_logs(self, params: dict[str, Any]) -> list[Log]:
+        """One search-mode request, counted as a page."""
         self.pages += 1
-        body = self.get_json("/api/v2/logs", params)
-        if not isinstance(body, list):
-            msg = "Auth0 answered a log search with something other than a list of logs; retry."
-            raise ApiResponseError(msg)
-        return body
-
-    def get_json(self, path: str, params: dict[str, Any]) -> Any:
-        """GET `path` with the stream's auth, pacing and retries; return the parsed body."""
-        return self.get(f"{self.url_base}{path}", params).__dict__.get("auth0_body")
-
-    def get(self, url: str, params: dict[str, Any]) -> requests.Response:
-        """GET `url` with the stream's auth, pacing and retries; the body is parsed and checked."""
-        request = self.build_prepared_request(
-            method="GET", url=url, params=params, headers=self.http_headers
-        )
-        return self.request_decorator(self._request)(request, None)
+        return self.client.search(params)
 
 
 class LogsStream(LogEventStream):
@@ -290,17 +159,18 @@ class LogsStream(LogEventStream):
     """
 
     name = "logs"
-    path = "/api/v2/logs"
     # Not sorted across the ranges of a parallel backfill; resumable all the same (see above).
     is_sorted = False
+    bookmarks_per_page = True
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        start = self.start_point(context)
+    def get_records(self, context: Context | None) -> Iterable[Log]:
+        start = self.start_points.choose(self.bookmark(context))
         if start is None:
             self.logger.info("The tenant has no logs yet; nothing to extract.")
             return
-        ranges = self._ranges_left(context, start.checkpoint)
+        state = self.get_context_state(context)
+        ranges = read_ranges(state, start.checkpoint, self.name)
         while True:
             self._start = start
             self.logger.info("Starting from %s (from=%s).", start.origin, start.checkpoint)
@@ -309,39 +179,36 @@ class LogsStream(LogEventStream):
                 if start.lead is not None:
                     emitted += 1
                     yield start.lead
-                    self._save_progress(self.get_context_state(context), ranges)
-                for record in self._extract(ranges, context):
+                    self._save_progress(state, ranges)
+                for record in self._extract(ranges, state):
                     emitted += 1
                     yield record
                 return
-            except CheckpointExpiredError as exc:
+            except CheckpointRefusedError as exc:
                 if emitted:
                     msg = f"Auth0 refused a next-page link mid-run ({exc}); retry the run."
                     raise ApiResponseError(msg) from None
                 # Auth0 refused the first `from` with a 400, as it may for a checkpoint past
                 # retention. Nothing is emitted yet, so a later start loses nothing more.
                 refused = start
-                start = self._start_after_refusal(refused, str(exc))
+                start = self.start_points.after_refusal(refused, str(exc))
                 if start is None:
                     return
-                ranges = _clip(ranges, start.checkpoint)
+                ranges = clip(ranges, start.checkpoint)
 
-    def _extract(
-        self, ranges: list[tuple[str, str | None]], context: Context | None
-    ) -> Iterable[dict[str, Any]]:
+    def _extract(self, ranges: list[Range], state: dict[str, Any]) -> Iterable[Log]:
         """Page through `ranges` with the backfill's cursors; save progress after each page.
 
         `log_types` is applied here (Auth0 ignores `q` in checkpoint mode); the logs it skips
         are passed over with their page, so they are not fetched again.
         """
-        wanted = set(self.config.get("log_types") or ())
+        wanted = self.settings.log_types
         backfill = Backfill(
             self._fetch_page,
             ranges,
-            workers=int(self.config.get("backfill_concurrency", DEFAULT_BACKFILL_CONCURRENCY)),
+            workers=self.settings.backfill_concurrency,
             newest=self._newest_log_id,
         )
-        state = self.get_context_state(context)
         for page in backfill.pages():
             self.pages += 1
             for record in page.logs:
@@ -359,58 +226,23 @@ class LogsStream(LogEventStream):
                 backfill.splits,
             )
 
-    def _save_progress(self, state: dict[str, Any], left: list[tuple[str, str | None]]) -> None:
-        """Write a STATE now: the first range left as bookmark, the others while there are any.
+    def _save_progress(self, state: dict[str, Any], left: list[Range]) -> None:
+        """Write a STATE now, with the ranges left.
 
         Written here, right after the page, rather than every N records by the SDK: a run that
         fails or is killed next repeats at most the page each cursor was writing.
         """
-        state["replication_key"] = self.replication_key
-        state["replication_key_value"] = left[0][0]
-        if len(left) > 1:
-            state[RANGES_LEFT] = [list(pair) for pair in left]
-        else:
-            state.pop(RANGES_LEFT, None)
-        self.tap.state_writer.write_state(self.tap_state)
-        self.state_manager.is_flushed = True
+        write_ranges(state, self.replication_key, left)
+        self.write_state_now()
 
-    @override
-    def _increment_stream_state(
-        self, latest_record: dict[str, Any], *, context: Context | None = None
-    ) -> None:
-        """Leave the bookmark to `_save_progress`.
-
-        The SDK's version moves the bookmark to each record's log_id, which is only right for
-        records in log_id order; a parallel backfill writes several ranges at once, so progress
-        is saved per written page instead (there is no public hook for this).
-        """
-
-    def _ranges_left(self, context: Context | None, start: str) -> list[tuple[str, str | None]]:
-        """The ranges a parallel backfill left in the state, from `start` on; else an open one."""
-        saved = self.get_context_state(context).get(RANGES_LEFT)
-        if saved is None:
-            return [(start, None)]
-        if not _valid_ranges(saved):
-            msg = (
-                f"The STATE of `{self.name}` has a malformed `{RANGES_LEFT}` ({str(saved)[:80]}): "
-                "pass the last STATE the tap wrote, or none to start over."
-            )
-            raise ApiResponseError(msg)
-        return _clip([(after, until) for after, until in saved], start)
-
-    def _fetch_page(
-        self, url: str | None, after: str
-    ) -> tuple[list[dict[str, Any]], Callable[[], str]]:
-        """One checkpoint page, with pacing and retries: its logs, and how to get the next link."""
-        if url is None:
-            response = self.get(f"{self.url_base}{self.path}", {"from": after, "take": PAGE_SIZE})
-        else:  # Auth0 asks that every later request be the next link, verbatim
-            response = self.get(url, {})
-        return response.__dict__["auth0_body"], lambda: self._paginator.next_url(response)
+    def _fetch_page(self, url: str | None, after: str) -> tuple[list[Log], Callable[[], str]]:
+        """One checkpoint page: its logs, and how to get the next link (asked once it is queued)."""
+        answer = self.client.checkpoint_page(after, url)
+        return answer.body, lambda: self._links.next_url(answer.links)
 
     @cached_property
-    def _paginator(self) -> CheckpointLinks:
-        return CheckpointLinks(self.url_base)
+    def _links(self) -> CheckpointLinks:
+        return CheckpointLinks(self.client.base_url)
 
     def _newest_log_id(self) -> str | None:
         """The newest log's id (one search request), to know how far a backfill must go.
@@ -419,133 +251,16 @@ class LogsStream(LogEventStream):
         """
         params = {"sort": "date:-1", "per_page": 1, "page": 0, "fields": "log_id"}
         try:
-            body = self.get_json(self.path, {**params, "include_fields": "true"})
-            newest = body[0]["log_id"] if isinstance(body, list) and body else None
-        except (Auth0TapError, KeyError, TypeError) as exc:
+            body = self.client.search({**params, "include_fields": "true"})
+        except Auth0TapError as exc:
             self.logger.warning("Could not find the newest log (%s); using one cursor.", exc)
             return None
+        newest = body[0]["log_id"] if body else None
         return newest if isinstance(newest, str) and log_ids.is_log_id(newest) else None
 
     @override
     def check_connection(self) -> None:
-        now = log_ids.checkpoint_before(datetime.now(UTC))
-        body = self.get_json(self.path, {"from": now, "take": 1})
-        if not isinstance(body, list):
-            msg = "Auth0 answered a checkpoint request with something other than a list of logs."
-            raise ApiResponseError(msg)
-
-    def _start_after_refusal(self, start: StartPoint, reason: str) -> StartPoint | None:
-        if not start.synthetic:
-            return self._after_expiry(start.checkpoint)
-        oldest = self._oldest_log()
-        if oldest is None or start.checkpoint == oldest["log_id"]:
-            msg = f"Auth0 refused even the oldest log's id as a checkpoint ({reason}); retry later."
-            raise ApiResponseError(msg)
-        # A time-based checkpoint older than what the tenant keeps: start at the oldest log
-        # itself (emitted first, then `from` its id). Logs ingested in the seconds before it
-        # but dated after it cannot be reached this way; say so.
-        self.logger.warning(
-            "Auth0 refused the checkpoint %s (%s); starting at the oldest log %s instead. Logs "
-            "ingested in the few seconds before it may be missed.",
-            start.checkpoint,
-            reason,
-            oldest["log_id"],
-        )
-        keep = start.not_before is None or not _before(oldest, start.not_before)
-        return StartPoint(
-            oldest["log_id"], start.not_before, "the oldest log kept", lead=oldest if keep else None
-        )
-
-    @override
-    def validate_response(self, response: requests.Response) -> None:
-        """Also reject a checkpoint page that is not a list of logs with ids, so it is refetched."""
-        if response.status_code == 400 and "from=" in (response.request.url or ""):
-            raise CheckpointExpiredError(f"400: {auth0_message(response)}")
-        super().validate_response(response)
-        url = response.request.url or ""
-        if "from=" in url and not _is_page_of_logs(response.__dict__.get("auth0_body"), url):
-            msg = "200 with a body that is not a page of logs after `from`, in log_id order"
-            raise RetriableAPIError(msg, response)
-
-
-class Progress:
-    """A log line every few seconds of a long run: records, pages, records/s, and the lag.
-
-    The lag is how far behind now the newest log emitted is (from its id's ingestion time), so
-    an operator sees a backfill catch up. The SDK's own metrics stay as they are.
-    """
-
-    def __init__(self, stream: LogEventStream, every: float = PROGRESS_SECONDS) -> None:
-        self.stream, self.every = stream, every
-        self.records = 0
-        self.started = self.reported = time.monotonic()
-
-    def record(self, row: dict[str, Any]) -> None:
-        """Count a record; report when the interval has passed."""
-        self.records += 1
-        now = time.monotonic()
-        if now - self.reported < self.every:
-            return
-        self.reported = now
-        ingested = log_ids.timestamp_of(str(row.get("log_id", "")))
-        lag = f"{(datetime.now(UTC) - ingested).total_seconds():,.0f} s" if ingested else "unknown"
-        self.stream.logger.info(
-            "Progress of %s: %d records, %d pages, %.0f records/s, lag %s.",
-            self.stream.name,
-            self.records,
-            self.stream.pages,
-            self.records / max(now - self.started, 1e-9),
-            lag,
-        )
-
-
-def _is_page_of_logs(body: object, url: str) -> bool:
-    """True for a list of logs whose ids ascend strictly from the request's `from`."""
-    if not isinstance(body, list):
-        return False
-    previous = parse_qs(urlsplit(url).query).get("from", [""])[0]
-    for log in body:
-        log_id = log.get("log_id") if isinstance(log, dict) else None
-        if not isinstance(log_id, str) or log_id <= previous:
-            return False
-        previous = log_id
-    return True
-
-
-def _valid_ranges(value: object) -> bool:
-    """True for `[[after, until], …, [after, null]]` with log ids in ascending order."""
-    if not isinstance(value, list) or not value:
-        return False
-    previous = ""
-    for index, pair in enumerate(value):
-        if not isinstance(pair, list) or len(pair) != 2:
-            return False
-        after, until = pair
-        last = index == len(value) - 1
-        if not isinstance(after, str) or not log_ids.is_log_id(after) or after < previous:
-            return False
-        if last and until is not None:
-            return False
-        if not last and not (isinstance(until, str) and log_ids.is_log_id(until) and until > after):
-            return False
-        previous = until or after
-    return True
-
-
-def _clip(ranges: list[tuple[str, str | None]], start: str) -> list[tuple[str, str | None]]:
-    """`ranges` without what lies at or before `start` (a later start after an expiry)."""
-    kept = [(max(a, start), u) for a, u in ranges if u is None or u > start]
-    return kept or [(start, None)]
-
-
-def _before(row: dict[str, Any], moment: datetime) -> bool:
-    date = row.get("date")
-    if not isinstance(date, str):
-        return False
-    try:
-        return log_ids.parse_datetime(date) < moment
-    except ValueError:
-        return False
+        self.client.checkpoint_page(log_ids.checkpoint_before(datetime.now(UTC)))
 
 
 class LogSearchStream(LogEventStream):
@@ -558,16 +273,14 @@ class LogSearchStream(LogEventStream):
     """
 
     name = "log_search"
-    path = "/api/v2/logs"
-
     needs_setting = "search_query"
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+    def get_records(self, context: Context | None) -> Iterable[Log]:
         if self.lacks_setting():
             return
-        query = str(self.config["search_query"])
-        start = self.start_point(context)
+        query = str(self.settings.search_query)
+        start = self.start_points.choose(self.bookmark(context))
         if start is None:
             return
         self._start = start
@@ -579,7 +292,7 @@ class LogSearchStream(LogEventStream):
     @override
     def check_connection(self) -> None:
         if not self.lacks_setting():  # a query Auth0 rejects fails here, with its message
-            self.search_logs({"q": self.config["search_query"], "per_page": 1, "page": 0})
+            self.search_logs({"q": self.settings.search_query, "per_page": 1, "page": 0})
 
     def projected_fields(self) -> list[str] | None:
         """The fields to ask Auth0 for when the catalog deselects some; None for all.
@@ -608,21 +321,19 @@ class UserLogsStream(LogEventStream):
     """
 
     name = "user_logs"
-    path = "/api/v2/users/{user_id}/logs"
-
     needs_setting = "user_ids"
 
     @property
     @override
     def partitions(self) -> list[dict[str, Any]] | None:
-        return [{"user_id": user_id} for user_id in self.config.get("user_ids") or []] or None
+        return [{"user_id": user_id} for user_id in self.settings.user_ids] or None
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+    def get_records(self, context: Context | None) -> Iterable[Log]:
         if self.lacks_setting() or not context:
             return
         user_id = str(context["user_id"])
-        bookmark = self._bookmark(context)
+        bookmark = self.bookmark(context)
         rows = self._endpoint_logs(user_id)
         if len(rows) >= SEARCH_CAP:
             searched = self._search_user(user_id, bookmark)
@@ -644,35 +355,27 @@ class UserLogsStream(LogEventStream):
 
     @override
     def check_connection(self) -> None:
-        if self.lacks_setting():
-            return
-        user_ids = self.config["user_ids"]
-        path = f"/api/v2/users/{quote(str(user_ids[0]), safe='')}/logs"
-        self.get_json(path, {"page": 0, "per_page": 1})
+        if not self.lacks_setting():
+            self.client.user_logs(self.settings.user_ids[0], {"page": 0, "per_page": 1})
 
-    def _endpoint_logs(self, user_id: str) -> list[dict[str, Any]]:
-        path = f"/api/v2/users/{quote(user_id, safe='')}/logs"
-        rows: list[dict[str, Any]] = []
+    def _endpoint_logs(self, user_id: str) -> list[Log]:
+        rows: list[Log] = []
         for page in range(SEARCH_CAP // SEARCH_PAGE_SIZE):
-            body = self.get_json(
-                path, {"page": page, "per_page": SEARCH_PAGE_SIZE, "sort": "date:1"}
-            )
-            if not isinstance(body, list):
-                msg = f"Auth0 answered the logs of user {user_id} with something other than a list."
-                raise ApiResponseError(msg)
+            params = {"page": page, "per_page": SEARCH_PAGE_SIZE, "sort": "date:1"}
+            body = self.client.user_logs(user_id, params)
             rows += body
             if len(body) < SEARCH_PAGE_SIZE:
                 break
         return rows
 
-    def _search_user(self, user_id: str, bookmark: str | None) -> list[dict[str, Any]] | None:
+    def _search_user(self, user_id: str, bookmark: str | None) -> list[Log] | None:
         """The user's logs after `bookmark`, by search ranges; None if the token cannot search."""
         escaped = user_id.replace("\\", "\\\\").replace('"', '\\"')
         search = RangeSearch(self.search_logs, f'user_id:"{escaped}"')
         try:
             low = bookmark
             if low is None:
-                start = self._from_date(self.config.get("start_date"))
+                start = self.start_points.from_date(self.settings.start_date)
                 if start is None:
                     return []
                 low = start.checkpoint

@@ -13,14 +13,14 @@ import pytest
 from tap_auth0_logs import log_ids
 from tap_auth0_logs.backfill import Backfill
 from tap_auth0_logs.pacing import Pacer
-from tests.conftest import (
+from tap_auth0_logs.testing import RateLimit, TenantLogs
+from tests.helpers import (
     TapRun,
     assert_every_state_is_covered,
     claimed_by,
     run_tap,
     run_tap_until_killed,
 )
-from tests.fake_tenant import RateLimit, TenantLogs
 
 
 def split_points(tenant) -> list[str]:

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from tests.conftest import run_tap
-from tests.fake_tenant import DEFAULT_CLIENT_SECRET, Client, FakeAuth0, TenantLogs
+from tap_auth0_logs.testing import DEFAULT_CLIENT_SECRET, Client, FakeAuth0, TenantLogs
+from tests.helpers import run_tap
 
 
 def assert_clear_failure(run, *phrases: str) -> None:

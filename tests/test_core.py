@@ -10,7 +10,7 @@ import atexit
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from tap_auth0_logs.tap import TapAuth0Logs
-from tests.fake_tenant import FakeAuth0, TenantLogs, user_id_for
+from tap_auth0_logs.testing import FakeAuth0, TenantLogs, user_id_for
 
 _TENANT = FakeAuth0(TenantLogs(count=400, users=20)).start()
 atexit.register(_TENANT.stop)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from tests.conftest import catalog_selecting, run_tap
-from tests.fake_tenant import FakeAuth0, TenantLogs
-from tests.fake_tenant.logs import MAX_DELAY
+from tap_auth0_logs.testing import FakeAuth0, TenantLogs
+from tap_auth0_logs.testing.logs import MAX_DELAY
+from tests.helpers import catalog_selecting, run_tap
 
 
 def test_one_cursor_extracts_the_tenants_logs_in_log_id_order(tmp_path, tenant: FakeAuth0):

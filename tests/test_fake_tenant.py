@@ -8,8 +8,8 @@ import pytest
 import requests
 
 from tap_auth0_logs.log_ids import parse_datetime, timestamp_of
-from tests.fake_tenant import FakeAuth0, RateLimit, TenantLogs, user_id_for
-from tests.fake_tenant.search import QueryError, compile_query
+from tap_auth0_logs.testing import FakeAuth0, RateLimit, TenantLogs, user_id_for
+from tap_auth0_logs.testing.search import QueryError, compile_query
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,7 +23,7 @@ from requests.structures import CaseInsensitiveDict
 from tap_auth0_logs.errors import Auth0TapError
 from tap_auth0_logs.streams import LogsStream
 from tap_auth0_logs.tap import TapAuth0Logs
-from tests.fake_tenant import TenantLogs
+from tap_auth0_logs.testing import TenantLogs
 
 BASE = "http://127.0.0.1:9"
 LOGS = TenantLogs(count=350)
@@ -101,10 +102,12 @@ def run_in_process(adapter: HostileAdapter) -> tuple[list[dict], Exception | Non
         config={"domain": BASE, "api_token": "t", "start_log_id": None},
         parse_env_config=False,
     )
-    stream = tap.streams["logs"]
-    assert isinstance(stream, LogsStream)
-    stream.requests_session.mount("http://", adapter)
-    tap.pacer.sleep = lambda _seconds: None  # waits are computed, not slept
+    assert isinstance(tap.streams["logs"], LogsStream)
+    tap.transport.session.mount("http://", adapter)
+    # Waits are computed, not slept: the pacer's clock moves by what it would have slept.
+    now = [time.time()]
+    tap.pacer.clock = lambda: now[0]
+    tap.pacer.sleep = tap.retrier.sleep = lambda seconds: now.__setitem__(0, now[0] + seconds)
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # the msgspec writer uses .buffer
     error: Exception | None = None
     with contextlib.redirect_stdout(out):

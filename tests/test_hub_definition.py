@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import TAP
+from tests.helpers import TAP
 
 ROOT = Path(__file__).resolve().parent.parent
 

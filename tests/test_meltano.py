@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pytest
 
-from tests.fake_tenant import FakeAuth0, TenantLogs
+from tap_auth0_logs.testing import FakeAuth0, TenantLogs
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

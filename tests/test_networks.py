@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 import pytest
 import trustme
 
-from tests.conftest import run_tap
-from tests.fake_tenant import FakeAuth0, TenantLogs
-from tests.fake_tenant.proxy import ConnectProxy
+from tap_auth0_logs.testing import FakeAuth0, TenantLogs
+from tap_auth0_logs.testing.proxy import ConnectProxy
+from tests.helpers import run_tap
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

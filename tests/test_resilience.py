@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import TAP, assert_every_state_is_covered, run_tap, run_tap_until_killed
-from tests.fake_tenant import FakeAuth0, RateLimit, TenantLogs
+from tap_auth0_logs.testing import FakeAuth0, RateLimit, TenantLogs
+from tests.helpers import TAP, assert_every_state_is_covered, run_tap, run_tap_until_killed
 
 
 def statuses(tenant: FakeAuth0) -> Counter[int]:

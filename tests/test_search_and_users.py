@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import TAP, catalog_selecting, run_tap, run_tap_until_killed
-from tests.fake_tenant import Burst, Client, FakeAuth0, TenantLogs, user_id_for
-from tests.fake_tenant.search import compile_query
+from tap_auth0_logs.testing import Burst, Client, FakeAuth0, TenantLogs, user_id_for
+from tap_auth0_logs.testing.search import compile_query
+from tests.helpers import TAP, catalog_selecting, run_tap, run_tap_until_killed
 
 
 def matches(tenant: FakeAuth0, query: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,12 +13,13 @@ import requests
 from jsonschema import Draft202012Validator
 from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from urllib3.exceptions import MaxRetryError, NameResolutionError
 
 from tap_auth0_logs import log_ids
 from tap_auth0_logs.event_types import describe, event_type_names
-from tap_auth0_logs.pacing import DNS_TRIES, MAX_FAILURES, RetryBudget, rate_limit_wait
+from tap_auth0_logs.retry import DNS_TRIES, MAX_FAILURES, RetryBudget, rate_limit_wait
 from tap_auth0_logs.schema import KNOWN_FIELDS, LOG_EVENT, gather_extra_fields, normalize_scope
-from tap_auth0_logs.tap import tenant_base_url
+from tap_auth0_logs.settings import tenant_base_url
 
 SAMPLES = json.loads((Path(__file__).parent / "sample_logs.json").read_text())
 
@@ -142,7 +144,13 @@ def test_log_id_numbers_round_trip_and_bisect_in_time():
 
 def test_retry_budget_gives_up_at_once_on_tls_and_soon_on_dns():
     assert RetryBudget().wait_after_failure(requests.exceptions.SSLError("bad cert")) is None
-    dns = requests.exceptions.ConnectionError("NameResolutionError: no such host")
+    dns = requests.exceptions.ConnectionError(
+        MaxRetryError(
+            None,  # type: ignore[arg-type]
+            "/",
+            NameResolutionError("no-such-tenant.invalid", None, socket.gaierror(-2, "unknown")),  # type: ignore[arg-type]
+        )
+    )
     budget = RetryBudget()
     waits = [budget.wait_after_failure(dns) for _ in range(DNS_TRIES)]
     assert None not in waits[:-1]

@@ -1,4 +1,4 @@
-"""A fake Auth0 tenant: real HTTP on 127.0.0.1, behaving as ``../shared/auth0/logs-api.md`` says.
+"""A fake Auth0 tenant: real HTTP on 127.0.0.1, behaving as docs/auth0-api.md says Auth0 does.
 
 Endpoints: `POST /oauth/token` (client credentials), `GET /api/v2/logs` (checkpoint mode with
 `from`/`take` and a Link header; search mode with `q`, `page`, `per_page`, `sort`, `fields`,
@@ -25,14 +25,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.fake_tenant.logs import TenantLogs
-from tests.fake_tenant.search import QueryError, compile_query
+from tap_auth0_logs.testing.logs import TenantLogs
+from tap_auth0_logs.testing.search import QueryError, compile_query
 
 if TYPE_CHECKING:
     import ssl
 
 DEFAULT_CLIENT_ID = "fake-client-id"
-DEFAULT_CLIENT_SECRET = "fake-client-secret-do-not-print"
+DEFAULT_CLIENT_SECRET = "fake-client-secret-do-not-print"  # noqa: S105 - the fake's own
 ALL_LOG_SCOPES = ("read:logs", "read:logs_users")
 SEARCH_CAP = 1000
 SORTABLE = frozenset(
@@ -80,8 +80,8 @@ class Faults:
     token_fail_next: list[int] = field(default_factory=list)  # same for /oauth/token
     expire_tokens_after: int | None = None  # expire every token once this many API requests came
     issue_expired_tokens: bool = False  # tokens that the API already calls expired
-    reject_expired_from: bool = False
-    lookup_ignores_retention: bool = False  # /logs/{id} still finds logs retention removed  # 400 for a `from` older than the oldest kept log
+    reject_expired_from: bool = False  # 400 for a `from` older than the oldest kept log
+    lookup_ignores_retention: bool = False  # /logs/{id} still finds logs retention removed
     max_query_length: int = 4096  # longer query strings get 414
     seed: int = 1
 
@@ -163,10 +163,13 @@ class FakeAuth0:
         self._scheme = "http"
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def start(self, tls: ssl.SSLContext | None = None) -> FakeAuth0:
-        """Serve on 127.0.0.1 at a free port, in a background thread; over TLS with `tls`."""
+    def start(self, tls: ssl.SSLContext | None = None, port: int = 0) -> FakeAuth0:
+        """Serve on 127.0.0.1 at `port` (a free one by default), in a background thread.
+
+        Over TLS with `tls`.
+        """
         handler = type("Handler", (_Handler,), {"tenant": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._scheme = "http"
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)

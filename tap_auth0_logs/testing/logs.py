@@ -5,7 +5,7 @@ until someone searches it, and a tenant that grows keeps its earlier logs unchan
 assigned at ingestion and grow with `i`, as Auth0's do; each event's `date` is 0.01–5.4 s
 before its ingestion, so date order differs from log_id order, as in real tenants.
 
-The logs vary the way ``logs-api.md`` §7 says real ones do: some periods spell every key with
+The logs vary the way docs/auth0-api.md §8 says real ones do: some periods spell every key with
 an explicit null (2023 style), others omit keys without a value (2024+ style, with
 `$event_schema` and `tenant_name`); `""`, null and absent all mean "no value"; `details` is
 nested or null; `scope` is a string; a few logs carry a top-level key or a type code this tap's

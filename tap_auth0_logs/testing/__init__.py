@@ -1,7 +1,7 @@
 """A fake Auth0 tenant for tests, benchmarks and the demo (see `server.py`)."""
 
-from tests.fake_tenant.logs import Burst, TenantLogs, user_id_for
-from tests.fake_tenant.server import (
+from tap_auth0_logs.testing.logs import Burst, TenantLogs, user_id_for
+from tap_auth0_logs.testing.server import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     Client,

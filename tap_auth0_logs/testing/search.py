@@ -1,4 +1,4 @@
-"""Auth0's log search syntax (a Lucene subset, ``logs-api.md`` §1b), enough to filter like Auth0.
+"""Auth0's log search syntax (a Lucene subset, docs/auth0-api.md §1), enough to filter like Auth0.
 
 Supported: `field:value`, `field:"exact phrase"`, `*` wildcards, ranges `[a TO b]` / `{a TO b}`
 (inclusive or exclusive ends, mixable, `*` for open), `AND`, `OR`, `NOT`, parentheses; a bare

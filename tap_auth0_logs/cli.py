@@ -1,0 +1,52 @@
+"""The console entry point: the SDK's CLI, with every user-fixable failure shown as one line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+from tap_auth0_logs.errors import Auth0TapError
+from tap_auth0_logs.tap import TapAuth0Logs
+
+#: The options whose value is a JSON file the SDK reads.
+FILE_OPTIONS = ("--config", "--state", "--catalog")
+
+
+def unreadable_input_file(argv: list[str]) -> str | None:
+    """Name a `--config`, `--state` or `--catalog` file that is missing or not JSON, and the fix.
+
+    The SDK would fail on it with a traceback; checked before it reads them.
+    """
+    for index, arg in enumerate(argv[:-1]):
+        if arg not in FILE_OPTIONS or argv[index + 1] == "ENV":
+            continue
+        path = Path(argv[index + 1])
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return f"The {arg} file {path} does not exist: check the path."
+        except (OSError, UnicodeDecodeError) as exc:
+            return f"The {arg} file {path} cannot be read ({exc.__class__.__name__}): check it."
+        except ValueError as exc:
+            return f"The {arg} file {path} is not valid JSON ({exc}): fix the file."
+    return None
+
+
+def main() -> None:
+    """Run the tap's CLI; an `Auth0TapError` ends it with its message alone and a non-zero exit.
+
+    The SDK logs an unhandled exception with its traceback; for an `Auth0TapError` the traceback
+    says nothing the message does not.
+    """
+    logger = logging.getLogger(TapAuth0Logs.name)
+    if problem := unreadable_input_file(sys.argv[1:]):
+        logging.basicConfig(format="%(message)s")
+        logger.error("%s", problem)
+        sys.exit(2)
+    try:
+        TapAuth0Logs.cli()
+    except Auth0TapError as exc:
+        logger.error("%s", exc)
+        sys.exit(exc.exit_code)

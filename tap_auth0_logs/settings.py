@@ -1,0 +1,308 @@
+"""The tap's settings: their schema (one source of truth), a typed view, and the offline checks.
+
+Every config error is worded here, from typed values: the schema's errors from their fields
+(`validator`, `path`), never from jsonschema's text, and never quoting a secret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from singer_sdk import typing as th
+
+from tap_auth0_logs import log_ids
+from tap_auth0_logs.backfill import DEFAULT_BACKFILL_CONCURRENCY, MAX_BACKFILL_CONCURRENCY
+from tap_auth0_logs.retry import DEFAULT_RATE_LIMIT_MAX_WAIT
+from tap_auth0_logs.transport import DEFAULT_REQUEST_TIMEOUT
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from jsonschema import ValidationError
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+SECRET_SETTINGS = ("client_secret", "api_token")
+
+
+def tenant_base_url(domain: str) -> str:
+    """Turn the `domain` setting into the tenant's base URL, or raise ValueError saying why.
+
+    Accepts `acme.us.auth0.com` and `https://acme.us.auth0.com/`. Plain http is allowed only to a
+    loopback host (a local test tenant): anywhere else it would send the token in clear text.
+    """
+    text = domain.strip()
+    if not text:
+        msg = "Setting `domain` is empty: set it to the tenant's domain, e.g. acme.us.auth0.com."
+        raise ValueError(msg)
+    parts = urlsplit(text if "://" in text else f"https://{text}")
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        msg = f"Setting `domain` ({domain!r}) is not a domain: use e.g. acme.us.auth0.com."
+        raise ValueError(msg)
+    if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+        msg = (
+            f"Setting `domain` ({domain!r}) must be the tenant's domain alone, without a path: "
+            "use e.g. acme.us.auth0.com."
+        )
+        raise ValueError(msg)
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        msg = (
+            f"Setting `domain` ({domain!r}) uses plain http to a non-local host, which would send "
+            "credentials unencrypted: use https:// (http is only for 127.0.0.1 or localhost)."
+        )
+        raise ValueError(msg)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
+    th.Property(
+        "domain",
+        th.StringType(nullable=False),
+        required=True,
+        title="Domain",
+        description=(
+            "The tenant's canonical domain, e.g. `acme.us.auth0.com` "
+            "(`https://acme.us.auth0.com/` works too; a custom domain does not serve the "
+            "Management API). `http://127.0.0.1:PORT` or `http://localhost:PORT` is accepted "
+            "for a local test tenant only."
+        ),
+        examples=["acme.us.auth0.com"],
+    ),
+    th.Property(
+        "client_id",
+        th.StringType,
+        title="Client ID",
+        description=(
+            "Client ID of a machine-to-machine application authorized for the Management API "
+            "with the `read:logs` scope. Use with `client_secret`, or use `api_token` instead."
+        ),
+    ),
+    th.Property(
+        "client_secret",
+        th.StringType,
+        secret=True,
+        title="Client Secret",
+        description="Client secret of that application.",
+    ),
+    th.Property(
+        "audience",
+        th.StringType,
+        title="Audience",
+        description="Overrides the token audience, which defaults to `https://DOMAIN/api/v2/`.",
+    ),
+    th.Property(
+        "api_token",
+        th.StringType,
+        secret=True,
+        title="API Token",
+        description=(
+            "A ready Management API token with `read:logs`, instead of client credentials. "
+            "It cannot be refreshed: a run fails clearly once it expires."
+        ),
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        title="Start Date",
+        description=(
+            "ISO-8601 timestamp. A first run (no state) emits the logs whose `date` is at or "
+            "after it. Ignored once a bookmark exists."
+        ),
+        examples=["2026-11-01T00:00:00Z"],
+    ),
+    th.Property(
+        "start_log_id",
+        th.StringType,
+        title="Start Log ID",
+        description=(
+            "A first run (no state) starts right after this log_id. Wins over `start_date`. "
+            "Ignored once a bookmark exists."
+        ),
+    ),
+    th.Property(
+        "log_types",
+        th.ArrayType(th.StringType),
+        title="Log Types",
+        description=(
+            'Event type codes the `logs` stream emits, e.g. `["f", "fp", "limit_wc"]`; '
+            "all when unset. The checkpoint still advances past the others."
+        ),
+    ),
+    th.Property(
+        "search_query",
+        th.StringType,
+        title="Search Query",
+        description=(
+            "Auth0 log search syntax for the `log_search` stream, e.g. "
+            '`type:f AND connection:"Username-Password-Authentication"`. Every match is '
+            "returned, beyond Auth0's 1,000-result cap. Needs `read:logs`."
+        ),
+    ),
+    th.Property(
+        "user_ids",
+        th.ArrayType(th.StringType),
+        title="User IDs",
+        description=(
+            'Users whose logs the `user_logs` stream extracts, e.g. `["auth0|abc123"]`; one '
+            "STATE partition each."
+        ),
+    ),
+    th.Property(
+        "expired_checkpoint",
+        th.StringType,
+        default="resume",
+        allowed_values=["resume", "fail"],
+        title="Expired Checkpoint",
+        description=(
+            "What to do when the bookmark's log is older than the tenant keeps logs (1 to 30 "
+            "days by plan), so the run cannot resume exactly: `resume` warns, naming the "
+            "bookmark and the possible gap, and continues from the oldest log kept; `fail` "
+            "stops with that message."
+        ),
+    ),
+    th.Property(
+        "rate_limit_max_wait",
+        th.NumberType,
+        default=DEFAULT_RATE_LIMIT_MAX_WAIT,
+        title="Rate Limit Max Wait",
+        description=(
+            "Seconds one request may spend waiting on 429 answers (the tenant's rate limit "
+            "is shared with everything else it runs) before the tap gives up."
+        ),
+    ),
+    th.Property(
+        "backfill_concurrency",
+        th.IntegerType(minimum=1, maximum=MAX_BACKFILL_CONCURRENCY),
+        default=DEFAULT_BACKFILL_CONCURRENCY,
+        title="Backfill Concurrency",
+        description=(
+            "Checkpoint cursors a run far behind (a backfill) may page side by side, each over "
+            "its own log_id range, sharing the rate limit; 1 extracts one page at a time, in "
+            "log_id order. A run only a few pages behind always uses one cursor. In a parallel "
+            "backfill records are in order within each range, not across ranges."
+        ),
+    ),
+    th.Property(
+        "request_timeout",
+        th.IntegerType,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        title="Request Timeout",
+        description="Seconds to wait for Auth0 to answer one request before retrying it.",
+    ),
+).to_dict()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The config as the rest of the tap reads it: typed, with the defaults filled in."""
+
+    base_url: str  # "" when `domain` is not valid (discovery runs without a valid config)
+    client_id: str | None
+    client_secret: str | None = field(repr=False)
+    api_token: str | None = field(repr=False)
+    audience: str
+    start_date: str | None
+    start_log_id: str | None
+    log_types: frozenset[str]
+    search_query: str | None
+    user_ids: tuple[str, ...]
+    fail_on_expired_checkpoint: bool
+    rate_limit_max_wait: float
+    backfill_concurrency: int
+    request_timeout: float
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """Read `config`; never raises (the checks are `config_errors`'s)."""
+        try:
+            base_url = tenant_base_url(str(config.get("domain") or ""))
+        except ValueError:
+            base_url = ""
+        return cls(
+            base_url=base_url,
+            client_id=config.get("client_id") or None,
+            client_secret=config.get("client_secret") or None,
+            api_token=config.get("api_token") or None,
+            audience=config.get("audience") or f"{base_url}/api/v2/",
+            start_date=config.get("start_date") or None,
+            start_log_id=config.get("start_log_id") or None,
+            log_types=frozenset(config.get("log_types") or ()),
+            search_query=config.get("search_query") or None,
+            user_ids=tuple(str(user) for user in config.get("user_ids") or ()),
+            fail_on_expired_checkpoint=config.get("expired_checkpoint") == "fail",
+            rate_limit_max_wait=float(
+                config.get("rate_limit_max_wait") or DEFAULT_RATE_LIMIT_MAX_WAIT
+            ),
+            backfill_concurrency=int(
+                config.get("backfill_concurrency") or DEFAULT_BACKFILL_CONCURRENCY
+            ),
+            request_timeout=float(config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT),
+        )
+
+    @property
+    def has_client_credentials(self) -> bool:
+        """True when the tap fetches its own tokens."""
+        return bool(self.client_id and self.client_secret)
+
+
+def config_errors(config: Mapping[str, Any], schema_errors: list[ValidationError]) -> list[str]:
+    """Every error in `config`: the schema's, worded from their fields, then the tap's checks."""
+    errors = [describe_schema_error(error) for error in schema_errors]
+    return errors + [e for e in _setting_errors(config) if e not in errors]
+
+
+def describe_schema_error(error: ValidationError) -> str:
+    """Say a JSON Schema error in the tap's words; never quote the value of a secret setting."""
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [name for name in error.validator_value if name not in error.instance]
+        if missing == ["domain"]:
+            return (
+                "Setting `domain` is missing: set it to the tenant's domain, e.g. "
+                "acme.us.auth0.com."
+            )
+        return f"Setting `{'`, `'.join(missing)}` is missing."
+    name = str(error.path[0]) if error.path else None
+    if name in SECRET_SETTINGS:
+        return f"Setting `{name}` is invalid: it must be a string."
+    if name is None:
+        return f"The config is invalid: {error.message}."
+    return f"Setting `{name}` is invalid: {error.message}."
+
+
+def _setting_errors(config: Mapping[str, Any]) -> list[str]:
+    errors: list[str] = []
+    if isinstance(config.get("domain"), str):
+        try:
+            tenant_base_url(config["domain"])
+        except ValueError as exc:
+            errors.append(str(exc))
+    has_pair = bool(config.get("client_id")) and bool(config.get("client_secret"))
+    if not has_pair and not config.get("api_token"):
+        if config.get("client_id") or config.get("client_secret"):
+            missing = "client_secret" if config.get("client_id") else "client_id"
+            errors.append(
+                f"Setting `{missing}` is missing: client credentials need both "
+                "`client_id` and `client_secret`."
+            )
+        else:
+            errors.append(
+                "No credentials: set `client_id` and `client_secret` (a machine-to-machine "
+                "application with `read:logs`), or `api_token`."
+            )
+    start_date = config.get("start_date")
+    if isinstance(start_date, str):
+        try:
+            log_ids.parse_datetime(start_date)
+        except ValueError:
+            errors.append(
+                f"Setting `start_date` ({start_date!r}) is not an ISO-8601 timestamp: "
+                "use e.g. 2026-11-01T00:00:00Z."
+            )
+    start_log_id = config.get("start_log_id")
+    if isinstance(start_log_id, str) and not log_ids.is_log_id(start_log_id):
+        errors.append(
+            f"Setting `start_log_id` ({start_log_id!r}) is not an Auth0 log_id "
+            "(56 digits, as in a log's `log_id` field)."
+        )
+    return errors

@@ -1,0 +1,165 @@
+"""Where a run begins: the bookmark, `start_log_id`, `start_date`, or the oldest log kept.
+
+A date becomes a synthetic checkpoint just before that moment: log ids begin with their ingestion
+time, which is never before the event's date (docs/auth0-api.md §4). The id's prefix comes from
+the oldest log the tenant keeps, found with one search-mode request, asked at most once a run.
+A bookmark whose log retention has removed is handled by `expired_checkpoint` (§6 there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tap_auth0_logs import log_ids
+from tap_auth0_logs.errors import ApiResponseError, CheckpointExpiredError, NotFoundError
+
+if TYPE_CHECKING:
+    import logging
+    from datetime import datetime
+
+    from tap_auth0_logs.client import Auth0Client, Log
+
+
+@dataclass(frozen=True)
+class StartPoint:
+    """Where a run begins: the first `from`, and the earliest event date it may emit.
+
+    `synthetic` marks a checkpoint the tap made from a time rather than a log Auth0 returned;
+    `lead` is a log to emit before the first page (the oldest log, when its own id is `from`).
+    """
+
+    checkpoint: str
+    not_before: datetime | None
+    origin: str
+    synthetic: bool = False
+    lead: Log | None = None
+
+
+class StartPoints:
+    """Chooses a stream's start point, asking Auth0 only what the choice needs."""
+
+    def __init__(
+        self,
+        client: Auth0Client,
+        logger: logging.Logger,
+        *,
+        start_log_id: str | None = None,
+        start_date: str | None = None,
+        fail_on_expiry: bool = False,
+    ) -> None:
+        self.client, self.logger = client, logger
+        self.start_log_id, self.start_date = start_log_id, start_date
+        self.fail_on_expiry = fail_on_expiry
+        self._oldest: Log | None = None
+
+    def choose(self, bookmark: str | None) -> StartPoint | None:
+        """The bookmark, else `start_log_id`, else `start_date`, else the oldest log kept.
+
+        None when the tenant has no logs at all.
+        """
+        origin = "the bookmark"
+        if not bookmark:
+            bookmark, origin = self.start_log_id, "start_log_id"
+        if bookmark:
+            if log_ids.is_synthetic(bookmark):
+                # A split point of a parallel backfill: no log has that id to look up. If
+                # retention has passed it, Auth0 refuses it as `from` and the run starts at the
+                # oldest log kept, with a warning.
+                return StartPoint(bookmark, None, f"{origin} {bookmark}", synthetic=True)
+            if not self._log_is_kept(bookmark):
+                return self.after_expiry(bookmark)
+            return StartPoint(bookmark, None, f"{origin} {bookmark}")
+        return self.from_date(self.start_date)
+
+    def from_date(self, start_date: str | None) -> StartPoint | None:
+        """A synthetic checkpoint just before `start_date`, or before the oldest kept log."""
+        oldest = self.oldest_log()
+        if oldest is None:
+            return None
+        prefix = str(oldest["log_id"])[:3]
+        oldest_date = log_ids.parse_datetime(str(oldest["date"]))
+        if start_date:
+            moment = log_ids.parse_datetime(start_date)
+            return StartPoint(
+                log_ids.checkpoint_before(max(moment, oldest_date), prefix),
+                moment,
+                f"start_date {start_date}",
+                synthetic=True,
+            )
+        return StartPoint(
+            log_ids.checkpoint_before(oldest_date, prefix),
+            None,
+            "the oldest log the tenant keeps",
+            synthetic=True,
+        )
+
+    def after_expiry(self, checkpoint: str) -> StartPoint | None:
+        """Apply `expired_checkpoint` to a checkpoint whose log Auth0 no longer keeps."""
+        ingested = log_ids.timestamp_of(checkpoint)
+        when = f"a log ingested {ingested:%Y-%m-%d %H:%M:%S} UTC" if ingested else "a log"
+        message = (
+            f"The checkpoint {checkpoint} ({when}) is no longer kept by Auth0 (tenants keep logs "
+            "1 to 30 days by plan), so the run cannot resume exactly: logs between it and the "
+            "oldest log still kept may be missing."
+        )
+        if self.fail_on_expiry:
+            msg = f"{message} Set `expired_checkpoint` to `resume` to continue from the oldest log."
+            raise CheckpointExpiredError(msg)
+        start = self.from_date(None)
+        self.logger.warning("%s Continuing from the oldest log still kept.", message)
+        return start
+
+    def after_refusal(self, start: StartPoint, reason: str) -> StartPoint | None:
+        """Where to go when Auth0 refused `start`'s checkpoint (a 400) before emitting anything."""
+        if not start.synthetic:
+            return self.after_expiry(start.checkpoint)
+        oldest = self.oldest_log()
+        if oldest is None or start.checkpoint == oldest["log_id"]:
+            msg = f"Auth0 refused even the oldest log's id as a checkpoint ({reason}); retry later."
+            raise ApiResponseError(msg)
+        # A time-based checkpoint older than what the tenant keeps: start at the oldest log
+        # itself (emitted first, then `from` its id). Logs ingested in the seconds before it
+        # but dated after it cannot be reached this way; say so.
+        self.logger.warning(
+            "Auth0 refused the checkpoint %s (%s); starting at the oldest log %s instead. Logs "
+            "ingested in the few seconds before it may be missed.",
+            start.checkpoint,
+            reason,
+            oldest["log_id"],
+        )
+        keep = start.not_before is None or not happened_before(oldest, start.not_before)
+        return StartPoint(
+            oldest["log_id"], start.not_before, "the oldest log kept", lead=oldest if keep else None
+        )
+
+    def oldest_log(self) -> Log | None:
+        """The tenant's oldest log by date (search mode), or None when it has none.
+
+        Asked once: a copy is kept for a start that needs it twice.
+        """
+        if self._oldest is None:
+            body = self.client.search({"sort": "date:1", "per_page": 1, "page": 0})
+            if not body:
+                return None
+            self._oldest = dict(body[0])
+        return dict(self._oldest)
+
+    def _log_is_kept(self, log_id: str) -> bool:
+        """Ask Auth0 for the checkpoint's log: a 404 means retention has removed it."""
+        try:
+            self.client.log(log_id)
+        except NotFoundError:
+            return False
+        return True
+
+
+def happened_before(row: dict[str, Any], moment: datetime) -> bool:
+    """True when the log's `date` is before `moment` (False when it has no readable date)."""
+    date = row.get("date")
+    if not isinstance(date, str):
+        return False
+    try:
+        return log_ids.parse_datetime(date) < moment
+    except ValueError:
+        return False
