@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
-from tap_auth0_logs.errors import Auth0TapError
+from tap_auth0_logs.errors import Auth0TapError, TargetClosedError
 from tap_auth0_logs.tap import TapAuth0Logs
 
 #: The options whose value is a JSON file the SDK reads.
@@ -19,10 +20,10 @@ def unreadable_input_file(argv: list[str]) -> str | None:
 
     The SDK would fail on it with a traceback; checked before it reads them.
     """
-    for index, arg in enumerate(argv[:-1]):
-        if arg not in FILE_OPTIONS or argv[index + 1] == "ENV":
+    for option, value in _file_options(argv):
+        if value == "ENV":
             continue
-        path = Path(argv[index + 1])
+        arg, path = option, Path(value)
         try:
             json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -32,6 +33,20 @@ def unreadable_input_file(argv: list[str]) -> str | None:
         except ValueError as exc:
             return f"The {arg} file {path} is not valid JSON ({exc}): fix the file."
     return None
+
+
+def _file_options(argv: list[str]) -> list[tuple[str, str]]:
+    """`(option, value)` for each file option, in both forms click takes: `--opt v`, `--opt=v`."""
+    found = []
+    for index, arg in enumerate(argv):
+        option, equals, value = arg.partition("=")
+        if option not in FILE_OPTIONS:
+            continue
+        if equals:
+            found.append((option, value))
+        elif index + 1 < len(argv):
+            found.append((option, argv[index + 1]))
+    return found
 
 
 def main() -> None:
@@ -48,5 +63,8 @@ def main() -> None:
     try:
         TapAuth0Logs.cli()
     except Auth0TapError as exc:
+        if isinstance(exc, TargetClosedError):
+            # Nothing more can reach the target; let the exit flush into nothing, quietly.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         logger.error("%s", exc)
         sys.exit(exc.exit_code)

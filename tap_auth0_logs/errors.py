@@ -75,6 +75,18 @@ class StateError(Auth0TapError):
     """The STATE given to the tap is not one it wrote."""
 
 
+class TargetClosedError(Auth0TapError):
+    """The target stopped reading the tap's output (it failed, or `| head` had enough)."""
+
+    def __init__(self, records: int) -> None:
+        super().__init__(
+            f"The target closed the pipe after {records:,} records: it stopped reading (it "
+            "failed, or its reader had enough); check the target's log. Nothing is lost: the "
+            "next run resumes from the last STATE the target received."
+        )
+        self.records = records
+
+
 def _json_body(response: requests.Response) -> object:
     try:
         return json.loads(response.content or b"null")

@@ -3,13 +3,14 @@
 Every field but `log_id` may be null, `""` or absent: Auth0 uses all three for "no value", and
 the key set differs by period and event type. Free-form objects (`details`, `auth0_client`)
 keep whatever Auth0 sends. Top-level keys Auth0 adds after this schema was written are gathered
-in `extra_fields` (see `streams.LogsStream.post_process`) so that they reach the target instead
+in `extra_fields` (see `streams.LogEventStream.post_process`) so that they reach the target instead
 of being dropped by the SDK's schema conformance.
 
-Two choices keep every SQL target able to load the record: `scope` is always a list (Auth0 sends
-a string or a list; a union type has no column type), and log streams' `is_mobile` is not declared
-beside the Management API's `isMobile`, since SQL targets that snake-case names would map both to
-one column (it would land in `extra_fields`).
+Every record carries every declared top-level key, null when Auth0 left it out
+(`with_every_key`). Two choices keep every SQL target able to load the record: `scope` is always
+a list (Auth0 sends a string or a list; a union type has no column type), and log streams'
+`is_mobile` is not declared beside the Management API's `isMobile`, since SQL targets that
+snake-case names would map both to one column (it would land in `extra_fields`).
 """
 
 from __future__ import annotations
@@ -126,8 +127,21 @@ def normalize_scope(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+#: Every declared key, null: the shape every record is given.
+_EVERY_KEY_NULL: dict[str, Any] = dict.fromkeys(LOG_EVENT["properties"])
+
+
 def gather_extra_fields(record: dict[str, Any]) -> dict[str, Any]:
     """Move top-level keys the schema does not know into `extra_fields` (null when none)."""
     unknown = [key for key in record if key not in KNOWN_FIELDS]
     record[EXTRA_FIELDS] = {key: record.pop(key) for key in unknown} if unknown else None
     return record
+
+
+def with_every_key(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with every declared top-level key, null where Auth0 left it out.
+
+    Auth0 omits keys in some periods and sends null in others; one shape lets stream map
+    expressions name any key, and gives SQL targets the same columns whatever the period.
+    """
+    return _EVERY_KEY_NULL | record

@@ -18,6 +18,7 @@ from typing_extensions import override
 from tap_auth0_logs import log_ids
 from tap_auth0_logs.backfill import Backfill
 from tap_auth0_logs.client import CHECKPOINT_PAGE_SIZE
+from tap_auth0_logs.drift import DriftWatch
 from tap_auth0_logs.errors import (
     AccessDeniedError,
     ApiResponseError,
@@ -36,6 +37,7 @@ from tap_auth0_logs.schema import (
     LOG_EVENT,
     gather_extra_fields,
     normalize_scope,
+    with_every_key,
 )
 from tap_auth0_logs.sdk_fence import FencedStream
 from tap_auth0_logs.start_points import StartPoint, StartPoints, happened_before
@@ -92,6 +94,7 @@ class LogEventStream(FencedStream):
         self.pages = 0
         self._start: StartPoint | None = None
         self._progress = Progress(self.name, self.logger, lambda: self.pages)
+        self.drift = DriftWatch(self.name, self.logger)
         quiet_while_clear_errors(self.logger)
 
     @property
@@ -120,7 +123,15 @@ class LogEventStream(FencedStream):
             return None  # ingested after start_date, but the event itself happened before it
         row["type_description"] = describe(row.get("type"))
         self._progress.record(row)
-        return gather_extra_fields(normalize_scope(row))
+        record = with_every_key(gather_extra_fields(normalize_scope(row)))
+        self.drift.observe(record)
+        return record
+
+    @override
+    def log_sync_costs(self) -> None:
+        """The SDK's cost lines, then the run's schema drift (the SDK calls this once a run)."""
+        super().log_sync_costs()
+        self.drift.report()
 
     def bookmark(self, context: Context | None) -> str | None:
         """The log_id the state says this stream (or partition) has written up to."""

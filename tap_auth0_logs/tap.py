@@ -25,6 +25,7 @@ from tap_auth0_logs import __version__
 from tap_auth0_logs.auth import ClientCredentials, StaticToken, TokenSource
 from tap_auth0_logs.backfill import MAX_BACKFILL_CONCURRENCY
 from tap_auth0_logs.client import Auth0Client
+from tap_auth0_logs.errors import TargetClosedError
 from tap_auth0_logs.pacing import Pacer
 from tap_auth0_logs.retry import Retrier
 from tap_auth0_logs.sdk_fence import FencedTap
@@ -48,11 +49,19 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     before them, and a killed run only loses records that no STATE it wrote has claimed.
     """
 
+    #: RECORD messages written so far (to say how far a target got when it stops reading).
+    records = 0
+
     @override
     def write_message(self, message: Message) -> None:
-        sys.stdout.buffer.write(self.format_message(message))
-        if not isinstance(message, RecordMessage):
-            sys.stdout.flush()
+        try:
+            sys.stdout.buffer.write(self.format_message(message))
+            if isinstance(message, RecordMessage):
+                self.records += 1
+            else:
+                sys.stdout.flush()
+        except BrokenPipeError:
+            raise TargetClosedError(self.records) from None
 
 
 class TapAuth0Logs(FencedTap):

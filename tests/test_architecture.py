@@ -20,6 +20,7 @@ FLOORS = {
     "transport": 1,
     "ranges": 1,
     "progress": 1,
+    "drift": 1,
     "retry": 2,
     "auth": 3,
     "client": 4,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -11,6 +13,7 @@ import yaml
 from tests.helpers import TAP
 
 ROOT = Path(__file__).resolve().parent.parent
+MELTANO = str(Path(sys.executable).with_name("meltano"))
 
 
 def about() -> dict:
@@ -29,13 +32,22 @@ def hub() -> dict:
     return yaml.safe_load((ROOT / "hub" / "tap-auth0-logs.yml").read_text())
 
 
+SDK_BUILTINS = ("stream_map", "faker", "flattening")
+
+
 def test_settings_are_the_same_everywhere():
     tap_settings = about()["settings"]["properties"]
-    own = [
-        name for name in tap_settings if not name.startswith(("stream_map", "faker", "flattening"))
-    ]
-    assert [s["name"] for s in hub()["settings"]] == own
-    assert [s["name"] for s in project_extractor()["settings"]] == own
+    own = [name for name in tap_settings if not name.startswith(SDK_BUILTINS)]
+    for definition in (hub(), project_extractor()):
+        names = [s["name"] for s in definition["settings"]]
+        assert [name for name in names if not name.startswith(SDK_BUILTINS)] == own
+        # the SDK's own settings that the README's recipes use are declared, and are the SDK's
+        assert {"stream_maps", "stream_map_config"} <= set(names) <= set(tap_settings)
+
+
+def test_the_hub_definition_installs_from_the_repository():
+    definition = hub()
+    assert definition["pip_url"] == f"git+{definition['repo']}.git"
 
 
 def test_secrets_are_sensitive_everywhere():
@@ -62,3 +74,29 @@ def test_every_loader_is_declared_without_a_hub_lookup():
         assert "variant" not in loader
     duckdb = next(p for p in project["plugins"]["loaders"] if p["name"] == "target-duckdb")
     assert "duckdb>=1.1,<1.3" in duckdb["pip_url"]
+
+
+def test_meltano_adds_the_tap_from_the_definition_file(tmp_path):
+    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    for args, cwd in (
+        (["init", "project", "--no_usage_stats"], tmp_path),
+        (
+            [
+                "add",
+                "extractor",
+                "tap-auth0-logs",
+                "--from-ref",
+                str(ROOT / "hub" / "tap-auth0-logs.yml"),
+                "--no-install",
+            ],
+            tmp_path / "project",
+        ),
+    ):
+        done = subprocess.run(
+            [MELTANO, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    project = yaml.safe_load((tmp_path / "project" / "meltano.yml").read_text())
+    added = project["plugins"]["extractors"][0]
+    assert added["pip_url"] == hub()["pip_url"]
+    assert [s["name"] for s in added["settings"]] == [s["name"] for s in hub()["settings"]]

@@ -6,6 +6,7 @@ test keeps Meltano's system database (and so its STATE) in its own temporary fol
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -103,6 +104,55 @@ def test_duckdb_gets_every_log_with_timestamps_and_json(meltano_env, make_tenant
         log["details"]["stats"]["loginsCount"] for log in tenant.logs.kept() if log["type"] == "s"
     )
     assert logins == expected
+
+
+#: The README's two privacy recipes: hash who a log is about, drop where it came from.
+PRIVACY_MAPS = {
+    "logs": {
+        "user_name": "md5(user_name) if user_name else None",
+        "user_id": "md5(user_id) if user_id else None",
+        "ip": "__NULL__",
+        "location_info": "__NULL__",
+    }
+}
+
+
+def test_privacy_recipes_hash_and_drop_personal_data_on_the_way_into_duckdb(
+    meltano_env, make_tenant, tmp_path
+):
+    tenant = make_tenant(TenantLogs(count=1500))  # periods that omit keys and that send nulls
+    env = {
+        **meltano_env,
+        **tenant_env(tenant),
+        "TAP_AUTH0_LOGS_STREAM_MAPS": json.dumps(PRIVACY_MAPS),
+    }
+
+    meltano(["run", "tap-auth0-logs", "target-duckdb"], env)
+
+    with duckdb.connect(str(tmp_path / "logs.duckdb"), read_only=True) as db:
+        columns = {
+            name
+            for (name,) in db.sql(
+                "select column_name from information_schema.columns where table_name = 'logs'"
+            ).fetchall()
+        }
+        rows = db.sql("select log_id, user_name, user_id from auth0.logs").fetchall()
+    assert {"ip", "location_info"}.isdisjoint(columns)
+    assert {"user_name", "user_id", "client_ip"} <= columns
+    source = {log["log_id"]: log for log in tenant.logs.kept()}
+    assert len(rows) == len(source) == 1500
+
+    def hashed(value: object) -> str | None:
+        return (
+            hashlib.md5(str(value).encode(), usedforsecurity=False).hexdigest() if value else None
+        )
+
+    for log_id, user_name, user_id in rows:
+        assert user_name == hashed(source[log_id].get("user_name"))
+        assert user_id == hashed(source[log_id].get("user_id"))
+    assert any(user_name for _, user_name, _ in rows)
+    # Logs that omit the keys the maps name: without every key on every record, they would fail.
+    assert any("user_name" not in source[log_id] for log_id, _, _ in rows)
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------

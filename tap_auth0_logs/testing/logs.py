@@ -201,6 +201,8 @@ class TenantLogs:
             "log_id": log_id,
         }
         self._fill_details(event, code, rng, place)
+        if code == "f":  # a failure before anyone signed in (a callback URL mismatch): no user
+            event["user_id"] = event["user_name"] = None
         if (
             period == 0
         ):  # 2023 style: every key present, "no value" spelled null, `_id` beside log_id

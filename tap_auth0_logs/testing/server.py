@@ -78,6 +78,7 @@ class Faults:
     omit_link: bool = False  # checkpoint pages without a Link header
     next_link_base: str | None = None  # put another host in the next links
     token_fail_next: list[int] = field(default_factory=list)  # same for /oauth/token
+    token_stalls: int = 0  # the next token requests hold their answer back `stall_seconds`
     expire_tokens_after: int | None = None  # expire every token once this many API requests came
     issue_expired_tokens: bool = False  # tokens that the API already calls expired
     reject_expired_from: bool = False  # 400 for a `from` older than the oldest kept log
@@ -124,6 +125,7 @@ class RecordedRequest:
     query: dict[str, list[str]]
     target: str  # path and query exactly as sent
     status: int = 0
+    user_agent: str = ""
 
 
 @dataclass
@@ -462,7 +464,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _record(self) -> RecordedRequest:
         parts = urlsplit(self.path)
         record = RecordedRequest(
-            self.command, parts.path, parse_qs(parts.query, keep_blank_values=True), self.path
+            self.command,
+            parts.path,
+            parse_qs(parts.query, keep_blank_values=True),
+            self.path,
+            user_agent=self.headers.get("User-Agent") or "",
         )
         with self.tenant.lock:
             self.tenant.requests.append(record)
@@ -510,6 +516,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         else:
             form = {k: v[0] for k, v in parse_qs(raw).items()}
+        with self.tenant.lock:
+            stall = self.tenant.faults.token_stalls > 0
+            self.tenant.faults.token_stalls -= stall
+        if stall:
+            time.sleep(self.tenant.faults.stall_seconds)
         status, body = self.tenant.issue_token(form)
         self._send(record, status, body)
 

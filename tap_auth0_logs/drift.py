@@ -1,0 +1,64 @@
+"""Schema drift, seen: what Auth0 sent that the tap does not know yet.
+
+Auth0 adds top-level keys and event type codes without notice (docs/auth0-api.md §8). The tap
+keeps unknown keys in `extra_fields` and leaves `type_description` null for unknown codes, so
+nothing is lost; this room tells the operator, so that nobody has to open the data to learn
+what changed: a WARNING the first time a run meets a name, and one INFO line at the end with
+the counts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from tap_auth0_logs.schema import EXTRA_FIELDS
+
+if TYPE_CHECKING:
+    import logging
+
+
+class DriftWatch:
+    """Counts one stream's unknown keys and event type codes over a run."""
+
+    def __init__(self, name: str, logger: logging.Logger) -> None:
+        self.name, self.logger = name, logger
+        self.keys: Counter[str] = Counter()
+        self.types: Counter[str] = Counter()
+
+    def observe(self, record: dict[str, Any]) -> None:
+        """Note the record's unknown keys and unknown type code (after `extra_fields`)."""
+        extra = record.get(EXTRA_FIELDS)
+        if extra:
+            for key in extra:
+                if key not in self.keys:
+                    self.logger.warning(
+                        "Auth0 sent a top-level key the schema does not name: `%s` (kept in "
+                        "`extra_fields`).",
+                        key,
+                    )
+                self.keys[key] += 1
+        code = record.get("type")
+        if record.get("type_description") is None and isinstance(code, str):
+            if code not in self.types:
+                self.logger.warning(
+                    "Auth0 sent an event type code the table does not know: `%s` "
+                    "(`type_description` is null).",
+                    code,
+                )
+            self.types[code] += 1
+
+    def report(self) -> None:
+        """One line for the run, when anything was new."""
+        if not self.keys and not self.types:
+            return
+        parts = []
+        if self.keys:
+            parts.append(f"top-level keys kept in `extra_fields`: {_counted(self.keys)}")
+        if self.types:
+            parts.append(f"event type codes not in the table: {_counted(self.types)}")
+        self.logger.info("Schema drift in `%s`: %s.", self.name, "; ".join(parts))
+
+
+def _counted(counts: Counter[str]) -> str:
+    return ", ".join(f"{name} ({count:,})" for name, count in counts.most_common())
