@@ -7,8 +7,8 @@ a process against the fake tenant and is read through a pipe, as a target would 
 time runs from process start to exit, so interpreter start, imports, the token and the start
 probes are all counted. Ratios compare runs made in the same session, on the same tenant:
 
-1. lean path: no latency, no rate limit; the tap against a minimal requests loop (the median of
-   three runs each).
+1. lean path: no latency, no rate limit; the tap, and the same tap as the Airbyte source, against
+   a minimal requests loop (the median of three runs each).
 2. latency: an Enterprise tenant's limit (16 requests/s, burst 50) at 0, 20, 100 and 300 ms per
    request; the bare loop, the tap with one cursor and the tap's default parallel backfill,
    against the least time the rate limit allows.
@@ -35,6 +35,7 @@ from tap_auth0_logs.backfill import DEFAULT_BACKFILL_CONCURRENCY
 LATENCIES_MS = (0, 20, 100, 300)
 ONE_CURSOR: dict[str, Any] = {"backfill_concurrency": 1}
 DEFAULT = f"tap, default ({DEFAULT_BACKFILL_CONCURRENCY} cursors at most)"
+AIRBYTE = "source-auth0-logs (Airbyte), default"
 
 
 @dataclass
@@ -85,10 +86,20 @@ def lean_path(results: Results, logs: int, repeat: int) -> None:
     with tenant(logs) as t:
         bare = median_run(t.bare_loop(), repeat)
         results.add(Row("lean path, no latency", "bare requests loop", logs, bare, bare))
-        for name, settings in (("tap, 1 cursor", ONE_CURSOR), (DEFAULT, None)):
-            run = median_run(t.tap(settings), repeat)
+        runs = {}
+        for name, command in (
+            ("tap, 1 cursor", t.tap(ONE_CURSOR)),
+            (DEFAULT, t.tap()),
+            (AIRBYTE, t.airbyte()),
+        ):
+            runs[name] = run = median_run(command, repeat)
             assert run.records == logs, f"{name}: {run.records} of {logs}"
             results.add(Row("lean path, no latency", name, logs, run, bare))
+        ratio = runs[AIRBYTE].rate / runs[DEFAULT].rate
+        results.notes.append(
+            f"The Airbyte source read {logs:,} logs at {ratio:.2f}x the records/s of the Singer "
+            "path (the same tap, its default settings) in the same run."
+        )
 
 
 def latency_sweep(results: Results, logs: int) -> None:

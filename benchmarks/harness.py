@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 TAP = str(Path(sys.executable).with_name("tap-auth0-logs"))
+SOURCE = str(Path(sys.executable).with_name("source-auth0-logs"))
 #: An Enterprise tenant's Management API limit in production: 16 requests/s, burst 50.
 ENTERPRISE = (16.0, 50)
 
@@ -64,7 +65,8 @@ def run_process(command: list[str]) -> Measured:
     peak.stop()
     if process.returncode:
         raise SystemExit(f"{command[0]} failed with exit code {process.returncode}")
-    state = json.loads(last_state)["value"] if last_state else None
+    # a Singer STATE carries `value`; an Airbyte one, `state`
+    state = json.loads(last_state).get("value") if last_state else None
     return Measured(seconds, records, peak.mib, state)
 
 
@@ -123,6 +125,27 @@ class Tenant:
             state_file.write_text(json.dumps(state))
             command += ["--state", str(state_file)]
         return command
+
+    def airbyte(self, settings: dict[str, Any] | None = None) -> list[str]:
+        """`source-auth0-logs read` of the `logs` stream, incremental, with no state."""
+        config = self.directory / f"airbyte-{len(list(self.directory.iterdir()))}.json"
+        config.write_text(json.dumps(self.fake.config(**(settings or {}))))
+        catalog = config.with_suffix(".catalog.json")
+        stream = {"name": "logs", "json_schema": {}, "supported_sync_modes": ["incremental"]}
+        catalog.write_text(
+            json.dumps(
+                {
+                    "streams": [
+                        {
+                            "stream": stream,
+                            "sync_mode": "incremental",
+                            "destination_sync_mode": "append",
+                        }
+                    ]
+                }
+            )
+        )
+        return [SOURCE, "read", "--config", str(config), "--catalog", str(catalog)]
 
     def bare_loop(self) -> list[str]:
         """The minimal loop's command line, from just before the oldest log."""

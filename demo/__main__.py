@@ -138,14 +138,21 @@ def report(before: int) -> None:
             select coalesce(type_description, '(unknown: ' || type || ')') as event, count(*) as logs
             from auth0.logs group by 1 order by 2 desc, 1 limit 12""",
         )
-        show(
-            db,
-            "Failed logins per country",
-            """
-            select coalesce(json_extract_string(location_info, '$.country_name'), '(unknown)')
-                   as country, count(*) as failed_logins
-            from auth0.logs where type in ('f', 'fp', 'fu') group by 1 order by 2 desc, 1""",
-        )
+        columns = {
+            name
+            for (name,) in db.sql(
+                "select column_name from information_schema.columns where table_name = 'logs'"
+            ).fetchall()
+        }
+        if "location_info" in columns:  # a privacy recipe may have dropped it
+            show(
+                db,
+                "Failed logins per country",
+                """
+                select coalesce(json_extract_string(location_info, '$.country_name'), '(unknown)')
+                       as country, count(*) as failed_logins
+                from auth0.logs where type in ('f', 'fp', 'fu') group by 1 order by 2 desc, 1""",
+            )
         show(
             db,
             "Busiest client applications",

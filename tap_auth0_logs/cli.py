@@ -49,6 +49,18 @@ def _file_options(argv: list[str]) -> list[tuple[str, str]]:
     return found
 
 
+def airbyte_main() -> None:
+    """`source-auth0-logs`: the Airbyte source, when the `airbyte` extra is installed."""
+    try:
+        from tap_auth0_logs.airbyte_source import main as source_main  # noqa: PLC0415
+    except ImportError as exc:
+        sys.exit(
+            f"source-auth0-logs needs the `airbyte` extra ({exc.name} is missing): "
+            "pip install 'tap-auth0-logs[airbyte]'."
+        )
+    source_main()
+
+
 def main() -> None:
     """Run the tap's CLI; an `Auth0TapError` ends it with its message alone and a non-zero exit.
 

@@ -8,6 +8,7 @@ settings, never from request headers. Errors that callers decide on carry what t
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import socket
@@ -18,22 +19,39 @@ import requests
 from urllib3.exceptions import NameResolutionError
 
 
+class Failure(enum.Enum):
+    """Who can fix a failure: the user's settings, time (a retry later), or the maintainers."""
+
+    CONFIG = "config"  # configuration, credentials, scope: fix the settings
+    TRANSIENT = "transient"  # retries or the rate-limit budget ran out: run again later
+    SYSTEM = "system"  # anything else
+
+
 class Auth0TapError(Exception):
     """A failure the user can fix; `str()` is the whole message."""
 
     exit_code = 1
+    failure = Failure.SYSTEM
 
 
 class CredentialsError(Auth0TapError):
     """The tenant refused the client credentials or the token."""
 
+    failure = Failure.CONFIG
+
 
 class AccessDeniedError(Auth0TapError):
     """The credentials work but lack a grant or a scope."""
 
+    failure = Failure.CONFIG
+
 
 class TenantUnreachableError(Auth0TapError):
     """DNS, TLS or connection failures that retries did not cure."""
+
+    def __init__(self, message: str, failure: Failure = Failure.TRANSIENT) -> None:
+        super().__init__(message)
+        self.failure = failure
 
 
 class ApiResponseError(Auth0TapError):
@@ -50,6 +68,8 @@ class NotFoundError(ApiResponseError):
         )
         self.path = path
 
+    failure = Failure.CONFIG
+
 
 class CheckpointRefusedError(ApiResponseError):
     """Auth0 refused a checkpoint request's `from` with a 400 (retention may have passed it)."""
@@ -62,17 +82,31 @@ class CheckpointRefusedError(ApiResponseError):
 class QueryRejectedError(ApiResponseError):
     """Auth0 refused a search query (400): its syntax, or a field that is not searchable."""
 
+    failure = Failure.CONFIG
+
+
+class RetriesExhaustedError(ApiResponseError):
+    """Auth0 kept failing (5xx, malformed answers) through every try."""
+
+    failure = Failure.TRANSIENT
+
 
 class RateLimitError(Auth0TapError):
     """The tenant's rate limit stayed exhausted longer than the tap may wait."""
+
+    failure = Failure.TRANSIENT
 
 
 class CheckpointExpiredError(Auth0TapError):
     """The bookmark's log is older than the tenant's retention; resuming exactly is impossible."""
 
+    failure = Failure.CONFIG  # `expired_checkpoint: fail` asked for this stop
+
 
 class StateError(Auth0TapError):
     """The STATE given to the tap is not one it wrote."""
+
+    failure = Failure.CONFIG
 
 
 class TargetClosedError(Auth0TapError):
@@ -139,11 +173,13 @@ def network_error(url: str, exc: BaseException) -> TenantUnreachableError:
     if isinstance(exc, requests.exceptions.SSLError):
         return TenantUnreachableError(
             f"TLS failure talking to {host} (certificate verification failed): behind a "
-            "TLS-inspecting proxy or with a private CA, set REQUESTS_CA_BUNDLE to your CA bundle."
+            "TLS-inspecting proxy or with a private CA, set REQUESTS_CA_BUNDLE to your CA bundle.",
+            Failure.CONFIG,
         )
     if is_name_resolution_failure(exc):
         return TenantUnreachableError(
-            f"Cannot resolve {host}: check `domain` (e.g. acme.us.auth0.com) and your DNS."
+            f"Cannot resolve {host}: check `domain` (e.g. acme.us.auth0.com) and your DNS.",
+            Failure.CONFIG,
         )
     if isinstance(exc, requests.exceptions.Timeout):
         return TenantUnreachableError(

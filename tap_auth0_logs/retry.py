@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, TypeVar
 import requests
 
 from tap_auth0_logs.errors import (
-    ApiResponseError,
     Auth0TapError,
+    RetriesExhaustedError,
     is_name_resolution_failure,
     network_error,
 )
@@ -188,7 +188,7 @@ class Retrier:
             return wait
         wait = budget.wait_after_failure()
         if wait is None:
-            raise ApiResponseError(
+            raise RetriesExhaustedError(
                 f"Auth0 kept failing after {MAX_FAILURES} tries ({exc}): retry later; "
                 "the next run resumes from the last STATE."
             ) from None

@@ -68,6 +68,17 @@ class StartPoints:
                 # oldest log kept, with a warning.
                 return StartPoint(bookmark, None, f"{origin} {bookmark}", synthetic=True)
             if not self._log_is_kept(bookmark):
+                if not self._before_oldest_log(bookmark):
+                    # Not expired: Auth0 has no such log, but the id lies after the oldest one it
+                    # keeps (a bookmark from the future, or from another tenant). `from` is a pure
+                    # bound (docs/auth0-api.md §1), so the run continues after it, losing nothing.
+                    self.logger.warning(
+                        "The %s %s is not a log Auth0 has, but is newer than the oldest log "
+                        "kept; continuing after it.",
+                        origin,
+                        bookmark,
+                    )
+                    return StartPoint(bookmark, None, f"{origin} {bookmark}")
                 return self.after_expiry(bookmark)
             return StartPoint(bookmark, None, f"{origin} {bookmark}")
         return self.from_date(self.start_date)
@@ -144,6 +155,11 @@ class StartPoints:
                 return None
             self._oldest = dict(body[0])
         return dict(self._oldest)
+
+    def _before_oldest_log(self, log_id: str) -> bool:
+        """True when `log_id` sorts before the oldest log the tenant keeps (or it keeps none)."""
+        oldest = self.oldest_log()
+        return oldest is None or log_id < str(oldest["log_id"])
 
     def _log_is_kept(self, log_id: str) -> bool:
         """Ask Auth0 for the checkpoint's log: a 404 means retention has removed it."""

@@ -31,8 +31,9 @@ FLOORS = {
     "settings": 6,
     "streams": 7,
     "tap": 8,
-    "cli": 9,
-    "__main__": 10,
+    "airbyte_source": 9,
+    "cli": 10,
+    "__main__": 11,
 }
 
 

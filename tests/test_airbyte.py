@@ -1,0 +1,333 @@
+"""`source-auth0-logs`, the Airbyte source, as a process against the fake tenant."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from airbyte_protocol.models import AirbyteMessage
+from jsonschema import Draft7Validator
+
+from tap_auth0_logs.testing import DEFAULT_CLIENT_SECRET, FakeAuth0, TenantLogs
+
+SOURCE = str(Path(sys.executable).with_name("source-auth0-logs"))
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "airbyte" / "integration_tests"
+
+
+@dataclass
+class SourceRun:
+    """What one command of the source printed; every stdout line is an AirbyteMessage."""
+
+    returncode: int
+    messages: list[dict[str, Any]]
+    stderr: str
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["type"] == kind]
+
+    @property
+    def log_ids(self) -> list[str]:
+        return [m["record"]["data"]["log_id"] for m in self.of("RECORD")]
+
+    def statuses(self, stream: str) -> list[str]:
+        return [
+            m["trace"]["stream_status"]["status"]
+            for m in self.of("TRACE")
+            if m["trace"]["type"] == "STREAM_STATUS"
+            and m["trace"]["stream_status"]["stream_descriptor"]["name"] == stream
+        ]
+
+    def state_file(self, path: Path) -> Path:
+        """The last STATE of each stream, as Airbyte would pass it back."""
+        last = {
+            m["state"]["stream"]["stream_descriptor"]["name"]: m["state"] for m in self.of("STATE")
+        }
+        path.write_text(json.dumps(list(last.values())))
+        return path
+
+
+def parse(stdout: str) -> list[dict[str, Any]]:
+    lines = stdout.splitlines()
+    for line in lines:
+        AirbyteMessage.model_validate_json(line)  # nothing else on stdout
+    return [json.loads(line) for line in lines]
+
+
+def run_source(*args: str, timeout: float = 300) -> SourceRun:
+    done = subprocess.run(
+        [SOURCE, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return SourceRun(done.returncode, parse(done.stdout), done.stderr)
+
+
+def config_file(tmp_path: Path, config: dict[str, Any]) -> str:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return str(path)
+
+
+def catalog_file(tmp_path: Path, streams: dict[str, str]) -> str:
+    """A configured catalog: the discovered streams named in `streams`, with their sync mode."""
+    catalog = {
+        "streams": [
+            {
+                "stream": {
+                    "name": name,
+                    "json_schema": {},
+                    "supported_sync_modes": ["full_refresh", "incremental"],
+                },
+                "sync_mode": mode,
+                "destination_sync_mode": "append",
+            }
+            for name, mode in streams.items()
+        ]
+    }
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(catalog))
+    return str(path)
+
+
+def read(tmp_path: Path, tenant: FakeAuth0, state: Path | None = None, **kwargs: Any) -> SourceRun:
+    mode = kwargs.pop("mode", "incremental")
+    args = [
+        "read",
+        "--config",
+        config_file(tmp_path, tenant.config(**kwargs)),
+        "--catalog",
+        catalog_file(tmp_path, {"logs": mode}),
+    ]
+    if state is not None:
+        args += ["--state", str(state)]
+    return run_source(*args)
+
+
+def test_spec_is_a_draft7_schema_from_the_taps_settings():
+    run = run_source("spec")
+
+    assert run.returncode == 0
+    (message,) = run.messages
+    schema = message["spec"]["connectionSpecification"]
+    Draft7Validator.check_schema(schema)
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    assert schema["required"] == ["domain"]
+    secrets = {name for name, prop in schema["properties"].items() if prop.get("airbyte_secret")}
+    assert secrets == {"client_secret", "api_token"}
+    assert schema["properties"]["domain"]["title"] == "Domain"
+    assert schema["properties"]["domain"]["examples"] == ["acme.us.auth0.com"]
+    assert "backfill_concurrency" in schema["properties"]
+    assert Draft7Validator(schema).is_valid({"domain": "acme.us.auth0.com", "api_token": "t"})
+    assert not Draft7Validator(schema).is_valid({"domain": "x", "backfill_concurrency": 99})
+
+
+def test_check_succeeds_with_good_credentials(tmp_path, tenant):
+    run = run_source("check", "--config", config_file(tmp_path, tenant.config()))
+
+    assert run.returncode == 0
+    assert [m["connectionStatus"]["status"] for m in run.messages] == ["SUCCEEDED"]
+
+
+def test_check_fails_clearly_with_a_wrong_secret_and_exits_0(tmp_path, tenant):
+    config = {**tenant.config(), "client_secret": "wrong-secret"}
+
+    run = run_source("check", "--config", config_file(tmp_path, config))
+
+    assert run.returncode == 0
+    (message,) = run.messages
+    assert message["connectionStatus"]["status"] == "FAILED"
+    assert "rejected the client credentials" in message["connectionStatus"]["message"]
+    for secret in ("wrong-secret", DEFAULT_CLIENT_SECRET):
+        assert secret not in json.dumps(run.messages) + run.stderr
+
+
+def test_check_fails_clearly_with_a_bad_domain(tmp_path):
+    run = run_source("check", "--config", config_file(tmp_path, {"domain": "http://x.com"}))
+
+    assert run.returncode == 0
+    assert run.messages[0]["connectionStatus"]["status"] == "FAILED"
+    assert "plain http" in run.messages[0]["connectionStatus"]["message"]
+
+
+def test_discover_lists_every_stream_resumable_by_log_id(tmp_path, tenant):
+    run = run_source("discover", "--config", config_file(tmp_path, tenant.config()))
+
+    assert run.returncode == 0
+    streams = {s["name"]: s for s in run.messages[0]["catalog"]["streams"]}
+    assert set(streams) == {"logs", "log_search", "user_logs"}
+    for stream in streams.values():
+        assert stream["supported_sync_modes"] == ["full_refresh", "incremental"]
+        assert stream["source_defined_cursor"] is True
+        assert stream["default_cursor_field"] == ["log_id"]
+        assert stream["source_defined_primary_key"] == [["log_id"]]
+        assert stream["is_resumable"] is True
+        assert "log_id" in stream["json_schema"]["properties"]
+
+
+def test_a_read_delivers_every_log_once_with_states_and_statuses(tmp_path, make_tenant):
+    tenant = make_tenant(TenantLogs(count=2500))
+
+    run = read(tmp_path, tenant, tmp_path / "absent.json")
+
+    assert run.returncode == 0, run.stderr
+    assert Counter(run.log_ids) == Counter(tenant.logs.ids())
+    assert all(isinstance(m["record"]["emitted_at"], int) for m in run.of("RECORD"))
+    states = run.of("STATE")
+    assert states
+    assert all(s["state"]["type"] == "STREAM" for s in states)
+    assert sum(s["state"]["sourceStats"]["recordCount"] for s in states) == 2500
+    assert (
+        states[-1]["state"]["stream"]["stream_state"]["replication_key_value"]
+        == (tenant.logs.ids()[-1])
+    )
+    assert run.statuses("logs") == ["STARTED", "RUNNING", "COMPLETE"]
+    last = run.messages.index(states[-1])
+    assert all(m["type"] != "RECORD" for m in run.messages[last:])  # STATE after its records
+
+
+@pytest.mark.parametrize("first_state", ["[]", None])
+def test_a_second_incremental_read_brings_only_new_logs(tmp_path, make_tenant, first_state):
+    tenant = make_tenant(TenantLogs(count=1200))
+    state = None
+    if first_state is not None:
+        state = tmp_path / "first.json"
+        state.write_text(first_state)
+    first = read(tmp_path, tenant, state)
+    tenant.logs.count += 300
+    saved = first.state_file(tmp_path / "state.json")
+    # as PyAirbyte passes it back: per-stream states with extra null keys
+    passed = json.loads(saved.read_text())
+    saved.write_text(
+        json.dumps(
+            [{**s, "global_": None, "stream": {**s["stream"], "namespace": None}} for s in passed]
+        )
+    )
+
+    second = read(tmp_path, tenant, saved)
+
+    assert sorted(first.log_ids) == tenant.logs.ids()[:1200]
+    assert second.returncode == 0, second.stderr
+    assert sorted(second.log_ids) == tenant.logs.ids()[1200:]
+
+
+def test_full_refresh_ignores_the_state(tmp_path, make_tenant):
+    tenant = make_tenant(TenantLogs(count=800))
+    saved = read(tmp_path, tenant).state_file(tmp_path / "state.json")
+
+    again = read(tmp_path, tenant, saved, mode="full_refresh")
+
+    assert sorted(again.log_ids) == tenant.logs.ids()
+
+
+def test_the_acceptance_tests_abnormal_state_yields_no_records(tmp_path, make_tenant):
+    tenant = make_tenant(TenantLogs(count=500))
+
+    run = read(tmp_path, tenant, FIXTURES / "abnormal_state.json")
+
+    assert run.returncode == 0, run.stderr
+    assert run.log_ids == []
+
+
+def test_the_acceptance_tests_fixtures_match_the_source(tmp_path, tenant):
+    spec = run_source("spec").messages[0]["spec"]
+    assert json.loads((FIXTURES / "spec.json").read_text()) == spec
+    invalid = run_source("check", "--config", str(FIXTURES / "invalid_config.json"))
+    assert invalid.messages[0]["connectionStatus"]["status"] == "FAILED"
+    run = run_source(
+        "read",
+        "--config",
+        config_file(tmp_path, tenant.config()),
+        "--catalog",
+        str(FIXTURES / "configured_catalog.json"),
+    )
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.log_ids) == tenant.logs.ids()
+
+
+def test_the_images_entrypoint_is_the_installed_source():
+    """No Docker daemon here: the image's entrypoint command is run from the venv instead."""
+    dockerfile = (ROOT / "airbyte" / "Dockerfile").read_text()
+    base = re.search(r"^FROM (\S+)", dockerfile, re.MULTILINE)
+    entrypoint = re.search(r'^ENV AIRBYTE_ENTRYPOINT="([^"]+)"', dockerfile, re.MULTILINE)
+    command = re.search(r"^ENTRYPOINT (\[.*\])", dockerfile, re.MULTILINE)
+    assert base is not None
+    assert entrypoint is not None
+    assert command is not None
+    assert re.fullmatch(r"\S+:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}", base.group(1))  # pinned
+    assert json.loads(command.group(1)) == entrypoint.group(1).split()
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert entrypoint.group(1) in scripts
+    metadata = yaml.safe_load((ROOT / "airbyte" / "metadata.yaml").read_text())["data"]
+    assert metadata["connectorBuildOptions"]["baseImage"] == base.group(1)
+    assert metadata["connectorType"] == "source"
+    assert metadata["allowedHosts"]["hosts"] == ["*.auth0.com"]
+    executable = str(Path(sys.executable).with_name(entrypoint.group(1)))
+    done = subprocess.run([executable, "spec"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    assert parse(done.stdout)[0]["type"] == "SPEC"
+
+
+def test_a_read_killed_with_sigkill_resumes_from_its_last_state_losing_nothing(
+    tmp_path, make_tenant
+):
+    tenant = make_tenant(TenantLogs(count=4000))
+    args = [
+        "read",
+        "--config",
+        config_file(tmp_path, tenant.config()),
+        "--catalog",
+        catalog_file(tmp_path, {"logs": "incremental"}),
+    ]
+    lines = []
+    with subprocess.Popen(
+        [SOURCE, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if sum('"RECORD"' in seen for seen in lines) == 1700:
+                os.kill(process.pid, signal.SIGKILL)
+                break
+        process.wait()
+    first = SourceRun(process.returncode, parse("".join(lines)), "")
+    assert first.returncode == -signal.SIGKILL
+
+    second = read(tmp_path, tenant, first.state_file(tmp_path / "state.json"))
+
+    assert second.returncode == 0, second.stderr
+    assert set(first.log_ids) | set(second.log_ids) == set(tenant.logs.ids())
+    assert len(set(first.log_ids) & set(second.log_ids)) <= 8 * 100  # at most a page a cursor
+
+
+def test_a_wrong_secret_in_read_is_a_config_error_trace_without_the_secret(tmp_path, tenant):
+    run = read(tmp_path, tenant, client_secret="wrong-secret")
+
+    assert run.returncode != 0
+    errors = [m["trace"]["error"] for m in run.of("TRACE") if m["trace"]["type"] == "ERROR"]
+    assert len(errors) == 1
+    assert errors[0]["failure_type"] == "config_error"
+    assert "rejected the client credentials" in errors[0]["message"]
+    assert "wrong-secret" not in json.dumps(run.messages) + run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_exhausted_retries_are_a_transient_error_and_the_stream_incomplete(tmp_path, make_tenant):
+    tenant = make_tenant(TenantLogs(count=700))
+    tenant.faults.fail_next = ["ok", "ok"] + [503] * 20
+
+    run = read(tmp_path, tenant, backfill_concurrency=1)
+
+    assert run.returncode != 0
+    errors = [m["trace"]["error"] for m in run.of("TRACE") if m["trace"]["type"] == "ERROR"]
+    assert [e["failure_type"] for e in errors] == ["transient_error"]
+    assert run.statuses("logs")[-1] == "INCOMPLETE"

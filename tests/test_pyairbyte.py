@@ -1,0 +1,80 @@
+"""A real Airbyte client, PyAirbyte, runs `source-auth0-logs`: check, then two reads into DuckDB.
+
+PyAirbyte pins a newer duckdb than the dev extra (target-duckdb needs <1.3), so it lives in a venv
+of its own, `.venv-pyairbyte/`, built once and kept (rebuilt when the requirement changes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from tap_auth0_logs.testing import TenantLogs
+
+ROOT = Path(__file__).resolve().parent.parent
+PYAIRBYTE = "airbyte>=0.71,<0.72"
+ENVIRONMENT = ROOT / ".venv-pyairbyte"
+SOURCE = str(Path(sys.executable).with_name("source-auth0-logs"))
+
+pytestmark = pytest.mark.slow
+
+#: Run inside PyAirbyte's venv: check once, then one read into the DuckDB cache; print counts.
+CLIENT = """
+import json, sys
+import airbyte as ab
+from airbyte.caches import DuckDBCache
+
+executable, config, database, check = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
+source = ab.get_source("source-auth0-logs", local_executable=executable, config=config)
+if check == "check":
+    source.check()
+source.select_streams(["logs"])
+cache = DuckDBCache(db_path=database)
+result = source.read(cache=cache, write_strategy="append")
+rows, distinct = cache.get_sql_engine().connect().exec_driver_sql(
+    f"select count(*), count(distinct log_id) from {cache.schema_name}.logs"
+).fetchone()
+print(json.dumps({"processed": result.processed_records, "rows": rows, "distinct": distinct}))
+"""
+
+
+@pytest.fixture(scope="session")
+def pyairbyte() -> Path:
+    python = ENVIRONMENT / "bin" / "python"
+    stamp = ENVIRONMENT / ".installed-requirement"
+    if not (python.exists() and stamp.exists() and stamp.read_text() == PYAIRBYTE):
+        venv.EnvBuilder(with_pip=True, clear=True).create(ENVIRONMENT)
+        install = [str(python), "-m", "pip", "install", "--quiet", PYAIRBYTE]
+        done = subprocess.run(install, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
+        stamp.write_text(PYAIRBYTE)
+    return python
+
+
+def test_pyairbyte_checks_then_reads_twice_and_the_second_read_loads_only_new_logs(
+    pyairbyte, make_tenant, tmp_path
+):
+    tenant = make_tenant(TenantLogs(count=1500))
+    database = str(tmp_path / "pyairbyte.duckdb")
+    env = {**os.environ, "AIRBYTE_OFFLINE_MODE": "1", "DO_NOT_TRACK": "1", "HOME": str(tmp_path)}
+
+    def client(check: str) -> dict[str, int]:
+        command = [str(pyairbyte), "-c", CLIENT, SOURCE, json.dumps(tenant.config()), database]
+        done = subprocess.run(
+            [*command, check], capture_output=True, text=True, env=env, check=False
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    first = client("check")
+    tenant.logs.count += 300
+    second = client("no-check")
+
+    assert first == {"processed": 1500, "rows": 1500, "distinct": 1500}
+    assert second == {"processed": 300, "rows": 1800, "distinct": 1800}
