@@ -231,7 +231,7 @@ class AirbyteWriter(SingerWriter):
             elif isinstance(message, SchemaMessage):
                 self._starting(message.stream)
             elif isinstance(message, StateMessage):
-                self._state(message.value)
+                self._stream_states(message.value)
         except BrokenPipeError:
             raise TargetClosedError(self.records) from None
 
@@ -256,7 +256,7 @@ class AirbyteWriter(SingerWriter):
         self.current, self.running = stream, False
         self.status(stream, AirbyteStreamStatus.STARTED)
 
-    def _state(self, value: Mapping[str, Any]) -> None:
+    def _stream_states(self, value: Mapping[str, Any]) -> None:
         for name, blob in (value.get("bookmarks") or {}).items():
             if name not in self.selected or blob == self.last_states.get(name):
                 continue

@@ -21,6 +21,8 @@ from jsonschema import Draft7Validator
 
 from tap_auth0_logs.testing import DEFAULT_CLIENT_SECRET, FakeAuth0, TenantLogs
 
+pytestmark = pytest.mark.slow
+
 SOURCE = str(Path(sys.executable).with_name("source-auth0-logs"))
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "airbyte" / "integration_tests"

@@ -32,6 +32,7 @@ def split_points(tenant) -> list[str]:
 # --- end to end ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_parallel_backfill_delivers_every_log_exactly_once(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=20000))
     tenant.faults.latency = 0.01
@@ -52,6 +53,7 @@ def test_a_parallel_backfill_delivers_every_log_exactly_once(tmp_path, make_tena
     assert "Backfill done with up to 4 cursors" in run.stderr
 
 
+@pytest.mark.slow
 def test_a_kill_mid_backfill_then_resume_loses_nothing_and_repeats_a_page_per_cursor_at_most(
     tmp_path, make_tenant
 ):
@@ -74,6 +76,7 @@ def test_a_kill_mid_backfill_then_resume_loses_nothing_and_repeats_a_page_per_cu
     assert resumed.final_state["bookmarks"]["logs"]["replication_key_value"] == max(delivered)
 
 
+@pytest.mark.slow
 def test_cursors_share_one_pacer_for_the_tenants_rate_limit(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=8000), rate_limit=RateLimit(per_second=10, burst=10))
     tenant.faults.latency = 0.05
@@ -88,6 +91,7 @@ def test_cursors_share_one_pacer_for_the_tenants_rate_limit(tmp_path, make_tenan
     assert statuses[429] <= 2, statuses
 
 
+@pytest.mark.slow
 def test_a_run_a_few_pages_behind_stays_one_cursor_in_log_id_order(tmp_path, tenant):
     ids = tenant.logs.ids()
     state = {

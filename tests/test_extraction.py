@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from tap_auth0_logs.testing import FakeAuth0, TenantLogs
 from tap_auth0_logs.testing.logs import MAX_DELAY
 from tests.helpers import catalog_selecting, run_tap
@@ -21,6 +23,7 @@ def test_one_cursor_extracts_the_tenants_logs_in_log_id_order(tmp_path, tenant: 
     }
 
 
+@pytest.mark.slow
 def test_rerun_with_final_state_emits_exactly_the_logs_added_since(tmp_path, tenant: FakeAuth0):
     first = run_tap(tmp_path, tenant.config())
     tenant.logs.count += 321
@@ -34,6 +37,7 @@ def test_rerun_with_final_state_emits_exactly_the_logs_added_since(tmp_path, ten
     assert third.final_state["bookmarks"]["logs"]["replication_key_value"] == tenant.logs.ids()[-1]
 
 
+@pytest.mark.slow
 def test_state_is_written_at_least_every_1000_records(tmp_path, tenant: FakeAuth0):
     run = run_tap(tmp_path, tenant.config())
 
@@ -47,6 +51,7 @@ def test_state_is_written_at_least_every_1000_records(tmp_path, tenant: FakeAuth
     assert run.messages[-1]["type"] == "STATE"
 
 
+@pytest.mark.slow
 def test_every_state_is_a_resume_point(tmp_path, tenant: FakeAuth0):
     """A run resumed from any STATE it printed loses nothing and repeats nothing."""
     run = run_tap(tmp_path, tenant.config(backfill_concurrency=1))
@@ -59,6 +64,7 @@ def test_every_state_is_a_resume_point(tmp_path, tenant: FakeAuth0):
     assert run.log_ids.index(bookmark) + 1 + len(resumed.log_ids) == 2500
 
 
+@pytest.mark.slow
 def test_first_request_is_from_take_100_then_only_link_urls(tmp_path, tenant: FakeAuth0):
     run = run_tap(tmp_path, tenant.config(backfill_concurrency=1))
     assert run.returncode == 0, run.stderr
@@ -75,6 +81,7 @@ def test_first_request_is_from_take_100_then_only_link_urls(tmp_path, tenant: Fa
     assert len(later) == 25  # 25 pages of logs after the first, the last one empty
 
 
+@pytest.mark.slow
 def test_one_token_request_per_run(tmp_path, tenant: FakeAuth0):
     run = run_tap(tmp_path, tenant.config(backfill_concurrency=1))
 
@@ -83,6 +90,7 @@ def test_one_token_request_per_run(tmp_path, tenant: FakeAuth0):
     assert len(tenant.api_requests()) == 27  # the oldest-log probe and 26 checkpoint pages
 
 
+@pytest.mark.slow
 def test_start_log_id_starts_right_after_that_log(tmp_path, tenant: FakeAuth0):
     ids = tenant.logs.ids()
 
@@ -94,6 +102,7 @@ def test_start_log_id_starts_right_after_that_log(tmp_path, tenant: FakeAuth0):
     assert first.query["from"] == [ids[1234]]
 
 
+@pytest.mark.slow
 def test_start_log_id_wins_over_start_date(tmp_path, tenant: FakeAuth0):
     ids = tenant.logs.ids()
 
@@ -104,6 +113,7 @@ def test_start_log_id_wins_over_start_date(tmp_path, tenant: FakeAuth0):
     assert run.log_ids == ids[2001:]
 
 
+@pytest.mark.slow
 def test_start_date_emits_every_log_dated_from_then_despite_id_order(tmp_path, make_tenant):
     # Logs 0.5 s apart with up to 5.4 s of ingestion delay: dates interleave across many ids.
     tenant = make_tenant(TenantLogs(count=3000, gap=0.5))
@@ -122,6 +132,7 @@ def test_start_date_emits_every_log_dated_from_then_despite_id_order(tmp_path, m
     assert all(len(r.query.get("from", ["x" * 56])[0]) == 56 for r in tenant.api_requests())
 
 
+@pytest.mark.slow
 def test_start_date_before_the_oldest_log_starts_at_the_oldest(tmp_path, tenant: FakeAuth0):
     run = run_tap(tmp_path, tenant.config(start_date="2020-01-01T00:00:00Z"))
 
@@ -135,6 +146,7 @@ def test_start_date_after_the_newest_log_emits_nothing(tmp_path, tenant: FakeAut
     assert run.records == []
 
 
+@pytest.mark.slow
 def test_without_start_the_first_run_begins_at_the_oldest_kept_log(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=1500, first_kept=400))
 
@@ -156,6 +168,7 @@ def test_empty_tenant_finishes_cleanly(tmp_path, make_tenant):
     assert run.records == []
 
 
+@pytest.mark.slow
 def test_records_carry_type_description_and_unknown_fields(tmp_path, tenant: FakeAuth0):
     run = run_tap(tmp_path, tenant.config())
 
@@ -175,6 +188,7 @@ def test_records_carry_type_description_and_unknown_fields(tmp_path, tenant: Fak
     assert any(r.get("_id") == r["log_id"] for r in run.records)
 
 
+@pytest.mark.slow
 def test_token_is_refreshed_once_when_auth0_says_it_expired(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=1000))
     tenant.faults.expire_tokens_after = 4
@@ -187,6 +201,7 @@ def test_token_is_refreshed_once_when_auth0_says_it_expired(tmp_path, make_tenan
     assert [r.status for r in tenant.api_requests()].count(401) == 1
 
 
+@pytest.mark.slow
 def test_token_is_refreshed_before_it_expires(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=1500), token_lifetime=1)
     tenant.faults.latency = 0.12
@@ -211,6 +226,7 @@ def test_a_second_expired_401_is_a_clear_error(tmp_path, make_tenant):
     assert len(tenant.token_requests()) == 2
 
 
+@pytest.mark.slow
 def test_link_urls_are_requested_verbatim(tmp_path, tenant: FakeAuth0):
     run_tap(tmp_path, tenant.config(backfill_concurrency=1))
 
@@ -227,6 +243,7 @@ def test_ids_and_dates_really_disagree_in_the_fixture(tenant: FakeAuth0):
     assert tenant.logs.gap < MAX_DELAY
 
 
+@pytest.mark.slow
 def test_properties_deselected_in_the_catalog_are_left_out(tmp_path, tenant: FakeAuth0):
     config = tenant.config()
     catalog = catalog_selecting(tmp_path, config, "logs", deselect=("details", "city_name"))
@@ -241,6 +258,7 @@ def test_properties_deselected_in_the_catalog_are_left_out(tmp_path, tenant: Fak
     assert all("city_name" not in place and "country_code" in place for place in places)
 
 
+@pytest.mark.slow
 def test_every_record_is_written_whole_and_the_output_ends_flushed(tmp_path, tenant: FakeAuth0):
     """Records are buffered between STATEs: the output must still end with every line whole."""
     run = run_tap(tmp_path, tenant.config())

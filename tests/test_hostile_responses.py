@@ -14,6 +14,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -126,6 +127,7 @@ def run_in_process(adapter: HostileAdapter) -> tuple[list[dict], Exception | Non
     body=hostile_bodies,
     headers=hostile_headers,
 )
+@pytest.mark.slow
 def test_hostile_answers_are_handled_or_clear_and_never_split_a_page(
     target, repeats, status, body, headers
 ):

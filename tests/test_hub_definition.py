@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.helpers import TAP
@@ -76,6 +77,7 @@ def test_every_loader_is_declared_without_a_hub_lookup():
     assert "duckdb>=1.1,<1.3" in duckdb["pip_url"]
 
 
+@pytest.mark.slow
 def test_meltano_adds_the_tap_from_the_definition_file(tmp_path):
     env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
     for args, cwd in (

@@ -22,6 +22,8 @@ import pytest
 
 from tap_auth0_logs.testing import FakeAuth0, TenantLogs
 
+pytestmark = pytest.mark.slow
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 

@@ -13,6 +13,8 @@ from tap_auth0_logs.testing import FakeAuth0, TenantLogs
 from tap_auth0_logs.testing.proxy import ConnectProxy
 from tests.helpers import run_tap
 
+pytestmark = pytest.mark.slow
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 

@@ -66,6 +66,7 @@ def test_a_target_that_stops_reading_gets_one_clear_line(tmp_path, make_tenant):
     assert "An unhandled error occurred" not in stderr
 
 
+@pytest.mark.slow
 def test_sigterm_ends_the_run_and_its_last_state_resumes_without_gaps(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=3000))
     tenant.faults.latency = 0.05
@@ -102,6 +103,7 @@ def test_sigterm_ends_the_run_and_its_last_state_resumes_without_gaps(tmp_path, 
     assert len(set(first.log_ids) & set(second.log_ids)) <= 100  # at most the page being written
 
 
+@pytest.mark.slow
 def test_request_timeout_applies_to_the_token_request(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=50))
     tenant.faults.token_stalls, tenant.faults.stall_seconds = 1, 4.0
@@ -113,6 +115,7 @@ def test_request_timeout_applies_to_the_token_request(tmp_path, make_tenant):
     assert len(run.records) == 50
 
 
+@pytest.mark.slow
 def test_schema_drift_is_named_once_as_it_appears_and_counted_at_the_end(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=3000))
     logs = tenant.logs.kept()
@@ -135,6 +138,7 @@ def test_schema_drift_is_named_once_as_it_appears_and_counted_at_the_end(tmp_pat
     assert f"x_new_event_2027 ({new_types['x_new_event_2027']:,})" in summary[0]
 
 
+@pytest.mark.slow
 def test_every_record_carries_every_declared_key(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=1500))  # three 20-minute periods of the fake's logs
     declared = list(LOG_EVENT["properties"])

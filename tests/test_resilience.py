@@ -24,6 +24,7 @@ def assert_state_never_passes_records(run, ids) -> None:
 # --- rate limits ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_pacing_waits_for_the_bucket_instead_of_hitting_429(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=2000), rate_limit=RateLimit(per_second=8, burst=4))
 
@@ -34,6 +35,7 @@ def test_pacing_waits_for_the_bucket_instead_of_hitting_429(tmp_path, make_tenan
     assert statuses(tenant)[429] <= 1
 
 
+@pytest.mark.slow
 def test_429_waits_for_the_reset_then_continues(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=1000))
     tenant.faults.fail_next = ["ok", "ok", 429, 429, 429]
@@ -46,6 +48,7 @@ def test_429_waits_for_the_reset_then_continues(tmp_path, make_tenant):
     assert "Retrying in" in run.stderr
 
 
+@pytest.mark.slow
 def test_rate_limit_gives_up_after_the_bounded_wait_with_a_clear_message(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=1000), rate_limit=RateLimit(per_second=0.05, burst=3))
 
@@ -59,6 +62,7 @@ def test_rate_limit_gives_up_after_the_bounded_wait_with_a_clear_message(tmp_pat
     assert_state_never_passes_records(run, tenant.logs.ids())
 
 
+@pytest.mark.slow
 def test_token_endpoint_429_and_5xx_are_retried(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=300))
     tenant.faults.token_fail_next = [429, 503]
@@ -73,6 +77,7 @@ def test_token_endpoint_429_and_5xx_are_retried(tmp_path, make_tenant):
 # --- faults --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_20000_logs_arrive_exactly_once_through_5xx_and_dropped_connections(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=20000))
     tenant.faults.error_rate = 0.15
@@ -89,6 +94,7 @@ def test_20000_logs_arrive_exactly_once_through_5xx_and_dropped_connections(tmp_
 
 
 @pytest.mark.parametrize("fault", ["truncate", "html", "object", "drop", 500, 502, 503, 504])
+@pytest.mark.slow
 def test_a_bad_answer_is_fetched_again_and_no_page_is_emitted_in_part(tmp_path, make_tenant, fault):
     tenant = make_tenant(TenantLogs(count=500))
     tenant.faults.fail_next = ["ok", "ok", "ok", fault, fault]  # probe, page 1, page 2
@@ -99,6 +105,7 @@ def test_a_bad_answer_is_fetched_again_and_no_page_is_emitted_in_part(tmp_path, 
     assert run.log_ids == tenant.logs.ids()
 
 
+@pytest.mark.slow
 def test_read_timeouts_are_retried(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=300))
     tenant.faults.fail_next = ["ok", "stall"]
@@ -111,6 +118,7 @@ def test_read_timeouts_are_retried(tmp_path, make_tenant):
     assert "Timeout" in run.stderr or "timed out" in run.stderr
 
 
+@pytest.mark.slow
 def test_persistent_5xx_ends_with_a_clear_error_and_state_before_the_page(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=1000))
     tenant.faults.fail_next = ["ok", "ok", "ok", *[503] * 20]
@@ -124,6 +132,7 @@ def test_persistent_5xx_ends_with_a_clear_error_and_state_before_the_page(tmp_pa
     assert run.final_state["bookmarks"]["logs"]["replication_key_value"] == tenant.logs.ids()[199]
 
 
+@pytest.mark.slow
 def test_a_page_without_a_link_header_is_a_clear_error(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=500))
     tenant.faults.omit_link = True
@@ -151,6 +160,7 @@ def test_a_next_link_to_another_host_is_refused_and_gets_no_token(tmp_path, make
 # --- restarts ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_kill_9_mid_run_then_resume_loses_nothing_and_repeats_at_most_a_page(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=4000))
     tenant.faults.latency = 0.01
@@ -165,6 +175,7 @@ def test_kill_9_mid_run_then_resume_loses_nothing_and_repeats_at_most_a_page(tmp
     assert len(repeated) <= 100  # at most the page being written when killed
 
 
+@pytest.mark.slow
 def test_expired_bookmark_resumes_from_the_oldest_log_with_a_warning(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=3000))
     ids = tenant.logs.ids()
@@ -201,6 +212,7 @@ def test_expired_bookmark_fails_when_asked_to(tmp_path, make_tenant):
     assert run.records == []
 
 
+@pytest.mark.slow
 def test_a_400_on_from_is_treated_as_an_expired_checkpoint(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=1500))
     ids = tenant.logs.ids()
@@ -226,6 +238,7 @@ def test_a_400_on_from_is_treated_as_an_expired_checkpoint(tmp_path, make_tenant
 # --- bad input -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_unknown_domain(tmp_path):
     run = run_tap(tmp_path, {"domain": "no-such-tenant.invalid", "api_token": "x"})
     assert run.returncode != 0
@@ -271,6 +284,7 @@ def test_malformed_or_missing_config_file(tmp_path, content, phrase):
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_no_secret_in_output_at_debug_level_when_things_fail(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=500))
     tenant.faults.fail_next = ["ok", 503, 503, "drop", 403]

@@ -34,6 +34,7 @@ def search_requests(tenant: FakeAuth0):
 # --- log_search ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_query_with_more_than_1000_matches_returns_every_match_once(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=5000))
     query = "type:s OR type:ssa OR type:seacft"
@@ -54,6 +55,7 @@ def test_a_query_with_more_than_1000_matches_returns_every_match_once(tmp_path, 
         assert request.status == 200
 
 
+@pytest.mark.slow
 def test_more_than_1000_logs_inside_one_second_are_all_found(tmp_path, make_tenant):
     logs = TenantLogs(count=3000, bursts=(Burst(at=800, count=1500, gap=0.0005),))
     tenant = make_tenant(logs)
@@ -67,6 +69,7 @@ def test_more_than_1000_logs_inside_one_second_are_all_found(tmp_path, make_tena
     assert searched == logs.ids()
 
 
+@pytest.mark.slow
 def test_search_is_incremental_and_resumes_after_a_kill(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=4000))
     query = "type:s OR type:fp"
@@ -85,6 +88,7 @@ def test_search_is_incremental_and_resumes_after_a_kill(tmp_path, make_tenant):
     assert third.log_ids
 
 
+@pytest.mark.slow
 def test_deselected_properties_are_not_asked_for(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=300))
     config = tenant.config(search_query="type:s")
@@ -106,6 +110,7 @@ def test_deselected_properties_are_not_asked_for(tmp_path, make_tenant):
     assert all(r["type_description"] == "Success Login" for r in run.records)
 
 
+@pytest.mark.slow
 def test_a_query_auth0_rejects_quotes_auth0s_message(tmp_path, tenant: FakeAuth0):
     run = run_tap(tmp_path, tenant.config(search_query="details.error:x"))
 
@@ -116,6 +121,7 @@ def test_a_query_auth0_rejects_quotes_auth0s_message(tmp_path, tenant: FakeAuth0
     assert "fix `search_query`" in run.stderr
 
 
+@pytest.mark.slow
 def test_a_query_too_long_for_a_url_is_a_clear_error(tmp_path, tenant: FakeAuth0):
     query = " OR ".join(f'user_name:"user{i}@example.com"' for i in range(200))
 
@@ -140,6 +146,7 @@ def user_records(run, user_id: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_user_logs_one_partition_each_and_a_heavy_user_through_search(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=5000, heavy_user_share=0.3, users=50))
     heavy, light = user_id_for(0), user_id_for(7)
@@ -163,6 +170,7 @@ def test_user_logs_one_partition_each_and_a_heavy_user_through_search(tmp_path, 
     }
 
 
+@pytest.mark.slow
 def test_user_logs_are_incremental(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=2000, users=10))
     user = user_id_for(3)
@@ -178,6 +186,7 @@ def test_user_logs_are_incremental(tmp_path, make_tenant):
     assert user_records(second, user)
 
 
+@pytest.mark.slow
 def test_heavy_user_with_only_read_logs_users_gets_the_capped_logs_and_a_warning(
     tmp_path, make_tenant
 ):
@@ -203,6 +212,7 @@ def test_heavy_user_with_only_read_logs_users_gets_the_capped_logs_and_a_warning
 # --- the logs stream's type filter ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_log_types_filter_emits_only_those_and_the_checkpoint_still_advances(tmp_path, tenant):
     run = run_tap(tmp_path, tenant.config(log_types=["fp", "fu"]))
 
@@ -233,6 +243,7 @@ def test_all_three_streams_are_always_in_the_catalog(tmp_path):
 @pytest.mark.parametrize(
     ("stream", "setting"), [("log_search", "search_query"), ("user_logs", "user_ids")]
 )
+@pytest.mark.slow
 def test_a_selected_stream_without_its_setting_says_so_and_emits_nothing(
     tmp_path, tenant, stream, setting
 ):
@@ -246,6 +257,7 @@ def test_a_selected_stream_without_its_setting_says_so_and_emits_nothing(
     assert len(lines) == 1
 
 
+@pytest.mark.slow
 def test_connection_test_makes_one_request_per_selected_stream(tmp_path, tenant):
     config = tenant.config(search_query="type:s", user_ids=[user_id_for(1)])
 
@@ -276,6 +288,7 @@ def test_connection_test_checks_the_search_query(tmp_path, tenant):
     assert parse_qs(urlsplit(tenant.api_requests()[-1].target).query)["q"] == ["bogus_field:1"]
 
 
+@pytest.mark.slow
 def test_search_with_start_date_returns_only_matches_from_then_on(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=3000, gap=0.5))
     start = tenant.logs.kept()[1800]["date"]

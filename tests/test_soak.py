@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from tap_auth0_logs.testing import RateLimit, TenantLogs
 from tests.helpers import assert_every_state_is_covered, run_tap
+
+pytestmark = pytest.mark.slow
 
 
 def test_200000_logs_through_faults_and_a_rate_limit_arrive_exactly_once(tmp_path, make_tenant):
