@@ -51,6 +51,7 @@ from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMes
 from typing_extensions import override
 
 from tap_auth0_logs.errors import Auth0TapError, Failure, TargetClosedError
+from tap_auth0_logs.output import StdoutBuffer
 from tap_auth0_logs.settings import CONFIG_SCHEMA
 from tap_auth0_logs.tap import TapAuth0Logs
 
@@ -80,10 +81,14 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+#: stdout, buffered: records wait there until the next other message flushes them.
+OUT = StdoutBuffer()
+
+
 def emit(message: AirbyteMessage) -> None:
-    """Write one Airbyte message as a line on stdout (after the records before it)."""
-    sys.stdout.buffer.write(message.model_dump_json(exclude_none=True).encode() + b"\n")
-    sys.stdout.buffer.flush()
+    """Write one Airbyte message as a line on stdout (after the records before it), flushed."""
+    OUT.write(message.model_dump_json(exclude_none=True).encode() + b"\n")
+    OUT.flush()
 
 
 # --- spec ----------------------------------------------------------------------------------
@@ -243,7 +248,7 @@ class AirbyteWriter(SingerWriter):
             "type": "RECORD",
             "record": {"stream": message.stream, "data": message.record, "emitted_at": now_ms()},
         }
-        sys.stdout.buffer.write(self._encode(line) + b"\n")
+        OUT.write(self._encode(line) + b"\n")
         self.records += 1
         self.records_since_state[message.stream] = (
             self.records_since_state.get(message.stream, 0) + 1
@@ -325,7 +330,7 @@ def read(config: dict[str, Any], catalog_path: Path, state_path: Path | None) ->
         writer.finish(AirbyteStreamStatus.INCOMPLETE)
         raise
     finally:
-        sys.stdout.flush()
+        OUT.flush()
     writer.finish()
 
 

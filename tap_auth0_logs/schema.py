@@ -133,8 +133,10 @@ _EVERY_KEY_NULL: dict[str, Any] = dict.fromkeys(LOG_EVENT["properties"])
 
 def gather_extra_fields(record: dict[str, Any]) -> dict[str, Any]:
     """Move top-level keys the schema does not know into `extra_fields` (null when none)."""
-    unknown = [key for key in record if key not in KNOWN_FIELDS]
-    record[EXTRA_FIELDS] = {key: record.pop(key) for key in unknown} if unknown else None
+    unknown = record.keys() - KNOWN_FIELDS  # a set operation in C: most records have none
+    record[EXTRA_FIELDS] = (
+        {key: record.pop(key) for key in list(record) if key in unknown} if unknown else None
+    )
     return record
 
 

@@ -121,10 +121,11 @@ class LogEventStream(FencedStream):
             and happened_before(row, start.not_before)
         ):
             return None  # ingested after start_date, but the event itself happened before it
-        row["type_description"] = describe(row.get("type"))
+        description = row["type_description"] = describe(row.get("type"))
         self._progress.record(row)
         record = with_every_key(gather_extra_fields(normalize_scope(row)))
-        self.drift.observe(record)
+        if description is None or record[EXTRA_FIELDS] is not None:
+            self.drift.observe(record)
         return record
 
     @override

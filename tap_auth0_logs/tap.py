@@ -8,24 +8,21 @@ parts once and hands them down; nothing below it imports it.
 
 from __future__ import annotations
 
-import sys
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.helpers.capabilities import (
     CapabilitiesEnum,
     PluginCapabilities,
     TapCapabilities,
 )
-from singer_sdk.singerlib import Message, RecordMessage
 from typing_extensions import override
 
 from tap_auth0_logs import __version__
 from tap_auth0_logs.auth import ClientCredentials, StaticToken, TokenSource
 from tap_auth0_logs.backfill import MAX_BACKFILL_CONCURRENCY
 from tap_auth0_logs.client import Auth0Client
-from tap_auth0_logs.errors import TargetClosedError
+from tap_auth0_logs.output import BufferedMsgSpecWriter
 from tap_auth0_logs.pacing import Pacer
 from tap_auth0_logs.retry import Retrier
 from tap_auth0_logs.sdk_fence import FencedTap
@@ -38,30 +35,6 @@ if TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 USER_AGENT = f"tap-auth0-logs/{__version__}"
-
-
-class BufferedMsgSpecWriter(MsgSpecWriter):
-    """The SDK's msgspec writer (a fraction of simplejson's time per record), flushing less.
-
-    The SDK's writer flushes stdout after every message: one system call per record, about a
-    tenth of the tap's CPU. This one lets records fill the buffer and flushes after every other
-    message. A STATE is written only after the records it covers, so a target never sees a STATE
-    before them, and a killed run only loses records that no STATE it wrote has claimed.
-    """
-
-    #: RECORD messages written so far (to say how far a target got when it stops reading).
-    records = 0
-
-    @override
-    def write_message(self, message: Message) -> None:
-        try:
-            sys.stdout.buffer.write(self.format_message(message))
-            if isinstance(message, RecordMessage):
-                self.records += 1
-            else:
-                sys.stdout.flush()
-        except BrokenPipeError:
-            raise TargetClosedError(self.records) from None
 
 
 class TapAuth0Logs(FencedTap):

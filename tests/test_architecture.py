@@ -21,6 +21,7 @@ FLOORS = {
     "ranges": 1,
     "progress": 1,
     "drift": 1,
+    "output": 1,
     "retry": 2,
     "auth": 3,
     "client": 4,

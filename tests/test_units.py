@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import os
 import socket
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError
 
 from tap_auth0_logs import log_ids
 from tap_auth0_logs.event_types import describe, event_type_names
+from tap_auth0_logs.output import StdoutBuffer
 from tap_auth0_logs.retry import DNS_TRIES, MAX_FAILURES, RetryBudget, rate_limit_wait
 from tap_auth0_logs.schema import KNOWN_FIELDS, LOG_EVENT, gather_extra_fields, normalize_scope
 from tap_auth0_logs.settings import tenant_base_url
@@ -166,3 +170,23 @@ def test_retry_budget_bounds_the_total_rate_limit_wait():
     assert budget.wait_after_rate_limit({"Retry-After": "4"}) is not None
     assert budget.wait_after_rate_limit({"Retry-After": "4"}) is not None
     assert budget.wait_after_rate_limit({"Retry-After": "4"}) is None
+
+
+def test_records_wait_in_a_buffer_even_when_stdout_is_unbuffered(monkeypatch):
+    """Under PYTHONUNBUFFERED (common in containers) the writer still flushes only at STATEs."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    raw = io.FileIO(write_end, "wb")
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, write_through=True))
+    out = StdoutBuffer()
+
+    out.write(b'{"type":"RECORD"}\n')
+    with pytest.raises(BlockingIOError):
+        os.read(read_end, 100)  # nothing written yet
+    out.flush()
+    assert os.read(read_end, 100) == b'{"type":"RECORD"}\n'
+
+    out.close()
+    assert not raw.closed  # the buffer is on a duplicate: stdout itself stays open
+    raw.close()
+    os.close(read_end)
