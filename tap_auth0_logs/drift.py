@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     import logging
 
 
+_KEPT = "kept in `extra_fields`"
+_NULL = "`type_description` is null"
+
+
 class DriftWatch:
     """Counts one stream's unknown keys and event type codes over a run."""
 
@@ -28,25 +32,17 @@ class DriftWatch:
 
     def observe(self, record: dict[str, Any]) -> None:
         """Note the record's unknown keys and unknown type code (after `extra_fields`)."""
-        extra = record.get(EXTRA_FIELDS)
-        if extra:
-            for key in extra:
-                if key not in self.keys:
-                    self.logger.warning(
-                        "Auth0 sent a top-level key the schema does not name: `%s` (kept in "
-                        "`extra_fields`).",
-                        key,
-                    )
-                self.keys[key] += 1
+        for key in record.get(EXTRA_FIELDS) or ():
+            self._count(self.keys, key, "a top-level key the schema does not name", _KEPT)
         code = record.get("type")
         if record.get("type_description") is None and isinstance(code, str):
-            if code not in self.types:
-                self.logger.warning(
-                    "Auth0 sent an event type code the table does not know: `%s` "
-                    "(`type_description` is null).",
-                    code,
-                )
-            self.types[code] += 1
+            self._count(self.types, code, "an event type code the table does not know", _NULL)
+
+    def _count(self, counts: Counter[str], name: str, what: str, consequence: str) -> None:
+        """Count `name`; say so the first time this run meets it."""
+        if name not in counts:
+            self.logger.warning("Auth0 sent %s: `%s` (%s).", what, name, consequence)
+        counts[name] += 1
 
     def report(self) -> None:
         """One line for the run, when anything was new."""

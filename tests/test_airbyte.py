@@ -67,9 +67,9 @@ def parse(stdout: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines]
 
 
-def run_source(*args: str, timeout: float = 300) -> SourceRun:
+def run_source(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> SourceRun:
     done = subprocess.run(
-        [SOURCE, *args], capture_output=True, text=True, timeout=timeout, check=False
+        [SOURCE, *args], capture_output=True, text=True, timeout=timeout, check=False, env=env
     )
     return SourceRun(done.returncode, parse(done.stdout), done.stderr)
 
@@ -103,6 +103,7 @@ def catalog_file(tmp_path: Path, streams: dict[str, str]) -> str:
 
 def read(tmp_path: Path, tenant: FakeAuth0, state: Path | None = None, **kwargs: Any) -> SourceRun:
     mode = kwargs.pop("mode", "incremental")
+    env = kwargs.pop("env", None)
     args = [
         "read",
         "--config",
@@ -112,7 +113,7 @@ def read(tmp_path: Path, tenant: FakeAuth0, state: Path | None = None, **kwargs:
     ]
     if state is not None:
         args += ["--state", str(state)]
-    return run_source(*args)
+    return run_source(*args, env=env)
 
 
 def test_spec_is_a_draft7_schema_from_the_taps_settings():
@@ -312,7 +313,9 @@ def test_a_read_killed_with_sigkill_resumes_from_its_last_state_losing_nothing(
 
 
 def test_a_wrong_secret_in_read_is_a_config_error_trace_without_the_secret(tmp_path, tenant):
-    run = read(tmp_path, tenant, client_secret="wrong-secret")
+    run = read(
+        tmp_path, tenant, client_secret="wrong-secret", env={**os.environ, "LOGLEVEL": "DEBUG"}
+    )
 
     assert run.returncode != 0
     errors = [m["trace"]["error"] for m in run.of("TRACE") if m["trace"]["type"] == "ERROR"]
