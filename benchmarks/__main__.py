@@ -13,7 +13,10 @@ probes are all counted. Ratios compare runs made in the same session, on the sam
    request; the bare loop, the tap with one cursor and the tap's default parallel backfill,
    against the least time the rate limit allows.
 3. memory: the tap's peak RSS extracting 10,000 and 1,000,000 logs.
-4. nothing new: an incremental run with nothing to extract, against starting Python and
+4. plan profiles: Auth0's plans' Management API limits (Free, Essentials per minute, Enterprise),
+   with and without the tenant's other clients spending the same bucket; time against a bound
+   that leaves a fifth of the bucket to others, 429s per client, 80% crossings, lowest level.
+5. nothing new: an incremental run with nothing to extract, against starting Python and
    importing the SDK.
 """
 
@@ -29,7 +32,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import ENTERPRISE, Measured, bound_seconds, run_process, tenant
+from benchmarks.harness import (
+    ENTERPRISE,
+    Measured,
+    bound_seconds,
+    plan_bound_seconds,
+    run_process,
+    tenant,
+)
 from tap_auth0_logs.backfill import DEFAULT_BACKFILL_CONCURRENCY
 
 LATENCIES_MS = (0, 20, 100, 300)
@@ -71,6 +81,7 @@ class Results:
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     sweep: dict[str, list[float]] = field(default_factory=dict)
+    plans: list[PlanResult] = field(default_factory=list)
 
     def add(self, row: Row) -> None:
         self.rows.append(row)
@@ -120,6 +131,93 @@ def latency_sweep(results: Results, logs: int) -> None:
                 bare = bare or run
                 results.add(Row(scenario, name, logs, run, bare, bound, t.count(429)))
                 results.sweep.setdefault(name, []).append(run.rate)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A plan's Management API limit, as the tap meets it on a tenant."""
+
+    name: str
+    logs: int
+    per_second: float
+    burst: int
+    latency_ms: int
+    per_minute: bool = False
+    others: float = 0.0
+
+
+PLANS = (
+    Plan("Free: 2/s, burst 2, 50 ms", 2_000, 2.0, 2, 50),
+    Plan("Essentials /logs: 100/min, burst 10, 100 ms", 3_000, 100 / 60, 10, 100, True),
+    Plan("Essentials, other clients at 0.4/s", 3_000, 100 / 60, 10, 100, True, 0.4),
+    Plan("Enterprise: 16/s, burst 50, 100 ms", 30_000, 16.0, 50, 100),
+    Plan("Enterprise, other clients at 4/s", 30_000, 16.0, 50, 100, False, 4.0),
+)
+
+
+@dataclass
+class PlanResult:
+    """One plan profile's run of the tap with its default settings."""
+
+    plan: Plan
+    seconds: float
+    bound: float
+    tap_429s: int
+    others_429s: int
+    crossings: int
+    lowest: int
+    records: int
+    logs: int
+
+    def cells(self) -> list[str]:
+        return [
+            self.plan.name,
+            f"{self.logs:,}",
+            f"{self.seconds:.1f}",
+            f"{self.bound:.1f}",
+            f"{self.seconds / self.bound:.2f}",
+            f"{self.tap_429s} / {self.others_429s}",
+            str(self.crossings),
+            f"{self.lowest} of {self.plan.burst}",
+        ]
+
+
+PLAN_HEADER = [
+    "plan profile",
+    "logs",
+    "seconds",
+    "bound*",
+    "ratio",
+    "429s (tap / other clients)",
+    "80% crossings",
+    "lowest level",
+]
+
+
+def plans(results: Results, scale: float = 1.0) -> None:
+    """Each plan profile: the tap's default run against a bound that leaves a fifth to others."""
+    for plan in PLANS:
+        logs = max(500, int(plan.logs * scale))
+        limit = (plan.per_second, plan.burst)
+        with tenant(
+            logs, plan.latency_ms / 1000, limit, per_minute=plan.per_minute, others=plan.others
+        ) as t:
+            run = run_process(t.tap())
+            bucket = t.fake.rate_limit
+            result = PlanResult(
+                plan,
+                run.seconds,
+                plan_bound_seconds(logs, limit, plan.others),
+                bucket.too_many["tap"],
+                bucket.too_many["others"],
+                bucket.crossings,
+                bucket.lowest,
+                run.records,
+                logs,
+            )
+        assert result.records == logs, f"{plan.name}: {result.records} of {logs}"
+        results.plans.append(result)
+        print(" | ".join(result.cells()), flush=True)
 
 
 def memory(results: Results, small: int, large: int) -> None:
@@ -191,6 +289,17 @@ def write(results: Results, out: Path) -> None:
         *(f"- {note}" for note in results.notes),
         "",
     ]
+    if results.plans:
+        lines += [
+            "Plan profiles: the tap with its default settings on a fake tenant whose one bucket is "
+            "shared with the tenant's other clients. *bound = (pages - 0.8 x burst) / (sustained "
+            "rate - other clients' rate): a perfect client that leaves a fifth of the bucket.",
+            "",
+            "| " + " | ".join(PLAN_HEADER) + " |",
+            "|" + "|".join(["---"] + ["---:"] * (len(PLAN_HEADER) - 1)) + "|",
+            *("| " + " | ".join(plan.cells()) + " |" for plan in results.plans),
+            "",
+        ]
     out.with_suffix(".md").write_text("\n".join(lines))
     print("\n".join(lines))
     if results.sweep:
@@ -211,6 +320,7 @@ def main() -> None:
     print(" | ".join(HEADER), flush=True)
     lean_path(results, logs=5_000 if quick else 50_000, repeat=1 if quick else 3)
     latency_sweep(results, logs=10_000 if quick else 30_000)
+    plans(results, scale=0.3 if quick else 1.0)
     memory(results, small=10_000, large=50_000 if quick else 1_000_000)
     nothing_new(results, repeat=3 if quick else 5)
     write(results, args.out)

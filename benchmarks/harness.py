@@ -175,14 +175,38 @@ class Tenant:
 
 @contextlib.contextmanager
 def tenant(
-    logs: int, latency: float = 0.0, limit: tuple[float, int] | None = None
+    logs: int,
+    latency: float = 0.0,
+    limit: tuple[float, int] | None = None,
+    *,
+    per_minute: bool = False,
+    others: float = 0.0,
 ) -> Iterator[Tenant]:
-    """A fake tenant holding `logs` logs, answering after `latency` s, under a rate `limit`."""
-    rate_limit = RateLimit(per_second=limit[0], burst=limit[1]) if limit else None
-    with FakeAuth0(TenantLogs(count=logs), rate_limit=rate_limit) as fake:
+    """A fake tenant holding `logs` logs, answering after `latency` s, under a rate `limit`.
+
+    `per_minute` refills the bucket once a second; `others` is the rate at which the tenant's
+    other clients spend the same bucket.
+    """
+    rate_limit = (
+        RateLimit(per_second=limit[0], burst=limit[1], per_minute=per_minute) if limit else None
+    )
+    with FakeAuth0(
+        TenantLogs(count=logs), rate_limit=rate_limit, other_clients_per_second=others
+    ) as fake:
         fake.faults.latency = latency
         with tempfile.TemporaryDirectory() as directory:
             yield Tenant(fake, Path(directory))
+
+
+def plan_bound_seconds(logs: int, limit: tuple[float, int], others: float) -> float:
+    """A perfect client's time that leaves a fifth of the bucket to others, and their rate.
+
+    (pages − 0.8 × burst) / (sustained rate − other clients' rate), pages counting the last,
+    empty one.
+    """
+    per_second, burst = limit
+    pages = -(-logs // 100) + 1
+    return max(0.0, pages - 0.8 * burst) / (per_second - others)
 
 
 def bound_seconds(logs: int, limit: tuple[float, int]) -> float:

@@ -152,6 +152,7 @@ class Auth0Client:
                 raise RetryAtOnce("401: the token was refused; retrying with a new one")
             raise self.tokens.rejection_error(message)
         if status == 429:
+            self.pacer.note_rate_limited(response.headers)
             raise RateLimited(f"429 {response.reason}: {message}", response.headers)
         if status == 408 or status >= 500:
             raise Transient(f"{status} {response.reason}: {message}")

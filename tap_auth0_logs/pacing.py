@@ -49,8 +49,12 @@ class Pacer:
 
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
+    # What a run spent of the bucket, for its closing line.
     waited: float = 0.0
     limit: int | None = None
+    requests: int = 0
+    rate_limited: int = 0
+    lowest: int | None = None
     _resume_at: float = 0.0
     _remaining: int | None = None
     _in_flight: int = 0
@@ -70,6 +74,7 @@ class Pacer:
                     self._remaining is None or self._remaining - self._in_flight >= 1
                 ):
                     self._in_flight += 1
+                    self.requests += 1
                     return waited
                 if hold <= 0 and self._in_flight == 0:
                     # The reset has passed with nothing in flight: one request learns the level.
@@ -107,6 +112,9 @@ class Pacer:
                 self.limit = int(limit)
             if remaining is None:
                 return
+            self.lowest = (
+                int(remaining) if self.lowest is None else min(self.lowest, int(remaining))
+            )
             # Answers of requests in flight together come back in any order. Auth0's reset time
             # grows with the time it answered, so it orders them: an older answer is ignored,
             # and of answers alike in it, the lowest level is believed.
@@ -120,6 +128,20 @@ class Pacer:
             if reset is not None and remaining < 1:
                 self._resume_at = max(self._resume_at, min(reset, self.clock() + 60.0))
             self._lock.notify_all()
+
+    def note_rate_limited(self, headers: Mapping[str, str]) -> None:
+        """Count a 429 (its headers are read by `observe` like any answer's)."""
+        with self._lock:
+            self.rate_limited += 1
+
+    def summary(self) -> str:
+        """The run's use of the tenant's bucket, in one line."""
+        lowest = "unknown" if self.lowest is None else str(self.lowest)
+        bucket = f" of {self.limit}" if self.limit else ""
+        return (
+            f"Rate limit: {self.requests} requests, {self.waited:.1f} s waiting on the bucket, "
+            f"{self.rate_limited} answered 429, lowest level {lowest}{bucket}."
+        )
 
 
 def describe_limit(pacer: Pacer) -> str:

@@ -23,6 +23,8 @@ act, reviewed against this page, that ends by updating those hashes.
 5. `Tap.cb_test` (overridden; public, but its click signature and `_ConfigInput` are the SDK's
    internals): `--test` syncs a record of every stream, selected or not, and `run_connection_test`
    is final; the override makes one cheap request per selected stream instead.
+6. `Tap.sync_all` (wrapped; public but marked final): the one place that runs once after every
+   stream of a run, where the tap says in one line what it spent of the tenant's rate limit.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ FENCED: dict[str, Callable[..., Any]] = {
     "PluginBase.__init__": PluginBase.__init__,  # calls `_validate_config`, owns `_config`
     "PluginBase._validate_config": PluginBase._validate_config,
     "Tap.cb_test": Tap.cb_test,
+    "Tap.sync_all": Tap.sync_all,
 }
 
 #: The sha256 of each fenced member's source in the SDK version reviewed (singer-sdk 0.54.9).
@@ -85,6 +88,7 @@ REVIEWED: dict[str, str] = {
         "0584b9e347e353fa7fd5151422a67881f8a8c790a2681e53fc5bdd4beb1c7ce5"
     ),
     "Tap.cb_test": "4f1ea14c3ccb8338e576954acace1fdbcc85fccacb90e4aed881b9a3d12842a4",
+    "Tap.sync_all": "e4412393757b4cdc422ba4982705b0a06dfaf80ce249160aa9ab2a81cd7c00b5",
 }
 
 
@@ -143,6 +147,10 @@ class FencedTap(Tap):
         """Every config error, in the tap's words: the schema's (typed) and the tap's own."""
 
     @abstractmethod
+    def run_finished(self) -> None:
+        """Called once after every stream of a run, whether it succeeded or not."""
+
+    @abstractmethod
     def check_connections(self) -> None:
         """`--test`: prove the credentials, scope and reachability; raise a clear error if not."""
 
@@ -157,6 +165,14 @@ class FencedTap(Tap):
         if errors:
             self.logger.warning("Config validation failed")
         return errors
+
+    # `sync_all` is final in the SDK's typing only; see 6. above.
+    @override  # type: ignore[misc]
+    def sync_all(self) -> None:
+        try:
+            super().sync_all()
+        finally:
+            self.run_finished()
 
     @classmethod
     @override

@@ -55,6 +55,9 @@ if TYPE_CHECKING:
 #: A search run covers logs ingested up to this long before it starts: newer ones may not be
 #: searchable yet, and the next run will find them.
 SEARCH_SETTLE_SECONDS = 60
+#: How long after its date Auth0 may ingest a log, at most (seen: seconds). A log dated this
+#: long before the bookmark's ingestion time has an id before the bookmark.
+INGESTION_MARGIN = timedelta(minutes=10)
 
 
 class LogEventStream(FencedStream):
@@ -327,9 +330,12 @@ class LogSearchStream(LogEventStream):
 class UserLogsStream(LogEventStream):
     """The logs of each user in `user_ids`, from `GET /api/v2/users/{id}/logs`, one partition each.
 
-    That endpoint pages through at most 1,000 logs per user. For a user with more, the stream
+    The endpoint sorts by date, while the bookmark is a log_id (docs/auth0-api.md §2), so the
+    stream reads it newest first and stops once a page reaches logs dated safely before the
+    bookmark's ingestion time: a run with nothing new costs one request per user. It pages
+    through at most 1,000 logs per user; for a user with more new logs than that, the stream
     falls back to the search ranges of `log_search` with `user_id:"…"` when the token may search
-    (`read:logs`); with only `read:logs_users` it emits what the endpoint gives and warns.
+    (`read:logs`); with only `read:logs_users` it emits the newest 1,000 and warns.
     """
 
     name = "user_logs"
@@ -346,22 +352,22 @@ class UserLogsStream(LogEventStream):
             return
         user_id = str(context["user_id"])
         bookmark = self.bookmark(context)
-        rows = self._endpoint_logs(user_id)
-        if len(rows) >= SEARCH_CAP:
+        rows, complete = self._endpoint_logs(user_id, bookmark)
+        if not complete:
             searched = self._search_user(user_id, bookmark)
             if searched is not None:
                 yield from searched
                 return
             self.logger.warning(
                 "User %s has more than %d logs, the most `/users/{id}/logs` returns, and the token "
-                "cannot search (`read:logs`): only the oldest %d are extracted. Grant `read:logs` "
+                "cannot search (`read:logs`): only the newest %d are extracted. Grant `read:logs` "
                 "to get them all.",
                 user_id,
                 SEARCH_CAP,
                 SEARCH_CAP,
             )
         yield from sorted(
-            (row for row in rows if bookmark is None or str(row["log_id"]) > bookmark),
+            (row for row in rows.values() if bookmark is None or str(row["log_id"]) > bookmark),
             key=lambda row: str(row["log_id"]),
         )
 
@@ -370,15 +376,24 @@ class UserLogsStream(LogEventStream):
         if not self.lacks_setting():
             self.client.user_logs(self.settings.user_ids[0], {"page": 0, "per_page": 1})
 
-    def _endpoint_logs(self, user_id: str) -> list[Log]:
-        rows: list[Log] = []
+    def _endpoint_logs(self, user_id: str, bookmark: str | None) -> tuple[dict[str, Log], bool]:
+        """The user's logs newest first, by id, until safely past `bookmark`; and whether all.
+
+        Newest first, a log that arrives while paging pushes older ones to later pages, so a page
+        may repeat a log (kept once) but never skips one.
+        """
+        ingested = log_ids.timestamp_of(bookmark) if bookmark else None
+        settled = ingested - INGESTION_MARGIN if ingested else None
+        rows: dict[str, Log] = {}
         for page in range(SEARCH_CAP // SEARCH_PAGE_SIZE):
-            params = {"page": page, "per_page": SEARCH_PAGE_SIZE, "sort": "date:1"}
+            params = {"page": page, "per_page": SEARCH_PAGE_SIZE, "sort": "date:-1"}
             body = self.client.user_logs(user_id, params)
-            rows += body
+            rows.update((str(row["log_id"]), row) for row in body)
             if len(body) < SEARCH_PAGE_SIZE:
-                break
-        return rows
+                return rows, True
+            if settled is not None and happened_before(body[-1], settled):
+                return rows, True  # every older log was ingested before the bookmark
+        return rows, False
 
     def _search_user(self, user_id: str, bookmark: str | None) -> list[Log] | None:
         """The user's logs after `bookmark`, by search ranges; None if the token cannot search."""

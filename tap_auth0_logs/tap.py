@@ -119,6 +119,12 @@ class TapAuth0Logs(FencedTap):
         return config_errors(self.config, schema_errors)
 
     @override
+    def run_finished(self) -> None:
+        """One line: what the run spent of the tenant's rate limit."""
+        if self.pacer.requests:
+            self.logger.info("%s", self.pacer.summary())
+
+    @override
     def check_connections(self) -> None:
         """Check credentials, scope and reachability: one cheap request per selected stream.
 

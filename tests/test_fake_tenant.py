@@ -1,7 +1,8 @@
-"""The fake tenant behaves as logs-api.md describes; the tap's tests are only as good as it is."""
+"""The fake tenant behaves as docs/auth0-api.md describes; the tap's tests are only as good as it is."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import quote
 
 import pytest
@@ -235,3 +236,60 @@ def test_the_date_window_holds_the_oldest_and_newest_by_date(newest):
     assert len(window) < 3000
     top = sorted(window, key=lambda log: log["date"], reverse=newest)[:100]
     assert [log["log_id"] for log in top] == [log["log_id"] for log in by_date]
+
+
+def test_the_bucket_says_the_whole_second_the_next_request_is_added():
+    now = [1000.25]
+    bucket = RateLimit(per_second=2, burst=2, clock=lambda: now[0])
+    bucket.take()
+    allowed, headers = bucket.take()
+    assert allowed
+    assert headers["x-ratelimit-remaining"] == "0"
+    assert headers["x-ratelimit-reset"] == "1001"  # one request is added 0.5 s later: in 1000.75
+    now[0] = 1000.5
+    assert bucket.take()[0] is False  # half a request is not one
+    now[0] = 1000.76
+    assert bucket.take()[0] is True
+    assert bucket.too_many["tap"] == 1
+
+
+def test_a_bucket_refilled_per_minute_adds_its_requests_once_a_second():
+    now = [500.1]
+    bucket = RateLimit(per_second=100 / 60, burst=10, per_minute=True, clock=lambda: now[0])
+    for _ in range(10):
+        assert bucket.take()[0]
+    now[0] = 500.9
+    allowed, headers = bucket.take()
+    assert not allowed  # 0.8 s later, but within the same second: nothing added yet
+    assert headers["x-ratelimit-reset"] == "501"
+    now[0] = 501.0
+    assert bucket.take()[0]  # the second turned: 1.67 requests added
+
+
+def test_other_clients_share_the_bucket_and_crossing_80_percent_is_counted():
+    now = [10.0]
+    bucket = RateLimit(per_second=1, burst=10, clock=lambda: now[0])
+    for _ in range(7):
+        bucket.take("tap")
+    assert bucket.crossings == 0  # 3 left: 70% used
+    bucket.take("others")
+    assert bucket.crossings == 1  # 2 left: 80% used
+    bucket.take("others")
+    assert bucket.crossings == 1  # still below the line: one crossing
+    now[0] = 20.0  # refilled to full
+    bucket.take("tap")
+    for _ in range(8):
+        bucket.take("others")
+    assert bucket.crossings == 2
+    assert bucket.taken == {"tap": 8, "others": 10}
+    assert bucket.lowest == 1
+
+
+def test_other_clients_spend_the_tenants_bucket_while_it_serves(make_tenant):
+    tenant = make_tenant(
+        TenantLogs(count=10),
+        rate_limit=RateLimit(per_second=20, burst=20),
+        other_clients_per_second=10,
+    )
+    time.sleep(0.6)
+    assert 3 <= tenant.rate_limit.taken["others"] <= 9

@@ -187,6 +187,24 @@ def test_user_logs_are_incremental(tmp_path, make_tenant):
 
 
 @pytest.mark.slow
+def test_a_user_logs_run_with_nothing_new_costs_one_request_per_user(tmp_path, make_tenant):
+    # ~1,000 logs a user, a minute apart: a page of 100 spans far more than the 10-minute margin
+    tenant = make_tenant(TenantLogs(count=3000, users=3, gap=20.0))
+    users = [user_id_for(n) for n in range(3)]
+    config = tenant.config(user_ids=users, log_types=["none"])
+    first = run_tap(tmp_path, config)
+    assert sum(len(user_records(first, user)) for user in users) > 900  # several pages each
+    tenant.requests.clear()
+
+    again = run_tap(tmp_path, config, first.final_state)
+
+    user_requests = [r for r in tenant.api_requests() if r.path.startswith("/api/v2/users/")]
+    assert len(user_requests) == len(users)  # newest first: one page shows nothing is new
+    assert all(user_records(again, user) == [] for user in users)
+    assert "Rate limit: " in again.stderr  # the run's closing line says what it spent
+
+
+@pytest.mark.slow
 def test_heavy_user_with_only_read_logs_users_gets_the_capped_logs_and_a_warning(
     tmp_path, make_tenant
 ):

@@ -19,6 +19,7 @@ import secrets
 import socket
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +31,7 @@ from tap_auth0_logs.testing.search import QueryError, compile_query
 
 if TYPE_CHECKING:
     import ssl
+    from collections.abc import Callable
 
 DEFAULT_CLIENT_ID = "fake-client-id"
 DEFAULT_CLIENT_SECRET = "fake-client-secret-do-not-print"  # noqa: S105 - the fake's own
@@ -87,33 +89,107 @@ class Faults:
     seed: int = 1
 
 
+#: A bucket's use past which Auth0 writes an `api_limit_warning` event into the tenant's log.
+WARNING_SHARE = 0.8
+
+
 @dataclass
 class RateLimit:
-    """A token bucket like Auth0's: `burst` requests, refilled at `per_second`."""
+    """A token bucket like Auth0's (docs/auth0-api.md §5), shared by every client of the tenant.
+
+    `burst` requests, refilled at `per_second`: continuously (every millisecond) for buckets
+    refilled per second, once a second for buckets refilled per minute (`per_minute=True`). Every
+    answer says `x-ratelimit-remaining` (whole requests left) and `x-ratelimit-reset`: the whole
+    second, as Unix time, at which the next request is added. It counts the 429s each client got
+    and every time the bucket's use crossed 80% (Auth0's `api_limit_warning`).
+    """
 
     per_second: float = 1000.0
     burst: int = 1000
+    per_minute: bool = False
+    clock: Callable[[], float] = field(default=time.time, repr=False)
+    too_many: Counter[str] = field(init=False, default_factory=Counter)
+    crossings: int = field(init=False, default=0)
+    lowest: int = field(init=False)
+    taken: Counter[str] = field(init=False, default_factory=Counter)
     _tokens: float = field(init=False)
     _at: float = field(init=False)
+    _above_warning: bool = field(init=False, default=True)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
-        self._tokens, self._at = float(self.burst), time.monotonic()
+        self._tokens, self._at, self.lowest = float(self.burst), self.clock(), self.burst
 
-    def take(self) -> tuple[bool, dict[str, str]]:
-        """Spend one request if the bucket allows; return (allowed, x-ratelimit headers)."""
-        now = time.monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.per_second)
+    @property
+    def _step(self) -> float:
+        """Seconds between refills."""
+        return 1.0 if self.per_minute else 0.001
+
+    def _refill(self, now: float) -> None:
+        steps = math.floor(now / self._step) - math.floor(self._at / self._step)
+        if steps > 0:
+            self._tokens = min(self.burst, self._tokens + steps * self._step * self.per_second)
         self._at = now
-        allowed = self._tokens >= 1
-        if allowed:
-            self._tokens -= 1
-        wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.per_second
-        headers = {
-            "x-ratelimit-limit": str(self.burst),
-            "x-ratelimit-remaining": str(int(self._tokens)),
-            "x-ratelimit-reset": str(math.ceil(time.time() + wait)),
-        }
-        return allowed, headers
+
+    def take(self, client: str = "tap") -> tuple[bool, dict[str, str]]:
+        """Spend one request for `client` if the bucket allows; (allowed, x-ratelimit headers)."""
+        with self._lock:
+            now = self.clock()
+            self._refill(now)
+            allowed = self._tokens >= 1
+            if allowed:
+                self._tokens -= 1
+                self.taken[client] += 1
+            else:
+                self.too_many[client] += 1
+            warning_level = round((1 - WARNING_SHARE) * self.burst, 9)
+            if self._tokens <= warning_level and self._above_warning:
+                self.crossings += 1
+            self._above_warning = self._tokens > warning_level
+            remaining = math.floor(self._tokens)
+            self.lowest = min(self.lowest, remaining)
+            return allowed, {
+                "x-ratelimit-limit": str(self.burst),
+                "x-ratelimit-remaining": str(remaining),
+                "x-ratelimit-reset": str(self._next_request_at(now)),
+            }
+
+    def _next_request_at(self, now: float) -> int:
+        """The whole second at which the bucket next gains a whole request (now, when full)."""
+        if self._tokens >= self.burst:
+            return math.ceil(now)
+        missing = math.floor(self._tokens) + 1 - self._tokens
+        steps = math.ceil(round(missing / (self.per_second * self._step), 9))  # refills needed
+        return math.ceil((math.floor(now / self._step) + steps) * self._step)
+
+
+class OtherClients:
+    """The tenant's own apps, spending its bucket at `per_second` (a thread, stopped with it)."""
+
+    def __init__(self, bucket: RateLimit, per_second: float) -> None:
+        self.bucket, self.per_second = bucket, per_second
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._spend, daemon=True)
+
+    def start(self) -> OtherClients:
+        """Begin spending."""
+        if self.per_second > 0:
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop spending."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _spend(self) -> None:
+        interval = 1 / self.per_second
+        due = time.monotonic()
+        while not self._stop.is_set():
+            self.bucket.take("others")
+            due += interval
+            self._stop.wait(max(0.0, due - time.monotonic()))
 
 
 @dataclass
@@ -146,6 +222,7 @@ class FakeAuth0:
         token_lifetime: int = 86400,
         rate_limit: RateLimit | None = None,
         faults: Faults | None = None,
+        other_clients_per_second: float = 0.0,
         logs_users_reads_all_logs: bool = True,
     ) -> None:
         self.logs = logs or TenantLogs()
@@ -154,6 +231,9 @@ class FakeAuth0:
         # The OAS lets `read:logs_users` read /api/v2/logs too; False narrows it to user logs.
         self.logs_users_reads_all_logs = logs_users_reads_all_logs
         self.rate_limit = rate_limit or RateLimit()
+        #: The tenant's other clients, spending the same bucket while the tenant serves.
+        self.other_clients_per_second = other_clients_per_second
+        self._others: OtherClients | None = None
         self.faults = faults or Faults()
         self.requests: list[RecordedRequest] = []
         self.lock = threading.RLock()
@@ -178,10 +258,13 @@ class FakeAuth0:
             self._scheme = "https"
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._others = OtherClients(self.rate_limit, self.other_clients_per_second).start()
         return self
 
     def stop(self) -> None:
-        """Stop serving."""
+        """Stop serving (and the other clients' spending)."""
+        if self._others is not None:
+            self._others.stop()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
