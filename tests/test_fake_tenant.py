@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import subprocess
+import sys
 import time
 from urllib.parse import quote
 
@@ -11,6 +15,7 @@ import requests
 from tap_auth0_logs.log_ids import parse_datetime, timestamp_of
 from tap_auth0_logs.testing import FakeAuth0, RateLimit, TenantLogs, user_id_for
 from tap_auth0_logs.testing.search import QueryError, compile_query
+from tests.helpers import run_tap
 
 
 @pytest.fixture
@@ -293,3 +298,24 @@ def test_other_clients_spend_the_tenants_bucket_while_it_serves(make_tenant):
     )
     time.sleep(0.6)
     assert 3 <= tenant.rate_limit.taken["others"] <= 9
+
+
+def test_the_fake_tenant_runs_on_its_own_and_the_tap_extracts_from_it(tmp_path):
+    """`python -m tap_auth0_logs.testing`, as the README shows, for users' own pipeline tests."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with subprocess.Popen(
+        [sys.executable, "-m", "tap_auth0_logs.testing", "--logs", "300", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as server:
+        assert server.stdout is not None
+        assert f"at http://127.0.0.1:{port}" in server.stdout.readline()
+        config = json.loads(server.stdout.readline().split("Tap config:", 1)[1])
+        try:
+            run = run_tap(tmp_path, config)
+        finally:
+            server.terminate()
+    assert run.returncode == 0, run.stderr
+    assert len(run.records) == 300
