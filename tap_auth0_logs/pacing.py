@@ -142,8 +142,3 @@ class Pacer:
             f"Rate limit: {self.requests} requests, {self.waited:.1f} s waiting on the bucket, "
             f"{self.rate_limited} answered 429, lowest level {lowest}{bucket}."
         )
-
-
-def describe_limit(pacer: Pacer) -> str:
-    """`(bucket of N requests)` when the tenant announced its limit."""
-    return f" (bucket of {pacer.limit} requests)" if pacer.limit else ""
