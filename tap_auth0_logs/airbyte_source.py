@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import logging
 import os
 import sys
@@ -52,7 +51,7 @@ from typing_extensions import override
 
 from tap_auth0_logs.errors import Auth0TapError, Failure, TargetClosedError
 from tap_auth0_logs.output import StdoutBuffer
-from tap_auth0_logs.settings import CONFIG_SCHEMA
+from tap_auth0_logs.settings import CONFIG_SCHEMA, read_json_input
 from tap_auth0_logs.tap import TapAuth0Logs
 
 if TYPE_CHECKING:
@@ -338,14 +337,7 @@ def read(config: dict[str, Any], catalog_path: Path, state_path: Path | None) ->
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        msg = f"The --config file {path} does not exist."
-        raise SourceError(msg, FailureType.config_error) from None
-    except (OSError, ValueError) as exc:
-        msg = f"The --config file {path} cannot be read as JSON ({type(exc).__name__})."
-        raise SourceError(msg, FailureType.config_error) from None
+    config = read_json_input("--config", path)
     if not isinstance(config, dict):
         msg = f"The --config file {path} is not a JSON object."
         raise SourceError(msg, FailureType.config_error)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
 from pathlib import Path
 
-from tap_auth0_logs.errors import Auth0TapError, TargetClosedError
+from tap_auth0_logs.errors import Auth0TapError, InputFileError, TargetClosedError
+from tap_auth0_logs.settings import read_json_input
 from tap_auth0_logs.tap import TapAuth0Logs
 
 #: The options whose value is a JSON file the SDK reads.
@@ -23,15 +23,10 @@ def unreadable_input_file(argv: list[str]) -> str | None:
     for option, value in _file_options(argv):
         if value == "ENV":
             continue
-        arg, path = option, Path(value)
         try:
-            json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return f"The {arg} file {path} does not exist: check the path."
-        except (OSError, UnicodeDecodeError) as exc:
-            return f"The {arg} file {path} cannot be read ({exc.__class__.__name__}): check it."
-        except ValueError as exc:
-            return f"The {arg} file {path} is not valid JSON ({exc}): fix the file."
+            read_json_input(option, Path(value))
+        except InputFileError as exc:
+            return str(exc)
     return None
 
 

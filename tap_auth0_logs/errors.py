@@ -109,6 +109,12 @@ class StateError(Auth0TapError):
     failure = Failure.CONFIG
 
 
+class InputFileError(Auth0TapError):
+    """A config, state or catalog file that is missing, unreadable or not JSON."""
+
+    failure = Failure.CONFIG
+
+
 class TargetClosedError(Auth0TapError):
     """The target stopped reading the tap's output (it failed, or `| head` had enough)."""
 

@@ -6,6 +6,7 @@ Every config error is worded here, from typed values: the schema's errors from t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -14,11 +15,13 @@ from singer_sdk import typing as th
 
 from tap_auth0_logs import log_ids
 from tap_auth0_logs.backfill import DEFAULT_BACKFILL_CONCURRENCY, MAX_BACKFILL_CONCURRENCY
+from tap_auth0_logs.errors import InputFileError
 from tap_auth0_logs.retry import DEFAULT_RATE_LIMIT_MAX_WAIT
 from tap_auth0_logs.transport import DEFAULT_REQUEST_TIMEOUT
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
     from jsonschema import ValidationError
 
@@ -244,6 +247,19 @@ class Settings:
     def has_client_credentials(self) -> bool:
         """True when the tap fetches its own tokens."""
         return bool(self.client_id and self.client_secret)
+
+
+def read_json_input(option: str, path: Path) -> Any:
+    """The JSON in the file given as `option` (`--config`, …), or a clear `InputFileError`."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        msg = f"The {option} file {path} does not exist: check the path."
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"The {option} file {path} cannot be read ({exc.__class__.__name__}): check it."
+    except ValueError as exc:
+        msg = f"The {option} file {path} is not valid JSON ({exc}): fix the file."
+    raise InputFileError(msg)
 
 
 def config_errors(config: Mapping[str, Any], schema_errors: list[ValidationError]) -> list[str]:
