@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
     from jsonschema import ValidationError
 
+#: The share of the tenant's bucket left to its other clients by default.
+DEFAULT_RATE_LIMIT_RESERVE = 0.2
+#: The largest reserve: a tap that may spend less than a tenth of the bucket would never finish.
+MAX_RATE_LIMIT_RESERVE = 0.9
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 SECRET_SETTINGS = ("client_secret", "api_token")
 
@@ -175,6 +179,26 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         ),
     ),
     th.Property(
+        "rate_limit_reserve",
+        th.NumberType(minimum=0, maximum=MAX_RATE_LIMIT_RESERVE),  # type: ignore[arg-type]
+        default=DEFAULT_RATE_LIMIT_RESERVE,
+        title="Rate Limit Reserve",
+        description=(
+            "Share of the tenant's Management API bucket (0 to 0.9) the tap never spends: it is "
+            "left to the tenant's own apps. The default, 0.2, also keeps a run under Auth0's 80% "
+            "line (an `api_limit_warning` in the tenant's log). 0 spends everything."
+        ),
+    ),
+    th.Property(
+        "max_requests_per_second",
+        th.NumberType(exclusive_minimum=0),
+        title="Max Requests Per Second",
+        description=(
+            "A hard cap on the tap's requests per second, for tenants that give it a fixed "
+            "share of their rate limit; none by default (the tap paces by the bucket)."
+        ),
+    ),
+    th.Property(
         "backfill_concurrency",
         th.IntegerType(minimum=1, maximum=MAX_BACKFILL_CONCURRENCY),
         default=DEFAULT_BACKFILL_CONCURRENCY,
@@ -212,6 +236,8 @@ class Settings:
     user_ids: tuple[str, ...]
     fail_on_expired_checkpoint: bool
     rate_limit_max_wait: float
+    rate_limit_reserve: float
+    max_requests_per_second: float | None
     backfill_concurrency: int
     request_timeout: float
 
@@ -236,6 +262,16 @@ class Settings:
             fail_on_expired_checkpoint=config.get("expired_checkpoint") == "fail",
             rate_limit_max_wait=float(
                 config.get("rate_limit_max_wait") or DEFAULT_RATE_LIMIT_MAX_WAIT
+            ),
+            rate_limit_reserve=float(
+                DEFAULT_RATE_LIMIT_RESERVE
+                if config.get("rate_limit_reserve") is None
+                else config["rate_limit_reserve"]
+            ),
+            max_requests_per_second=(
+                float(config["max_requests_per_second"])
+                if config.get("max_requests_per_second")
+                else None
             ),
             backfill_concurrency=int(
                 config.get("backfill_concurrency") or DEFAULT_BACKFILL_CONCURRENCY

@@ -16,7 +16,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from tap_auth0_logs import log_ids
-from tap_auth0_logs.backfill import Backfill
+from tap_auth0_logs.backfill import SPLIT_MIN_SPARE, Backfill
 from tap_auth0_logs.client import CHECKPOINT_PAGE_SIZE
 from tap_auth0_logs.drift import DriftWatch
 from tap_auth0_logs.errors import (
@@ -223,6 +223,7 @@ class LogsStream(LogEventStream):
             ranges,
             workers=self.settings.backfill_concurrency,
             newest=self._newest_log_id,
+            may_split=self._room_to_split,
         )
         for page in backfill.pages():
             self.pages += 1
@@ -258,6 +259,11 @@ class LogsStream(LogEventStream):
     @cached_property
     def _links(self) -> CheckpointLinks:
         return CheckpointLinks(self.client.base_url)
+
+    def _room_to_split(self) -> bool:
+        """True while the tenant's bucket, not only latency, leaves room for another cursor."""
+        spare = self.client.pacer.spare()
+        return spare is None or spare >= SPLIT_MIN_SPARE
 
     def _newest_log_id(self) -> str | None:
         """The newest log's id (one search request), to know how far a backfill must go.

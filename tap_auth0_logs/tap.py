@@ -71,7 +71,10 @@ class TapAuth0Logs(FencedTap):
     @cached_property
     def pacer(self) -> Pacer:
         """One pacer per run: every stream and cursor shares the tenant's rate limit."""
-        return Pacer()
+        return Pacer(
+            reserve=self.settings.rate_limit_reserve,
+            max_per_second=self.settings.max_requests_per_second,
+        )
 
     @cached_property
     def transport(self) -> Transport:

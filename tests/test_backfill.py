@@ -78,8 +78,9 @@ def test_a_kill_mid_backfill_then_resume_loses_nothing_and_repeats_a_page_per_cu
 
 @pytest.mark.slow
 def test_cursors_share_one_pacer_for_the_tenants_rate_limit(tmp_path, make_tenant):
-    tenant = make_tenant(TenantLogs(count=8000), rate_limit=RateLimit(per_second=10, burst=10))
-    tenant.faults.latency = 0.05
+    # One cursor at 100 ms gets 10 pages a second: a 30/s bucket of 60 has room for more.
+    tenant = make_tenant(TenantLogs(count=12000), rate_limit=RateLimit(per_second=30, burst=60))
+    tenant.faults.latency = 0.1
 
     run = run_tap(tmp_path, tenant.config(backfill_concurrency=6))
 
@@ -89,6 +90,31 @@ def test_cursors_share_one_pacer_for_the_tenants_rate_limit(tmp_path, make_tenan
     statuses = Counter(r.status for r in tenant.api_requests())
     # Six cursors pacing alone would each spend the bucket and meet a 429 about every second.
     assert statuses[429] <= 2, statuses
+    assert tenant.rate_limit.crossings == 0  # nor cross Auth0's 80% line together
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("per_second", "burst", "per_minute"), [(2.0, 2, False), (100 / 60, 10, True)]
+)
+def test_where_the_rate_limit_binds_a_backfill_stays_one_cursor(
+    tmp_path, make_tenant, per_second, burst, per_minute
+):
+    # A split costs requests (the newest log's lookup, a page at each edge) and gains nothing
+    # when one cursor already goes faster than the bucket refills.
+    tenant = make_tenant(
+        TenantLogs(count=1500),
+        rate_limit=RateLimit(per_second=per_second, burst=burst, per_minute=per_minute),
+    )
+    tenant.faults.latency = 0.05
+
+    run = run_tap(tmp_path, tenant.config(backfill_concurrency=8))
+
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.log_ids) == tenant.logs.ids()
+    assert len(split_points(tenant)) == 1
+    assert not [r for r in tenant.api_requests() if r.path.endswith("/logs") and "q" in r.query]
+    assert len(tenant.api_requests()) == 16  # 15 pages and the empty one that says caught up
 
 
 @pytest.mark.slow
@@ -220,7 +246,7 @@ def test_engine_hands_a_cursors_error_to_the_consumer():
 
 def test_pacer_holds_requests_beyond_the_level_minus_those_in_flight():
     pacer = Pacer()
-    pacer.observe({"x-ratelimit-remaining": "2", "x-ratelimit-reset": str(time.time())})
+    pacer.observe({"x-ratelimit-remaining": "2", "x-ratelimit-reset": str(time.time() + 5)})
     assert pacer.acquire(1.0) == 0.0
     assert pacer.acquire(1.0) == 0.0
     # Two requests in flight will spend the two left: a third waits for one of their answers.
@@ -236,13 +262,36 @@ def test_pacer_holds_requests_beyond_the_level_minus_those_in_flight():
     assert third[0] is not None
 
 
-def test_pacer_believes_the_latest_answer_by_its_reset_time():
+def test_pacer_lets_a_late_answer_only_lower_what_it_believes():
+    # Two cursors' requests cross: the second is answered first, and its level is the newer.
     pacer = Pacer()
-    now = time.time()
-    pacer.observe({"x-ratelimit-remaining": "1", "x-ratelimit-reset": str(now + 2)})
-    pacer.observe({"x-ratelimit-remaining": "9", "x-ratelimit-reset": str(now + 1)})  # older
-    assert pacer.acquire(1.0) == 0.0
-    assert pacer.acquire(0.1) is None  # the level is 1, and one request is in flight
+    headers = {"x-ratelimit-limit": "10", "x-ratelimit-reset": str(time.time() + 1)}
+    pacer.observe({**headers, "x-ratelimit-remaining": "6"})
+    sent = threading.Barrier(2)
+    answered_second = threading.Event()
+
+    def request(level: str, late: bool) -> None:
+        pacer.acquire(1.0)
+        sent.wait()
+        if late:
+            answered_second.wait()
+        else:
+            time.sleep(0.05)
+        pacer.observe({**headers, "x-ratelimit-remaining": level})
+        pacer.release()
+        if not late:
+            answered_second.set()
+
+    first = threading.Thread(target=request, args=("5", True))
+    second = threading.Thread(target=request, args=("2", False))  # others spent two meanwhile
+    first.start()
+    time.sleep(0.05)
+    second.start()
+    first.join(2)
+    second.join(2)
+    # The first request's answer (5) came last but is older: it must not raise the level the
+    # second's answer gave (2, less the first, which might have been processed after it).
+    assert pacer.spare() == 1
 
 
 def test_the_state_check_catches_a_state_ahead_of_its_records():
