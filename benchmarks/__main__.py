@@ -306,6 +306,15 @@ def write(results: Results, out: Path) -> None:
         from benchmarks.chart import plot  # noqa: PLC0415 - matplotlib only when charting
 
         plot(results.sweep, LATENCIES_MS, out.with_suffix(".png"), machine())
+    if results.plans:
+        from benchmarks.chart import plot_plans  # noqa: PLC0415 - matplotlib only when charting
+
+        plans_chart = out.with_name(f"{out.name}-plans.png")
+        plot_plans(
+            [(p.plan.name, p.seconds, p.bound, p.lowest, p.plan.burst) for p in results.plans],
+            plans_chart,
+            machine(),
+        )
 
 
 def main() -> None:

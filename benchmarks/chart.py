@@ -40,3 +40,41 @@ def plot(
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
+
+
+def plot_plans(
+    plans: Sequence[tuple[str, float, float, int, int]], path: Path, subtitle: str
+) -> None:
+    """Write the plan profiles' chart to `path` (PNG): time against bound, and the lowest level.
+
+    Each plan is (name, seconds, bound, lowest level, bucket size).
+    """
+    figure, (times, levels) = plt.subplots(
+        1, 2, figsize=(10, 0.7 * len(plans) + 2.4), dpi=120, width_ratios=(3, 1.2), sharey=True
+    )
+    rows = list(range(len(plans)))[::-1]
+    names = [plan[0] for plan in plans]
+    bounds = [plan[2] for plan in plans]
+    goals = [1.15 * bound + 1.5 for bound in bounds]
+    times.barh([r + 0.2 for r in rows], bounds, height=0.38, color="tab:gray", label="bound*")
+    times.barh([r - 0.2 for r in rows], [p[1] for p in plans], height=0.38, label="tap")
+    times.scatter(goals, rows, marker="|", s=400, color="black", label="goal: 1.15 x bound + 1.5 s")
+    times.set_yticks(rows, names, fontsize=8)
+    times.set_xlabel("seconds")
+    times.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
+    times.grid(visible=True, axis="x", alpha=0.3)
+    shares = [plan[3] / plan[4] for plan in plans]
+    levels.barh(rows, shares, height=0.5, color="tab:orange")
+    levels.axvline(0.2, color="black", linestyle="--", linewidth=1)
+    for row, plan in zip(rows, plans, strict=True):
+        levels.text(0.02, row, f"{plan[3]} of {plan[4]}", va="center", fontsize=8)
+    levels.set_xlim(0, 1)
+    levels.set_xlabel("lowest bucket level\n(dashed: Auth0's 80% line)")
+    figure.suptitle(
+        "Plan profiles: the tap's default run against the least time that leaves a fifth "
+        "of the bucket\n" + subtitle,
+        fontsize=9,
+    )
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)

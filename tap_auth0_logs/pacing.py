@@ -50,6 +50,8 @@ RATE_WINDOW_SECONDS = 2.0
 RATE_HORIZON_SECONDS = 30.0
 #: The learned rate is cut by this when the bucket falls faster than the tap's use explains.
 YIELD_FACTOR = 0.8
+#: The furthest reset the pacer believes.
+MAX_RESET_SECONDS = 60.0
 #: A wait for the bucket longer than this is said in the log.
 LONG_WAIT_SECONDS = 5.0
 #: While requests are in flight, re-check this often whether their answers allow more.
@@ -320,8 +322,9 @@ class Pacer:
                     self._history.clear()
                 self._base, self._base_stepped = believed(continuous), believed(stepped)
         self._base_at, self._floor, self._spent = now, floor, 0
-        # Without a reset time, one request probes the level a second later.
-        self._reset = reset if reset is not None else now + 1.0
+        # Without a reset time, one request probes the level a second later; a reset further
+        # away than a minute is not Auth0's (its buckets refill at least that fast).
+        self._reset = min(reset, now + MAX_RESET_SECONDS) if reset is not None else now + 1.0
 
     def _predicted(self, now: float) -> tuple[float, float]:
         """The two bounds (continuous, once a second) carried to now, less what was sent."""
@@ -343,7 +346,7 @@ class Pacer:
                 self.rate *= YIELD_FACTOR
             self._history.clear()  # the rate was too high: learn it afresh
             if reset is not None:
-                self._resume_at = max(self._resume_at, min(reset, self.clock() + 60.0))
+                self._resume_at = max(self._resume_at, min(reset, self.clock() + MAX_RESET_SECONDS))
 
     def _check_refill(self, reading: _Reading) -> None:
         """Tell a bucket that refills within a second, and hold a test for it near the reserve.

@@ -1,0 +1,100 @@
+"""End to end: the tap shares the tenant's bucket with the tenant's own apps.
+
+The fake tenant's bucket is Auth0's (whole-second `x-ratelimit-reset`, integer `remaining`,
+per-minute buckets refilled once a second) and its other clients spend it at a set rate while
+the installed `tap-auth0-logs` runs against it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tap_auth0_logs.testing import TenantLogs
+from tap_auth0_logs.testing.server import RateLimit
+from tests.helpers import run_tap
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    ("per_second", "burst", "per_minute", "others"),
+    [
+        (100 / 60, 10, True, 0.4),  # Essentials' `/logs` bucket, the tenant's apps at a quarter
+        (16.0, 50, False, 4.0),  # Enterprise, the tenant's apps at a quarter
+    ],
+)
+def test_other_clients_never_meet_a_429_nor_the_80_percent_line(
+    tmp_path, make_tenant, per_second, burst, per_minute, others
+):
+    tenant = make_tenant(
+        TenantLogs(count=1200 if per_minute else 6000),
+        rate_limit=RateLimit(per_second=per_second, burst=burst, per_minute=per_minute),
+        other_clients_per_second=others,
+    )
+    tenant.faults.latency = 0.05
+
+    run = run_tap(tmp_path, tenant.config())
+
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.log_ids) == tenant.logs.ids()  # every log exactly once
+    bucket = tenant.rate_limit
+    assert bucket.taken["others"] > 0  # they did run beside the tap
+    assert bucket.too_many["others"] == 0
+    assert bucket.too_many["tap"] <= 2
+    assert bucket.crossings == 0  # no `api_limit_warning` in the tenant's log
+    assert bucket.lowest >= 0.2 * burst - 1  # others' own requests may dip into what is kept
+
+
+def test_a_reserve_of_zero_spends_the_whole_bucket(tmp_path, make_tenant):
+    tenant = make_tenant(
+        TenantLogs(count=1200), rate_limit=RateLimit(per_second=100 / 60, burst=10, per_minute=True)
+    )
+    tenant.faults.latency = 0.05
+
+    run = run_tap(tmp_path, tenant.config(rate_limit_reserve=0))
+
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.log_ids) == tenant.logs.ids()
+    assert tenant.rate_limit.lowest <= 1
+    assert tenant.rate_limit.too_many["tap"] <= 2
+
+
+def test_a_large_reserve_leaves_most_of_the_bucket(tmp_path, make_tenant):
+    tenant = make_tenant(TenantLogs(count=1500), rate_limit=RateLimit(per_second=10, burst=40))
+    tenant.faults.latency = 0.02
+
+    run = run_tap(tmp_path, tenant.config(rate_limit_reserve=0.5))
+
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.log_ids) == tenant.logs.ids()
+    assert tenant.rate_limit.lowest >= 20
+
+
+def test_max_requests_per_second_caps_the_tap(tmp_path, make_tenant):
+    tenant = make_tenant(TenantLogs(count=1000), rate_limit=RateLimit(per_second=100, burst=100))
+
+    run = run_tap(tmp_path, tenant.config(max_requests_per_second=5, backfill_concurrency=4))
+
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.log_ids) == tenant.logs.ids()
+    # The bucket never notices the tap: 11 requests at 5 a second, against 100 a second.
+    assert tenant.rate_limit.lowest >= 95
+    line = re.search(r"Rate limit: (\d+) requests, ([\d.]+) s waiting", run.stderr)
+    assert line is not None
+    requests, waited = int(line[1]), float(line[2])
+    assert waited >= (requests - 1) / 5 - 0.5  # the cap, not the bucket, spaced them
+
+
+def test_the_run_ends_with_one_line_on_what_it_spent_of_the_bucket(tmp_path, make_tenant):
+    tenant = make_tenant(TenantLogs(count=500), rate_limit=RateLimit(per_second=2, burst=2))
+
+    run = run_tap(tmp_path, tenant.config())
+
+    assert run.returncode == 0, run.stderr
+    lines = [line for line in run.stderr.splitlines() if "Rate limit: " in line]
+    assert len(lines) == 1
+    sent = len(tenant.api_requests())
+    assert f"Rate limit: {sent} requests, " in lines[0]
+    assert "0 answered 429, lowest level 0 of 2." in lines[0]
