@@ -32,6 +32,9 @@ from airbyte_protocol.models import (
     AirbyteStream,
     AirbyteStreamState,
     AirbyteStreamStatus,
+    AirbyteStreamStatusRateLimitedReason,
+    AirbyteStreamStatusReason,
+    AirbyteStreamStatusReasonType,
     AirbyteStreamStatusTraceMessage,
     AirbyteTraceMessage,
     ConfiguredAirbyteCatalog,
@@ -286,7 +289,26 @@ class AirbyteWriter(SingerWriter):
             self.done.append(self.current)
             self.status(self.current, status)
 
-    def status(self, stream: str, status: AirbyteStreamStatus) -> None:
+    def rate_limited(self, until: float) -> None:
+        """The run waits on the tenant's rate limit until `until` (Unix time): say so.
+
+        Called from the cursor that waits; one write of one line, so it never splits a record's.
+        """
+        stream = self.current
+        if stream is None or stream in self.done:
+            return
+        reason = AirbyteStreamStatusReason(
+            type=AirbyteStreamStatusReasonType.RATE_LIMITED,
+            rate_limited=AirbyteStreamStatusRateLimitedReason(quota_reset=int(until * 1000)),
+        )
+        self.status(stream, AirbyteStreamStatus.RUNNING, [reason])
+
+    def status(
+        self,
+        stream: str,
+        status: AirbyteStreamStatus,
+        reasons: list[AirbyteStreamStatusReason] | None = None,
+    ) -> None:
         """A STREAM_STATUS trace."""
         emit(
             AirbyteMessage(
@@ -295,7 +317,9 @@ class AirbyteWriter(SingerWriter):
                     type=TraceType.STREAM_STATUS,
                     emitted_at=now_ms(),
                     stream_status=AirbyteStreamStatusTraceMessage(
-                        stream_descriptor=StreamDescriptor(name=stream), status=status
+                        stream_descriptor=StreamDescriptor(name=stream),
+                        status=status,
+                        reasons=reasons,
                     ),
                 ),
             )
@@ -323,6 +347,7 @@ def read(config: dict[str, Any], catalog_path: Path, state_path: Path | None) ->
         state={"bookmarks": copy.deepcopy(states)} if states else None,
         message_writer=writer,
     )
+    tap.pacer.on_long_wait = writer.rate_limited
     try:
         tap.sync_all()
     except BaseException:

@@ -33,10 +33,10 @@ MAX_BACKFILL_CONCURRENCY = 16
 #: A range is split only when it is estimated to hold at least this many pages.
 SPLIT_MIN_PAGES = 10
 PAGE_SIZE = 100
-#: More cursors are started only while the tenant's bucket has this many requests to spare above
-#: the reserve: below it the rate limit, not latency, sets the pace, and a split only adds
-#: requests (the newest log's lookup, a page at each edge). A 2/s or 100/min bucket of 2 or 10
-#: never has them; a 16/s bucket of 50 has them until enough cursors run.
+#: While the tenant's bucket has this many requests to spare above the reserve, another cursor
+#: can only help. Below it, one helps only while the cursors running send fewer requests than the
+#: bucket refills (cursors x 1/round trip < rate); else a split only adds requests (the newest
+#: log's lookup, a page at each edge). A 2/s or 100/min bucket of 2 or 10 never has them.
 SPLIT_MIN_SPARE = 20
 #: Fetched pages waiting to be written, per worker: bounds the memory a fast fetch can fill.
 QUEUED_PAGES_PER_WORKER = 2
@@ -89,15 +89,16 @@ class Backfill:
         *,
         workers: int = 1,
         newest: Callable[[], str | None] | None = None,
-        may_split: Callable[[], bool] | None = None,
+        may_split: Callable[[int], bool] | None = None,
     ) -> None:
         if not ranges or ranges[-1][1] is not None:
             msg = "a backfill needs its ranges in order, ending with an open one"
             raise ValueError(msg)
         self._fetch = fetch
         self._newest_source = newest
-        # Splits only while more cursors can help: not once the rate limit decides the pace.
-        self._may_split = may_split or (lambda: True)
+        # `may_split(running)`: whether a cursor beside `running` ones can still help, or the
+        # rate limit, not latency, decides the pace.
+        self._may_split = may_split or (lambda running: True)
         self._newest: str | None = None
         self._newest_asked = False
         self._workers = max(1, workers)
@@ -249,7 +250,7 @@ class Backfill:
 
     def _wants_newest(self) -> bool:
         """True when the open range could be split but its end is not known yet."""
-        if self._newest_asked or self._newest_source is None or not self._may_split():
+        if self._newest_asked or self._newest_source is None or not self._may_split(1):
             return False
         last = self._cursors[-1]
         return last.running and last.logs >= PAGE_SIZE
@@ -268,7 +269,7 @@ class Backfill:
     def _split(self) -> Cursor | None:
         """Cut the running range with most left in two; the new half starts at once."""
         running = [c for c in self._cursors if c.running]
-        if not running or len(running) >= self._workers or not self._may_split():
+        if not running or len(running) >= self._workers or not self._may_split(len(running)):
             return None
         cursor = max(running, key=self._pages_left)
         if self._pages_left(cursor) < SPLIT_MIN_PAGES:

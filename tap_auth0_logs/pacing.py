@@ -46,6 +46,9 @@ RESET_JITTER_SECONDS = 0.05
 #: The shortest stretch of answers a refill rate is learned from: levels are whole requests, so
 #: a stretch of T seconds knows the rate to within 1/T.
 RATE_WINDOW_SECONDS = 2.0
+#: A rate is learned only from a stretch that surely refilled this many requests: until then the
+#: reset (one more request by then) is all the pacer counts on, which suits slow buckets too.
+MIN_REFILL_SEEN = 2
 #: Answers older than this no longer count towards the rate: other clients' use changes.
 RATE_HORIZON_SECONDS = 30.0
 #: The learned rate is cut by this when the bucket falls faster than the tap's use explains.
@@ -104,6 +107,9 @@ class Pacer:
     reserve: float = 0.0
     #: A hard cap on the tap's requests per second, or None.
     max_per_second: float | None = None
+    #: Told when a wait on the bucket of `LONG_WAIT_SECONDS` or more starts, with its end (Unix
+    #: time), outside the pacer's lock: an orchestrator may show that the run is rate limited.
+    on_long_wait: Callable[[float], None] | None = field(default=None, repr=False)
     # What a run spent, for its closing line.
     waited: float = 0.0
     limit: int | None = None
@@ -112,6 +118,8 @@ class Pacer:
     lowest: int | None = None
     #: The bucket's learned net refill rate (a lower bound, requests per second), once known.
     rate: float | None = None
+    #: The round trip of a request (an average of the latest), once one was answered.
+    round_trip: float | None = None
     refill: Refill = Refill.UNKNOWN
     refill_tests: int = 0
     _base: float | None = None  # lower bound of the level at `_base_at`, after requests in flight
@@ -127,7 +135,6 @@ class Pacer:
     _answered: int = 0
     _last_sent: float = -math.inf
     _test_until: float | None = None  # a refill test holds requests until then
-    _test_from: _Reading | None = None
     _second_first: _Reading | None = None  # the first reading of the current second
     _history: deque[_Reading] = field(default_factory=deque, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False)
@@ -169,6 +176,8 @@ class Pacer:
                 else:
                     self._lock.release()
                     try:
+                        if step >= LONG_WAIT_SECONDS and self.on_long_wait is not None:
+                            self.on_long_wait(self.clock() + step)
                         self.sleep(step)
                     finally:
                         self._lock.acquire()
@@ -274,6 +283,12 @@ class Pacer:
                 return
             level = max(int(remaining), 0)
             self._answered += 1
+            sent_at = getattr(self._local, "sent_at", None)
+            if sent_at is not None and now >= sent_at:
+                trip = now - sent_at
+                self.round_trip = (
+                    trip if self.round_trip is None else 0.8 * self.round_trip + 0.2 * trip
+                )
             self.lowest = level if self.lowest is None else min(self.lowest, level)
             # Requests that may be processed after this one: those still in flight beside it,
             # and those sent after it and already answered.
@@ -407,19 +422,21 @@ class Pacer:
             span = reading.at - first.at
             if span < RATE_WINDOW_SECONDS:
                 break
+            # The tap's answers in between, less those that may be in the first level already;
+            # requests the last level holds but not yet answered only make the bound lower.
             refilled = (
                 reading.level
                 - first.level
-                + (reading.answered - first.answered)
+                + (reading.answered - first.answered - first.overlap)
                 - 1
-                - first.overlap
-                - reading.overlap
             )
+            if refilled < MIN_REFILL_SEEN:
+                continue  # too little seen to tell a slow bucket from a starved one
             if self.refill is not Refill.CONTINUOUS:  # a whole second may refill in an instant
                 span = max(span, math.floor(reading.at) - math.floor(first.at))
             best = max(best or 0.0, refilled / span)
         if best is not None:
-            self.rate = max(best, 0.01)
+            self.rate = best
 
     # --- what the run and others read ---------------------------------------------------------
 

@@ -260,10 +260,14 @@ class LogsStream(LogEventStream):
     def _links(self) -> CheckpointLinks:
         return CheckpointLinks(self.client.base_url)
 
-    def _room_to_split(self) -> bool:
-        """True while the tenant's bucket, not only latency, leaves room for another cursor."""
-        spare = self.client.pacer.spare()
-        return spare is None or spare >= SPLIT_MIN_SPARE
+    def _room_to_split(self, running: int) -> bool:
+        """True while latency, not the tenant's bucket, holds back `running` cursors."""
+        pacer = self.client.pacer
+        spare = pacer.spare()
+        if spare is None or spare >= SPLIT_MIN_SPARE:
+            return True
+        rate, round_trip = pacer.rate, pacer.round_trip
+        return rate is not None and round_trip is not None and running < rate * round_trip
 
     def _newest_log_id(self) -> str | None:
         """The newest log's id (one search request), to know how far a backfill must go.

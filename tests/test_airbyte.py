@@ -20,6 +20,7 @@ from airbyte_protocol.models import AirbyteMessage
 from jsonschema import Draft7Validator
 
 from tap_auth0_logs.testing import DEFAULT_CLIENT_SECRET, FakeAuth0, TenantLogs
+from tap_auth0_logs.testing.server import RateLimit
 
 pytestmark = pytest.mark.slow
 
@@ -336,3 +337,26 @@ def test_exhausted_retries_are_a_transient_error_and_the_stream_incomplete(tmp_p
     errors = [m["trace"]["error"] for m in run.of("TRACE") if m["trace"]["type"] == "ERROR"]
     assert [e["failure_type"] for e in errors] == ["transient_error"]
     assert run.statuses("logs")[-1] == "INCOMPLETE"
+
+
+@pytest.mark.slow
+def test_a_long_wait_on_the_rate_limit_is_a_rate_limited_stream_status(tmp_path, make_tenant):
+    # A bucket of 2 that gains a request every 6 s: the third page waits about that long.
+    tenant = make_tenant(TenantLogs(count=250), rate_limit=RateLimit(per_second=1 / 6, burst=2))
+
+    run = read(tmp_path, tenant, rate_limit_reserve=0)
+
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.log_ids) == tenant.logs.ids()
+    rate_limited = [
+        m["trace"]["stream_status"]
+        for m in run.of("TRACE")
+        if m["trace"]["type"] == "STREAM_STATUS" and m["trace"]["stream_status"].get("reasons")
+    ]
+    assert rate_limited
+    for status in rate_limited:
+        assert status["status"] == "RUNNING"
+        (reason,) = status["reasons"]
+        assert reason["type"] == "RATE_LIMITED"
+        assert reason["rate_limited"]["quota_reset"] > 1_000 * 1_700_000_000  # Unix ms
+    assert run.statuses("logs")[-1] == "COMPLETE"

@@ -230,3 +230,12 @@ def test_the_closing_line_counts_what_the_run_spent():
     assert line.startswith(f"Rate limit: {sim.pacer.requests} requests, ")
     assert "0 answered 429" in line
     assert "lowest level 0 of 2" in line
+
+
+def test_a_slow_bucket_is_not_mistaken_for_a_starved_one():
+    # A request every 6 s: a few seconds of answers show almost no refill, which must not be
+    # taken for a rate near zero (waits of minutes); the reset still says when one is added.
+    sim = Simulation(per_second=1 / 6, burst=2, reserve=0)
+    seconds = sim.run(6)
+    assert seconds < 1.25 * sustained_seconds(6, sim)
+    assert sim.bucket.too_many["tap"] == 0
