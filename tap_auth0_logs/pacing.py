@@ -13,10 +13,12 @@ flight, stays above the **reserve** (`rate_limit_reserve`, a share of the bucket
 tenant's other clients; the default keeps a run under the 80% line). Between answers the bound
 grows by what the bucket surely refilled:
 
-- one request by the `x-ratelimit-reset` of the latest answer, whatever else is known;
+- until the rate is known, one request by the `x-ratelimit-reset` of the latest answer (that
+  is what the reset means; other clients may take it, which is why it is not trusted longer);
 - at the **net refill rate**, once learned from the levels answers report over a few seconds
   plus the requests the tap made meanwhile. Other clients' use lowers it, so the tap yields to
-  them, and every answer corrects the bound, so a sudden surge of theirs is seen at once;
+  them, and every answer corrects the bound: a level lower than the tap's own use explains cuts
+  the rate at once;
 - continuously only once the tap has seen the bucket refill within one second (a refill test
   holds one request to late in a second when the level is near the reserve); until then it
   counts refills only at whole seconds too, which is safe for both kinds of bucket.

@@ -65,6 +65,14 @@ def run_tap(
     return TapRun(done.returncode, done.stdout, done.stderr, messages)
 
 
+def extract_everything(tmp_path: Path, tenant: Any, **settings: Any) -> TapRun:
+    """Run the tap on `tenant` with `settings` and check it delivered every log exactly once."""
+    run = run_tap(tmp_path, tenant.config(**settings))
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.log_ids) == tenant.logs.ids()
+    return run
+
+
 def run_tap_until_killed(
     tmp_path: Path, config: dict[str, Any], records: int, *args: str
 ) -> tuple[list[str], dict[str, Any] | None]:

@@ -18,6 +18,7 @@ from tests.helpers import (
     TapRun,
     assert_every_state_is_covered,
     claimed_by,
+    extract_everything,
     run_tap,
     run_tap_until_killed,
 )
@@ -82,10 +83,8 @@ def test_cursors_share_one_pacer_for_the_tenants_rate_limit(tmp_path, make_tenan
     tenant = make_tenant(TenantLogs(count=12000), rate_limit=RateLimit(per_second=30, burst=60))
     tenant.faults.latency = 0.1
 
-    run = run_tap(tmp_path, tenant.config(backfill_concurrency=6))
+    extract_everything(tmp_path, tenant, backfill_concurrency=6)
 
-    assert run.returncode == 0, run.stderr
-    assert sorted(run.log_ids) == tenant.logs.ids()
     assert len(split_points(tenant)) >= 3
     statuses = Counter(r.status for r in tenant.api_requests())
     # Six cursors pacing alone would each spend the bucket and meet a 429 about every second.
@@ -108,10 +107,8 @@ def test_where_the_rate_limit_binds_a_backfill_stays_one_cursor(
     )
     tenant.faults.latency = 0.05
 
-    run = run_tap(tmp_path, tenant.config(backfill_concurrency=8))
+    extract_everything(tmp_path, tenant, backfill_concurrency=8)
 
-    assert run.returncode == 0, run.stderr
-    assert sorted(run.log_ids) == tenant.logs.ids()
     assert len(split_points(tenant)) == 1
     assert not [r for r in tenant.api_requests() if r.path.endswith("/logs") and "q" in r.query]
     # The oldest log's lookup, 15 pages and the empty one that says caught up.

@@ -162,14 +162,21 @@ def test_other_clients_that_start_mid_run_are_yielded_to_at_once():
     assert sim.pacer.rate <= 100 / 60 - 1.0 + 0.1
 
 
-def test_a_429_still_waits_for_the_reset():
+def after_a_429(reset: int) -> tuple[Pacer, list[float]]:
+    """A pacer on a simulated clock at 100.2 s whose one request got a 429 naming `reset`."""
     now = [100.2]
     pacer = Pacer(clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
-    headers = {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "103"}
+    headers = {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "0"}
+    headers["x-ratelimit-reset"] = str(reset)
     assert pacer.acquire(10) == 0.0
     pacer.observe(headers)
     pacer.note_rate_limited(headers)
     pacer.release()
+    return pacer, now
+
+
+def test_a_429_still_waits_for_the_reset():
+    pacer, now = after_a_429(103)
     waited = pacer.acquire(10)
     assert waited is not None
     assert now[0] >= 103
@@ -178,15 +185,16 @@ def test_a_429_still_waits_for_the_reset():
 
 
 def test_a_request_that_would_wait_past_the_budget_is_refused():
-    now = [100.2]
-    pacer = Pacer(clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
-    pacer.acquire(1)
-    pacer.observe(
-        {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "160"}
-    )
-    pacer.note_rate_limited({"x-ratelimit-reset": "160"})
-    pacer.release()
+    pacer, _ = after_a_429(160)
     assert pacer.acquire(5) is None
+
+
+def test_a_long_wait_on_the_bucket_is_said(caplog):
+    pacer, _ = after_a_429(130)
+    with caplog.at_level(logging.INFO, logger="tap_auth0_logs.pacing"):
+        pacer.acquire(60)
+    assert any("Waiting 30 s for the tenant's rate limit" in r.message for r in caplog.records)
+    assert any("Waited 30 s" in r.message for r in caplog.records)
 
 
 def test_max_requests_per_second_caps_the_tap_below_the_bucket():
@@ -206,21 +214,6 @@ def test_the_spare_requests_fall_as_the_bucket_binds():
     late = sim.pacer.spare()
     assert late is not None
     assert late < SPLIT_MIN_SPARE
-
-
-def test_a_long_wait_on_the_bucket_is_said(caplog):
-    now = [100.2]
-    pacer = Pacer(clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
-    pacer.acquire(1)
-    pacer.observe(
-        {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "130"}
-    )
-    pacer.note_rate_limited({"x-ratelimit-reset": "130"})
-    pacer.release()
-    with caplog.at_level(logging.INFO, logger="tap_auth0_logs.pacing"):
-        pacer.acquire(60)
-    assert any("Waiting 30 s for the tenant's rate limit" in r.message for r in caplog.records)
-    assert any("Waited 30 s" in r.message for r in caplog.records)
 
 
 def test_the_closing_line_counts_what_the_run_spent():
