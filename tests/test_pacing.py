@@ -232,3 +232,15 @@ def test_a_slow_bucket_is_not_mistaken_for_a_starved_one():
     seconds = sim.run(6)
     assert seconds < 1.25 * sustained_seconds(6, sim)
     assert sim.bucket.too_many["tap"] == 0
+
+
+def test_a_level_lower_than_the_taps_own_use_explains_cuts_the_rate_at_once():
+    sim = Simulation(per_second=100 / 60, burst=10, per_minute=True, latency=0.1)
+    sim.run(25)
+    before = sim.pacer.rate
+    assert before is not None
+    sim.others, sim._others_due = 3.0, sim.now  # a deploy pipeline starts hammering the bucket
+    sim.request()  # its answer shows the level fell by more than this one request
+    assert sim.pacer.rate is not None
+    assert sim.pacer.rate <= 0.8 * before
+    assert sim.bucket.too_many["tap"] == 0
