@@ -57,6 +57,8 @@ RATE_HORIZON_SECONDS = 30.0
 YIELD_FACTOR = 0.8
 #: The furthest reset the pacer believes.
 MAX_RESET_SECONDS = 60.0
+#: Answers kept to learn the rate from are at least this far apart (at most 120 in the horizon).
+ANCHOR_SPACING_SECONDS = 0.25
 #: A wait for the bucket longer than this is said in the log.
 LONG_WAIT_SECONDS = 5.0
 #: While requests are in flight, re-check this often whether their answers allow more.
@@ -131,8 +133,7 @@ class Pacer:
     _reset: float = math.inf  # by then, one more request than `_floor` (the latest answer's)
     _spent: int = 0  # requests sent since `_base_at`
     _resume_at: float = 0.0  # no request before this (a 429)
-    _in_flight: int = 0
-    _flying: set[int] = field(default_factory=set, repr=False)  # their numbers, in send order
+    _flying: set[int] = field(default_factory=set, repr=False)  # requests in flight, by number
     _sent: int = 0
     _answered: int = 0
     _last_sent: float = -math.inf
@@ -141,6 +142,10 @@ class Pacer:
     _history: deque[_Reading] = field(default_factory=deque, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _lock: threading.Condition = field(default_factory=threading.Condition, repr=False)
+
+    @property
+    def _in_flight(self) -> int:
+        return len(self._flying)
 
     # --- requests -----------------------------------------------------------------------------
 
@@ -190,7 +195,6 @@ class Pacer:
     def _take(self, now: float) -> None:
         self._local.sent_at, self._local.sent = now, self._sent
         self._flying.add(self._sent)
-        self._in_flight += 1
         self._sent += 1
         self._spent += 1
         self.requests += 1
@@ -201,7 +205,6 @@ class Pacer:
     def release(self) -> None:
         """Give back the slot of a request that has been answered (or has failed)."""
         with self._lock:
-            self._in_flight = max(0, self._in_flight - 1)
             self._flying.discard(getattr(self._local, "sent", -1))
             self._lock.notify_all()
 
@@ -232,17 +235,11 @@ class Pacer:
         Continuous refills and once-a-second ones are bounded each on its own, so a refill
         test's pending whole second is not lost when an answer comes just before it.
         """
-        assert self._base is not None
-        if self.rate is None:
-            level = self._floor + 1 if now >= self._reset else self._base
-        else:
-            level = self._base + self.rate * (now - self._base_at)
-            if self.refill is not Refill.CONTINUOUS:
-                seconds = math.floor(now) - math.floor(self._base_at)
-                level = min(level, self._base_stepped + self.rate * seconds)
-        if self.limit is not None:
-            level = min(level, float(self.limit))
-        return level - self._spent
+        continuous, stepped = self._predicted(now)
+        level = continuous if self.refill is Refill.CONTINUOUS else min(continuous, stepped)
+        if self.rate is None and now >= self._reset:  # the reset's one more request
+            level = max(level, self._capped(self._floor + 1) - self._spent)
+        return level
 
     def _due(self) -> float:
         """When the bound first lets a request go (inf when only an answer can tell)."""
@@ -344,15 +341,20 @@ class Pacer:
         self._reset = min(reset, now + MAX_RESET_SECONDS) if reset is not None else now + 1.0
 
     def _predicted(self, now: float) -> tuple[float, float]:
-        """The two bounds (continuous, once a second) carried to now, less what was sent."""
+        """The two bounds (continuous, once a second) carried to now, less what was sent since.
+
+        A bucket never holds more than its size: an idle tap's bound stops there too.
+        """
         assert self._base is not None
-        if self.rate is None:
-            return self._base - self._spent, self._base_stepped - self._spent
-        seconds = math.floor(now) - math.floor(self._base_at)
-        return (
-            self._base + self.rate * (now - self._base_at) - self._spent,
-            self._base_stepped + self.rate * seconds - self._spent,
-        )
+        continuous, stepped = self._base, self._base_stepped
+        if self.rate is not None:
+            seconds = math.floor(now) - math.floor(self._base_at)
+            continuous += self.rate * (now - self._base_at)
+            stepped += self.rate * seconds
+        return self._capped(continuous) - self._spent, self._capped(stepped) - self._spent
+
+    def _capped(self, level: float) -> float:
+        return level if self.limit is None else min(level, float(self.limit))
 
     def note_rate_limited(self, headers: Mapping[str, str]) -> None:
         """A 429 came: the bucket is empty until its reset, and the rate was overestimated."""
@@ -398,8 +400,7 @@ class Pacer:
         spare = reading.level - reading.overlap - self._kept_level()
         if not 1 <= spare < 3:
             return
-        round_trip = max(reading.at - getattr(self._local, "sent_at", reading.at), 0.0)
-        last_send = math.floor(reading.at) + 0.95 - round_trip
+        last_send = math.floor(reading.at) + 0.95 - (self.round_trip or 0.0)
         if last_send - reading.at < TEST_SPAN_SECONDS:
             return
         self.refill_tests += 1
@@ -416,7 +417,8 @@ class Pacer:
         if self.limit is not None and reading.level >= max(self.limit - 1, 2):
             self._history.clear()  # near full, refills may have been capped: learn afresh
             return
-        self._history.append(reading)
+        if not self._history or reading.at - self._history[-1].at >= ANCHOR_SPACING_SECONDS:
+            self._history.append(reading)  # spaced anchors: a bounded loop on every answer
         while len(self._history) > 2 and reading.at - self._history[1].at > RATE_HORIZON_SECONDS:
             self._history.popleft()
         best = None

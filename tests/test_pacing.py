@@ -244,3 +244,15 @@ def test_a_level_lower_than_the_taps_own_use_explains_cuts_the_rate_at_once():
     assert sim.pacer.rate is not None
     assert sim.pacer.rate <= 0.8 * before
     assert sim.bucket.too_many["tap"] == 0
+
+
+def test_an_idle_tap_does_not_take_a_full_bucket_for_other_clients():
+    # The bound stops at the bucket's size: grown past it while the tap was idle (a slow target,
+    # the next stream), a full bucket would look like one that others had emptied.
+    sim = Simulation(per_second=16, burst=50, latency=0.02)
+    sim.run(120)
+    learned = sim.pacer.rate
+    assert learned is not None
+    sim.advance(sim.now + 10)
+    sim.request()
+    assert sim.pacer.rate == learned
