@@ -47,6 +47,14 @@ def assert_clear_failure(run, *phrases: str) -> None:
             {"domain": "acme.us.auth0.com", "client_id": "a", "client_secret": 12345},
             ["Setting `client_secret` is invalid"],
         ),
+        (
+            {"domain": "acme.us.auth0.com", "api_token": "x", "rate_limit_reserve": 2},
+            ["Setting `rate_limit_reserve` is invalid", "maximum of 0.9"],
+        ),
+        (
+            {"domain": "acme.us.auth0.com", "api_token": "x", "max_requests_per_second": 0},
+            ["Setting `max_requests_per_second` is invalid"],
+        ),
     ],
 )
 def test_bad_config_is_refused_before_any_request(tmp_path, config, phrases):
