@@ -346,8 +346,8 @@ def read(config: dict[str, Any], catalog_path: Path, state_path: Path | None) ->
         catalog=singer_catalog(config, modes),
         state={"bookmarks": copy.deepcopy(states)} if states else None,
         message_writer=writer,
+        on_long_wait=writer.rate_limited,
     )
-    tap.pacer.on_long_wait = writer.rate_limited
     try:
         tap.sync_all()
     except BaseException:

@@ -2,9 +2,10 @@
 
 Auth0 meters machine-to-machine token issuance (docs/auth0-api.md §7), so the tap fetches a token
 once and keeps it: the tap holds a single token source for all its streams and cursors. The token
-request goes through the run's transport and retry engine like any API call, and its failures
-become one-line errors that name the fix; the token itself never appears in a message or a log
-line.
+request goes through the run's one `Sender` like any API call (unpaced: the token endpoint has a
+bucket of its own), with a budget of its own, and its failures become one-line errors that name
+the fix; the token itself never appears in a message or a log line. The token sources are the
+`sender.Credentials` that sign API requests.
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ from tap_auth0_logs.errors import (
     auth0_error_code,
     auth0_message,
 )
-from tap_auth0_logs.retry import RateLimited, Transient
+from tap_auth0_logs.sender import Request
 
 if TYPE_CHECKING:
     import requests
 
-    from tap_auth0_logs.retry import Retrier, RetryBudget
-    from tap_auth0_logs.transport import Transport
+    from tap_auth0_logs.retry import Budget
+    from tap_auth0_logs.sender import Sender
 
 #: Refresh this long before the token expires, so no request goes out with a token about to lapse.
 EXPIRY_MARGIN_SECONDS = 300
@@ -46,7 +47,7 @@ class TokenSource:
         """The `Authorization` header value for a request sent now."""
         raise NotImplementedError
 
-    def rejected(self, used: str | None) -> bool:
+    def rejected(self, used: str) -> bool:
         """Auth0 answered 401 to a request sent with `used`: True when a new token may help."""
         return False
 
@@ -79,22 +80,19 @@ class ClientCredentials(TokenSource):
     def __init__(
         self,
         *,
-        transport: Transport,
-        retrier: Retrier,
+        sender: Sender,
         token_url: str,
         client_id: str,
         client_secret: str,
         audience: str,
     ) -> None:
-        self.transport, self.retrier, self.token_url = transport, retrier, token_url
-        self.audience = audience
+        self.sender, self.token_url, self.audience = sender, token_url, audience
         self._form = {
             "grant_type": "client_credentials",
             "client_id": client_id,
             "client_secret": client_secret,
             "audience": audience,
         }
-        self.token_requests = 0
         self._header: str | None = None
         self._expires_at = 0.0
         self._refreshed_after_401 = False
@@ -108,10 +106,10 @@ class ClientCredentials(TokenSource):
                 self._header = f"Bearer {self._fetch()}"
             return self._header
 
-    def rejected(self, used: str | None) -> bool:
+    def rejected(self, used: str) -> bool:
         """Drop the token Auth0 refused, once in a row; True when a retry makes sense."""
         with self._lock:
-            if used is not None and used != self._header:
+            if used != self._header:
                 return True  # another cursor has already replaced that token
             if self._refreshed_after_401:
                 return False
@@ -131,9 +129,22 @@ class ClientCredentials(TokenSource):
         )
 
     def _fetch(self) -> str:
-        response = self.retrier.call(
-            self._attempt, url=self.token_url, rate_limit_error=self._rate_limit_error
+        token, lifetime = self.sender.send(
+            Request(
+                "POST",
+                self.token_url,
+                read=self._read_token,
+                exhausted=self._rate_limit_error,
+                data=self._form,
+                paced=False,
+            )
         )
+        self._expires_at = time.monotonic() + max(lifetime - EXPIRY_MARGIN_SECONDS, lifetime / 2)
+        logger.info("Got a Management API token valid for %d s.", int(lifetime))
+        return token
+
+    def _read_token(self, response: requests.Response) -> tuple[str, float]:
+        """The token and its lifetime in seconds, or the clear error the answer calls for."""
         if response.status_code != 200:
             raise _token_error(response, self.audience)
         try:
@@ -141,27 +152,14 @@ class ClientCredentials(TokenSource):
             token = body["access_token"]
             lifetime = float(body.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
         except (ValueError, KeyError, TypeError, AttributeError):
-            msg = "The token endpoint answered without an access_token: check `domain`."
-            raise ApiResponseError(msg) from None
+            token = None
         if not isinstance(token, str) or not token:
             msg = "The token endpoint answered without an access_token: check `domain`."
             raise ApiResponseError(msg)
-        self._expires_at = time.monotonic() + max(lifetime - EXPIRY_MARGIN_SECONDS, lifetime / 2)
-        logger.info("Got a Management API token valid for %d s.", int(lifetime))
-        return token
-
-    def _attempt(self) -> requests.Response:
-        self.token_requests += 1
-        response = self.transport.send("POST", self.token_url, data=self._form)
-        status = response.status_code
-        if status == 429:
-            raise RateLimited("429 from the token endpoint", response.headers)
-        if status == 408 or status >= 500:
-            raise Transient(f"{status} from the token endpoint")
-        return response
+        return token, lifetime
 
     @staticmethod
-    def _rate_limit_error(budget: RetryBudget) -> RateLimitError:
+    def _rate_limit_error(budget: Budget, limit: int | None) -> RateLimitError:
         return RateLimitError(
             "Auth0's token endpoint kept answering 429 (rate limit) for "
             f"{budget.rate_limit_waited:.0f} s: too many token requests on this tenant; run later."

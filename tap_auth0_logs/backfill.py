@@ -20,9 +20,10 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tap_auth0_logs import log_ids
+from tap_auth0_logs.client import PAGE_SIZE
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -32,16 +33,46 @@ DEFAULT_BACKFILL_CONCURRENCY = 8
 MAX_BACKFILL_CONCURRENCY = 16
 #: A range is split only when it is estimated to hold at least this many pages.
 SPLIT_MIN_PAGES = 10
-PAGE_SIZE = 100
-#: While the tenant's bucket has this many requests to spare above the reserve, another cursor
-#: can only help. Below it, one helps only while the cursors running send fewer requests than the
-#: bucket refills (cursors x 1/round trip < rate); else a split only adds requests (the newest
-#: log's lookup, a page at each edge). A 2/s or 100/min bucket of 2 or 10 never has them.
-SPLIT_MIN_SPARE = 20
 #: Fetched pages waiting to be written, per worker: bounds the memory a fast fetch can fill.
 QUEUED_PAGES_PER_WORKER = 2
 
 logger = logging.getLogger(__name__)
+
+
+class PageSource(Protocol):
+    """Where a backfill's pages come from (`paginators.CheckpointPages` on a real run)."""
+
+    def page(
+        self, after: str, next_url: str | None
+    ) -> tuple[list[dict[str, Any]], Callable[[], str]]:
+        """One checkpoint page: its logs, and a function giving the next page's URL.
+
+        `next_url` is None for a cursor's first request, which asks `from=after`. The next URL
+        is asked for only after the page is queued: a page without a usable link is still
+        written before the error that ends the run.
+        """
+        ...
+
+    def newest(self) -> str | None:
+        """The newest log's id, to know how far the open range goes; None if unknown."""
+        ...
+
+
+class CursorRoom(Protocol):
+    """Whether another cursor can still help (`pacing.Pacer` on a real run).
+
+    Asked while the backfill holds its lock: an implementation takes its own lock only after
+    it, and never calls back into the backfill.
+    """
+
+    def room_for_cursor(self, running: int) -> bool:
+        """True while latency, not the rate limit, holds back `running` cursors."""
+        ...
+
+
+class _AlwaysRoom:
+    def room_for_cursor(self, running: int) -> bool:
+        return True
 
 
 @dataclass(eq=False)
@@ -71,6 +102,14 @@ class Page:
     final: bool
 
 
+@dataclass
+class SplitStats:
+    """How far a backfill spread: ranges split, and the most cursors that ran side by side."""
+
+    splits: int = 0
+    peak_cursors: int = 1
+
+
 class _Finished:
     """Put on the queue once every worker has stopped."""
 
@@ -80,25 +119,17 @@ class Backfill:
 
     def __init__(
         self,
-        # `fetch(next_url, after)`: one checkpoint page as (logs, a function giving the next
-        # page's URL); `next_url` is None for a cursor's first request, which asks `from=after`.
-        # The next URL is asked for only after the page is queued: a page without a usable
-        # link is still written before the error that ends the run.
-        fetch: Callable[[str | None, str], tuple[list[dict[str, Any]], Callable[[], str]]],
+        source: PageSource,
         ranges: list[tuple[str, str | None]],
         *,
         workers: int = 1,
-        newest: Callable[[], str | None] | None = None,
-        may_split: Callable[[int], bool] | None = None,
+        room: CursorRoom | None = None,
     ) -> None:
         if not ranges or ranges[-1][1] is not None:
             msg = "a backfill needs its ranges in order, ending with an open one"
             raise ValueError(msg)
-        self._fetch = fetch
-        self._newest_source = newest
-        # `may_split(running)`: whether a cursor beside `running` ones can still help, or the
-        # rate limit, not latency, decides the pace.
-        self._may_split = may_split or (lambda running: True)
+        self._source = source
+        self._room = room or _AlwaysRoom()
         self._newest: str | None = None
         self._newest_asked = False
         self._workers = max(1, workers)
@@ -110,8 +141,7 @@ class Backfill:
         self._stop = threading.Event()
         self._first_page_queued = False
         self._active = 0
-        self.splits = 0
-        self.peak_cursors = 1
+        self.stats = SplitStats()
 
     # --- the consumer's side --------------------------------------------------------------
 
@@ -216,7 +246,7 @@ class Backfill:
     def _page_through(self, cursor: Cursor) -> None:
         url: str | None = None
         while not self._stop.is_set():
-            logs, next_url = self._fetch(url, cursor.fetched)
+            logs, next_url = self._source.page(cursor.fetched, url)
             with self._cond:
                 until = cursor.until
                 kept = logs if until is None else [log for log in logs if log["log_id"] <= until]
@@ -250,7 +280,7 @@ class Backfill:
 
     def _wants_newest(self) -> bool:
         """True when the open range could be split but its end is not known yet."""
-        if self._newest_asked or self._newest_source is None or not self._may_split(1):
+        if self._newest_asked or not self._room.room_for_cursor(1):
             return False
         last = self._cursors[-1]
         return last.running and last.logs >= PAGE_SIZE
@@ -258,10 +288,9 @@ class Backfill:
     def _ask_newest(self) -> None:
         """Learn the newest log's id (one search request), outside the lock."""
         self._newest_asked = True
-        assert self._newest_source is not None
         self._cond.release()
         try:
-            newest = self._newest_source()
+            newest = self._source.newest()
         finally:
             self._cond.acquire()
         self._newest = newest
@@ -269,7 +298,9 @@ class Backfill:
     def _split(self) -> Cursor | None:
         """Cut the running range with most left in two; the new half starts at once."""
         running = [c for c in self._cursors if c.running]
-        if not running or len(running) >= self._workers or not self._may_split(len(running)):
+        if not running or len(running) >= self._workers:
+            return None
+        if not self._room.room_for_cursor(len(running)):
             return None
         cursor = max(running, key=self._pages_left)
         if self._pages_left(cursor) < SPLIT_MIN_PAGES:
@@ -282,7 +313,7 @@ class Backfill:
         half = Cursor(middle, cursor.until, after=middle, fetched=middle, running=True)
         cursor.until = middle
         self._cursors.insert(self._cursors.index(cursor) + 1, half)
-        self.splits += 1
-        self.peak_cursors = max(self.peak_cursors, len(running) + 1)
+        self.stats.splits += 1
+        self.stats.peak_cursors = max(self.stats.peak_cursors, len(running) + 1)
         logger.debug("Split a range at %s: %d cursors running.", middle, len(running) + 1)
         return half

@@ -1,11 +1,10 @@
 """The Management API client: every API request of a run, paced, signed, retried and read.
 
 Each method says what it asks (a checkpoint page, a search, one log, a user's logs), so the kind
-of request is known from the call, never from its URL. An answer is turned into a typed value or
-a typed error here, in one place: Auth0's error bodies become the clear errors of `errors.py`
-(docs/auth0-api.md §3), a body that is not what was asked for is fetched again, and a 401 gets
-one fresh token. The path of a request: `Auth0Client` → `Retrier` (budgets, `Pacer`) →
-`TokenSource` → `Transport`.
+of request is known from the call, never from its URL. Every request leaves through the run's
+one `Sender` (token, pacing, transport, retries: `sender.py`); what an answer of each kind means
+is read here, in one place: Auth0's error bodies become the clear errors of `errors.py`
+(docs/auth0-api.md §3), and a body that is not what was asked for is fetched again.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -26,7 +26,8 @@ from tap_auth0_logs.errors import (
     auth0_error_code,
     auth0_message,
 )
-from tap_auth0_logs.retry import RateLimited, RetryAtOnce, Transient
+from tap_auth0_logs.retry import Transient
+from tap_auth0_logs.sender import Request
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -34,13 +35,14 @@ if TYPE_CHECKING:
     import requests
 
     from tap_auth0_logs.auth import TokenSource
-    from tap_auth0_logs.pacing import Pacer
-    from tap_auth0_logs.retry import Retrier, RetryBudget
-    from tap_auth0_logs.transport import Transport
+    from tap_auth0_logs.retry import Budget
+    from tap_auth0_logs.sender import Sender
 
 LOGS_PATH = "/api/v2/logs"
-#: Auth0's largest page in checkpoint mode.
-CHECKPOINT_PAGE_SIZE = 100
+#: Auth0's largest page, in checkpoint mode (`take`) and in search mode (`per_page`) alike.
+PAGE_SIZE = 100
+#: The most results one search query (or one user's logs) pages through.
+SEARCH_CAP = 1000
 
 Log = dict[str, Any]
 
@@ -66,17 +68,8 @@ class Answer:
 class Auth0Client:
     """Sends the run's API requests; thread-safe, shared by every stream and cursor."""
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        transport: Transport,
-        tokens: TokenSource,
-        retrier: Retrier,
-        pacer: Pacer,
-    ) -> None:
-        self.base_url, self.transport, self.tokens = base_url, transport, tokens
-        self.retrier, self.pacer = retrier, pacer
+    def __init__(self, *, base_url: str, sender: Sender, tokens: TokenSource) -> None:
+        self.base_url, self.sender, self.tokens = base_url, sender, tokens
 
     # --- what the streams ask -----------------------------------------------------------------
 
@@ -89,7 +82,7 @@ class Auth0Client:
         if next_url is None:
             url, params = (
                 f"{self.base_url}{LOGS_PATH}",
-                {"from": after, "take": CHECKPOINT_PAGE_SIZE},
+                {"from": after, "take": PAGE_SIZE},
             )
             return self._get(url, params, RequestKind.CHECKPOINT, after)
         return self._get(next_url, None, RequestKind.CHECKPOINT, after)
@@ -109,6 +102,12 @@ class Auth0Client:
         url = f"{self.base_url}/api/v2/users/{quote(user_id, safe='')}/logs"
         return self._get(url, params, RequestKind.USER_LOGS).body
 
+    def newest_log_id(self) -> str | None:
+        """The newest log's id (one search request), or None when the tenant has no logs."""
+        params = {"sort": "date:-1", "per_page": 1, "page": 0, "fields": "log_id"}
+        body = self.search({**params, "include_fields": "true"})
+        return body[0]["log_id"] if body else None
+
     # --- one request --------------------------------------------------------------------------
 
     def _get(
@@ -118,86 +117,84 @@ class Auth0Client:
         kind: RequestKind,
         after: str | None = None,
     ) -> Answer:
-        def attempt() -> Answer:
-            authorization = self.tokens.authorization()
-            response = self.transport.send(
-                "GET", url, params=params, headers={"Authorization": authorization}
-            )
-            self.pacer.observe(response.headers)
-            return self._read(response, kind, after, authorization)
-
-        return self.retrier.call(attempt, url=url, rate_limit_error=self._rate_limit_error)
-
-    def _read(
-        self, response: requests.Response, kind: RequestKind, after: str | None, used: str
-    ) -> Answer:
-        """Turn an answer into a checked `Answer`, a retry, or a clear error.
-
-        Parsing inside the retried attempt means a truncated or invalid body is fetched again
-        rather than failing the run, and a page is emitted whole or not at all.
-        """
-        status = response.status_code
-        if status < 400:
-            try:
-                body = json.loads(response.content)
-            except ValueError:
-                raise Transient(f"{status} with a body that is not valid JSON") from None
-            if not _has_shape(body, kind, after):
-                raise Transient(f"{status} with a body that is not {_SHAPES[kind]}")
-            self.tokens.accepted()
-            return Answer(body, response.links if kind is RequestKind.CHECKPOINT else {})
-        message, code = auth0_message(response), auth0_error_code(response)
-        if status == 401:
-            if self.tokens.rejected(used):
-                raise RetryAtOnce("401: the token was refused; retrying with a new one")
-            raise self.tokens.rejection_error(message)
-        if status == 429:
-            self.pacer.note_rate_limited(response.headers)
-            raise RateLimited(f"429 {response.reason}: {message}", response.headers)
-        if status == 408 or status >= 500:
-            raise Transient(f"{status} {response.reason}: {message}")
-        raise _refusal(status, code, message, kind, response.request.path_url)
-
-    def _rate_limit_error(self, budget: RetryBudget) -> RateLimitError:
-        bucket = f" (bucket of {self.pacer.limit} requests)" if self.pacer.limit else ""
-        return RateLimitError(
-            f"Auth0's Management API rate limit{bucket} stayed exhausted longer than "
-            f"`rate_limit_max_wait` allows ({budget.rate_limit_max_wait:.0f} s for one request): "
-            "other clients of the tenant use it up; run later or raise `rate_limit_max_wait`. "
-            "The next run resumes from the last STATE."
+        request = Request(
+            "GET",
+            url,
+            read=partial(_read, kind, after),
+            exhausted=_rate_limit_error,
+            params=params,
         )
+        return self.sender.send(request, self.tokens)
+
+
+def _read(kind: RequestKind, after: str | None, response: requests.Response) -> Answer:
+    """Turn an answer into a checked `Answer` or a clear error (429, 5xx, 401: the sender's).
+
+    Parsing inside the retried request means a truncated or invalid body is fetched again
+    rather than failing the run, and a page is emitted whole or not at all.
+    """
+    status = response.status_code
+    if status >= 400:
+        raise _refusal(status, auth0_error_code(response), auth0_message(response), kind, response)
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        raise Transient(f"{status} with a body that is not valid JSON") from None
+    if not _has_shape(body, kind, after):
+        raise Transient(f"{status} with a body that is not {_SHAPES[kind]}")
+    return Answer(body, response.links if kind is RequestKind.CHECKPOINT else {})
+
+
+def _rate_limit_error(budget: Budget, limit: int | None) -> RateLimitError:
+    bucket = f" (bucket of {limit} requests)" if limit else ""
+    return RateLimitError(
+        f"Auth0's Management API rate limit{bucket} stayed exhausted longer than "
+        f"`rate_limit_max_wait` allows ({budget.rate_limit_max_wait:.0f} s for one request): "
+        "other clients of the tenant use it up; run later or raise `rate_limit_max_wait`. "
+        "The next run resumes from the last STATE."
+    )
 
 
 def _refusal(
-    status: int, code: str | None, message: str, kind: RequestKind, path_url: str
+    status: int, code: str | None, message: str, kind: RequestKind, response: requests.Response
 ) -> ApiResponseError | AccessDeniedError:
     """The clear error for a 4xx that no retry can cure."""
     if status == 403:
-        if code == "insufficient_scope":
-            return AccessDeniedError(
-                f"The token lacks the `read:logs` scope (403: {message}): grant `read:logs` to "
-                "the application under APIs > Auth0 Management API > Machine to Machine "
-                "Applications."
-            )
-        return AccessDeniedError(
-            f"Auth0 denied access (403: {message}): grant the application `read:logs` on the "
-            "Auth0 Management API."
-        )
+        return _forbidden(code, message)
+    if status == 400:
+        return _bad_request(kind, code, message)
     if status == 414:
         return ApiResponseError(
             "Auth0 answered 414 Request-URI Too Large: the request's query string is too "
             "long; shorten `search_query`."
         )
     if status == 404:
-        return NotFoundError(path_url.split("?", 1)[0], message)
-    if status == 400 and kind is RequestKind.CHECKPOINT:
+        return NotFoundError(response.request.path_url.split("?", 1)[0], message)
+    return ApiResponseError(f"Auth0 rejected the request ({status} {code}: {message}).")
+
+
+def _forbidden(code: str | None, message: str) -> AccessDeniedError:
+    if code == "insufficient_scope":
+        return AccessDeniedError(
+            f"The token lacks the `read:logs` scope (403: {message}): grant `read:logs` to "
+            "the application under APIs > Auth0 Management API > Machine to Machine "
+            "Applications."
+        )
+    return AccessDeniedError(
+        f"Auth0 denied access (403: {message}): grant the application `read:logs` on the "
+        "Auth0 Management API."
+    )
+
+
+def _bad_request(kind: RequestKind, code: str | None, message: str) -> ApiResponseError:
+    if kind is RequestKind.CHECKPOINT:
         return CheckpointRefusedError(message)
-    if status == 400 and kind is RequestKind.QUERY:
+    if kind is RequestKind.QUERY:
         return QueryRejectedError(
             f"Auth0 rejected the search query (400 {code}: {message}): fix `search_query` "
             "(Auth0 log search syntax: field:value, AND/OR/NOT, ranges [a TO b])."
         )
-    return ApiResponseError(f"Auth0 rejected the request ({status} {code}: {message}).")
+    return ApiResponseError(f"Auth0 rejected the request (400 {code}: {message}).")
 
 
 _SHAPES = {

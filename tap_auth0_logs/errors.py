@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
-import logging
 import socket
-import sys
 from urllib.parse import urlsplit
 
 import requests
@@ -195,24 +193,3 @@ def network_error(url: str, exc: BaseException) -> TenantUnreachableError:
         f"Cannot reach {host} ({type(exc).__name__}), even after retries: check `domain`, "
         "the network and any proxy (HTTPS_PROXY)."
     )
-
-
-class _QuietWhileClearError(logging.Filter):
-    """Drop ERROR lines logged while an `Auth0TapError` is being handled.
-
-    The SDK logs a generic "unhandled error" line from inside its `except` block, so the error is
-    still being handled then; the CLI prints the clear error itself, once, with its fix.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            record.levelno >= logging.ERROR and isinstance(sys.exc_info()[1], Auth0TapError)
-        )
-
-
-_QUIET = _QuietWhileClearError()
-
-
-def quiet_while_clear_errors(logger: logging.Logger) -> None:
-    """Install the filter on `logger` (a stream's); installing it again changes nothing."""
-    logger.addFilter(_QUIET)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-LOG_ID_LENGTH = 56
 DEFAULT_PREFIX = "900"
 _LOG_ID = re.compile(r"^\d{56}$")
 _TIME_FORMAT = "%Y%m%d%H%M%S"

@@ -50,12 +50,6 @@ class StdoutBuffer:
         """Write out everything buffered."""
         self.stream.flush()
 
-    def close(self) -> None:
-        """Flush, and close the buffer's own copy of stdout, if it made one (never stdout)."""
-        self._out.flush()
-        if self._out is not self._raw and self._raw is not None:
-            self._out.close()
-
 
 def _is_buffered(stream: IO[bytes]) -> bool:
     return isinstance(stream, io.BufferedIOBase)

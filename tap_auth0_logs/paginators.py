@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tap_auth0_logs import log_ids
-from tap_auth0_logs.errors import ApiResponseError
+from tap_auth0_logs.client import PAGE_SIZE, SEARCH_CAP
+from tap_auth0_logs.errors import ApiResponseError, Auth0TapError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
+
+    from tap_auth0_logs.client import Auth0Client, Log
+
+logger = logging.getLogger(__name__)
 
 
 class CheckpointLinks:
@@ -45,9 +51,29 @@ class CheckpointLinks:
         return str(url)
 
 
-#: Auth0's caps in search mode: results per page, and results one query may page through.
-SEARCH_PAGE_SIZE = 100
-SEARCH_CAP = 1000
+class CheckpointPages:
+    """A backfill's pages: a cursor's first by `from`, each next one by the previous page's link."""
+
+    def __init__(self, client: Auth0Client) -> None:
+        self._client = client
+        self._links = CheckpointLinks(client.base_url)
+
+    def page(self, after: str, next_url: str | None) -> tuple[list[Log], Callable[[], str]]:
+        """One checkpoint page, and how to get its next link (asked once the page is queued)."""
+        answer = self._client.checkpoint_page(after, next_url)
+        return answer.body, lambda: self._links.next_url(answer.links)
+
+    def newest(self) -> str | None:
+        """The newest log's id (one search request), to know how far a backfill must go.
+
+        Without it the backfill simply stays one cursor, so a failure here is only logged.
+        """
+        try:
+            newest = self._client.newest_log_id()
+        except Auth0TapError as exc:
+            logger.warning("Could not find the newest log (%s); using one cursor.", exc)
+            return None
+        return newest if isinstance(newest, str) and log_ids.is_log_id(newest) else None
 
 
 class RangeSearch:
@@ -71,15 +97,14 @@ class RangeSearch:
         self.fetch = fetch
         self.query = query
         self.fields = fields
-        self.requests = 0
 
     def between(self, low: str, high: str) -> Iterator[list[dict[str, Any]]]:
         """Yield the matches in `{low TO high]`, one sorted range at a time, oldest first."""
         pending = [(low, high)]
         while pending:
             low, high = pending.pop()
-            page = self._page(low, high, 0, SEARCH_PAGE_SIZE)
-            if len(page) == SEARCH_PAGE_SIZE and self._page(low, high, SEARCH_CAP - 1, 1):
+            page = self._page(low, high, 0, PAGE_SIZE)
+            if len(page) == PAGE_SIZE and self._page(low, high, SEARCH_CAP - 1, 1):
                 middle = log_ids.midpoint(low, high)
                 if middle is None:  # pragma: no cover - two ids cannot hold 1,000 logs
                     msg = f"Cannot split the log_id range {low}..{high} under 1,000 results."
@@ -88,8 +113,8 @@ class RangeSearch:
                 continue
             rows = list(page)
             number = 1
-            while len(page) == SEARCH_PAGE_SIZE and number * SEARCH_PAGE_SIZE < SEARCH_CAP:
-                page = self._page(low, high, number, SEARCH_PAGE_SIZE)
+            while len(page) == PAGE_SIZE and number * PAGE_SIZE < SEARCH_CAP:
+                page = self._page(low, high, number, PAGE_SIZE)
                 rows += page
                 number += 1
             yield sorted(rows, key=lambda log: str(log["log_id"]))
@@ -101,5 +126,4 @@ class RangeSearch:
         params: dict[str, Any] = {"q": query, "page": page, "per_page": per_page}
         if self.fields:
             params |= {"fields": ",".join(self.fields), "include_fields": "true"}
-        self.requests += 1
         return self.fetch(params)

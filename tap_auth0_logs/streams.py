@@ -9,26 +9,23 @@ each stream is given.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from tap_auth0_logs import log_ids
-from tap_auth0_logs.backfill import SPLIT_MIN_SPARE, Backfill
-from tap_auth0_logs.client import CHECKPOINT_PAGE_SIZE
+from tap_auth0_logs.backfill import Backfill
+from tap_auth0_logs.client import PAGE_SIZE, SEARCH_CAP
 from tap_auth0_logs.drift import DriftWatch
 from tap_auth0_logs.errors import (
     AccessDeniedError,
     ApiResponseError,
-    Auth0TapError,
     CheckpointRefusedError,
     StateError,
-    quiet_while_clear_errors,
 )
 from tap_auth0_logs.event_types import describe
-from tap_auth0_logs.paginators import SEARCH_CAP, SEARCH_PAGE_SIZE, CheckpointLinks, RangeSearch
+from tap_auth0_logs.paginators import CheckpointPages, RangeSearch
 from tap_auth0_logs.progress import Progress
 from tap_auth0_logs.ranges import clip, read_ranges, write_ranges
 from tap_auth0_logs.schema import (
@@ -43,11 +40,12 @@ from tap_auth0_logs.sdk_fence import FencedStream
 from tap_auth0_logs.start_points import StartPoint, StartPoints, happened_before
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
+    from tap_auth0_logs.backfill import CursorRoom
     from tap_auth0_logs.client import Auth0Client, Log
     from tap_auth0_logs.ranges import Range
     from tap_auth0_logs.settings import Settings
@@ -73,7 +71,7 @@ class LogEventStream(FencedStream):
     is_sorted = True
     # One STATE per full page (the SDK's default is 10,000 records): a run killed at any moment
     # repeats at most the one page it was writing.
-    STATE_MSG_FREQUENCY = CHECKPOINT_PAGE_SIZE
+    STATE_MSG_FREQUENCY = PAGE_SIZE
     schema = LOG_EVENT
     # Records come straight from JSON and every top-level key is declared (`gather_extra_fields`
     # puts unknown ones in `extra_fields`), so the SDK's per-record type conformance would only
@@ -83,9 +81,13 @@ class LogEventStream(FencedStream):
     #: The setting a stream cannot run without; it is selected by default only when it is set.
     needs_setting: ClassVar[str | None] = None
 
-    def __init__(self, tap: Tap, client: Auth0Client, settings: Settings) -> None:
+    def __init__(
+        self, tap: Tap, client: Auth0Client, settings: Settings, room: CursorRoom | None = None
+    ) -> None:
         super().__init__(tap=tap)
         self.client, self.settings = client, settings
+        #: Whether another backfill cursor can still help (the run's pacer answers).
+        self.room = room
         self.start_points = StartPoints(
             client,
             self.logger,
@@ -98,7 +100,6 @@ class LogEventStream(FencedStream):
         self._start: StartPoint | None = None
         self._progress = Progress(self.name, self.logger, lambda: self.pages)
         self.drift = DriftWatch(self.name, self.logger)
-        quiet_while_clear_errors(self.logger)
 
     @property
     @override
@@ -219,11 +220,10 @@ class LogsStream(LogEventStream):
         """
         wanted = self.settings.log_types
         backfill = Backfill(
-            self._fetch_page,
+            CheckpointPages(self.client),
             ranges,
             workers=self.settings.backfill_concurrency,
-            newest=self._newest_log_id,
-            may_split=self._room_to_split,
+            room=self.room,
         )
         for page in backfill.pages():
             self.pages += 1
@@ -235,11 +235,11 @@ class LogsStream(LogEventStream):
             if (left := backfill.ranges_left()) != ranges:  # else nothing new to resume from
                 self._save_progress(state, left)
                 ranges = left
-        if backfill.splits:
+        if backfill.stats.splits:
             self.logger.info(
                 "Backfill done with up to %d cursors side by side (%d ranges split).",
-                backfill.peak_cursors,
-                backfill.splits,
+                backfill.stats.peak_cursors,
+                backfill.stats.splits,
             )
 
     def _save_progress(self, state: dict[str, Any], left: list[Range]) -> None:
@@ -250,38 +250,6 @@ class LogsStream(LogEventStream):
         """
         write_ranges(state, self.replication_key, left)
         self.write_state_now()
-
-    def _fetch_page(self, url: str | None, after: str) -> tuple[list[Log], Callable[[], str]]:
-        """One checkpoint page: its logs, and how to get the next link (asked once it is queued)."""
-        answer = self.client.checkpoint_page(after, url)
-        return answer.body, lambda: self._links.next_url(answer.links)
-
-    @cached_property
-    def _links(self) -> CheckpointLinks:
-        return CheckpointLinks(self.client.base_url)
-
-    def _room_to_split(self, running: int) -> bool:
-        """True while latency, not the tenant's bucket, holds back `running` cursors."""
-        pacer = self.client.pacer
-        spare = pacer.spare()
-        if spare is None or spare >= SPLIT_MIN_SPARE:
-            return True
-        rate, round_trip = pacer.rate, pacer.round_trip
-        return rate is not None and round_trip is not None and running < rate * round_trip
-
-    def _newest_log_id(self) -> str | None:
-        """The newest log's id (one search request), to know how far a backfill must go.
-
-        Without it the backfill simply stays one cursor, so a failure here is only logged.
-        """
-        params = {"sort": "date:-1", "per_page": 1, "page": 0, "fields": "log_id"}
-        try:
-            body = self.client.search({**params, "include_fields": "true"})
-        except Auth0TapError as exc:
-            self.logger.warning("Could not find the newest log (%s); using one cursor.", exc)
-            return None
-        newest = body[0]["log_id"] if body else None
-        return newest if isinstance(newest, str) and log_ids.is_log_id(newest) else None
 
     @override
     def check_connection(self) -> None:
@@ -395,11 +363,11 @@ class UserLogsStream(LogEventStream):
         ingested = log_ids.timestamp_of(bookmark) if bookmark else None
         settled = ingested - INGESTION_MARGIN if ingested else None
         rows: dict[str, Log] = {}
-        for page in range(SEARCH_CAP // SEARCH_PAGE_SIZE):
-            params = {"page": page, "per_page": SEARCH_PAGE_SIZE, "sort": "date:-1"}
+        for page in range(SEARCH_CAP // PAGE_SIZE):
+            params = {"page": page, "per_page": PAGE_SIZE, "sort": "date:-1"}
             body = self.client.user_logs(user_id, params)
             rows.update((str(row["log_id"]), row) for row in body)
-            if len(body) < SEARCH_PAGE_SIZE:
+            if len(body) < PAGE_SIZE:
                 return rows, True
             if settled is not None and happened_before(body[-1], settled):
                 return rows, True  # every older log was ingested before the bookmark

@@ -1,9 +1,10 @@
 """The tap: its settings, the run's shared parts (pacer, token, client), and its streams.
 
-A run's data path, top to bottom: settings (`settings.py`) → token (`auth.py`) → pacing and
-retries (`pacing.py`, `retry.py`) → pages (`client.py`, `paginators.py`, `backfill.py`) →
-records (`streams.py`, `schema.py`) → STATE (`ranges.py`, the SDK). The tap builds the shared
-parts once and hands them down; nothing below it imports it.
+A run's data path, top to bottom: settings (`settings.py`) → streams (`streams.py`) → pages
+(`backfill.py`, `paginators.py`, `client.py`) → one request (`sender.py`: token from `auth.py`,
+pacing from `pacing.py`, retries from `retry.py`, `transport.py`) → records (`schema.py`) → STATE
+(`ranges.py`, the SDK). The tap builds the shared parts once and hands them down; nothing below
+it imports it.
 """
 
 from __future__ import annotations
@@ -23,14 +24,16 @@ from tap_auth0_logs.auth import ClientCredentials, StaticToken, TokenSource
 from tap_auth0_logs.backfill import MAX_BACKFILL_CONCURRENCY
 from tap_auth0_logs.client import Auth0Client
 from tap_auth0_logs.output import BufferedMsgSpecWriter
-from tap_auth0_logs.pacing import Pacer
-from tap_auth0_logs.retry import Retrier
+from tap_auth0_logs.pacing import Pacer, Rules
 from tap_auth0_logs.sdk_fence import FencedTap
+from tap_auth0_logs.sender import Sender
 from tap_auth0_logs.settings import CONFIG_SCHEMA, Settings, config_errors
 from tap_auth0_logs.streams import LogEventStream, LogSearchStream, LogsStream, UserLogsStream
 from tap_auth0_logs.transport import Transport
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from jsonschema import ValidationError
     from singer_sdk.streams import Stream
 
@@ -56,10 +59,17 @@ class TapAuth0Logs(FencedTap):
 
     config_jsonschema: ClassVar[dict[str, Any]] = CONFIG_SCHEMA
 
+    def __init__(
+        self, *, on_long_wait: Callable[[float], None] | None = None, **kwargs: Any
+    ) -> None:
+        """The SDK's tap; `on_long_wait` is told when a run starts a long wait on the bucket."""
+        self._on_long_wait = on_long_wait
+        super().__init__(**kwargs)
+
     @override
     def discover_streams(self) -> list[Stream]:
         return [
-            stream_class(self, self.client, self.settings)
+            stream_class(self, self.client, self.settings, self.pacer)
             for stream_class in (LogsStream, LogSearchStream, UserLogsStream)
         ]
 
@@ -71,10 +81,11 @@ class TapAuth0Logs(FencedTap):
     @cached_property
     def pacer(self) -> Pacer:
         """One pacer per run: every stream and cursor shares the tenant's rate limit."""
-        return Pacer(
+        rules = Rules(
             reserve=self.settings.rate_limit_reserve,
             max_per_second=self.settings.max_requests_per_second,
         )
+        return Pacer(rules, on_long_wait=self._on_long_wait)
 
     @cached_property
     def transport(self) -> Transport:
@@ -86,9 +97,11 @@ class TapAuth0Logs(FencedTap):
         )
 
     @cached_property
-    def retrier(self) -> Retrier:
-        """Retries of API requests, paced by the run's pacer."""
-        return Retrier(rate_limit_max_wait=self.settings.rate_limit_max_wait, pacer=self.pacer)
+    def sender(self) -> Sender:
+        """The one path of every request: token, pacing, transport, answer, retries."""
+        return Sender(
+            self.transport, self.pacer, rate_limit_max_wait=self.settings.rate_limit_max_wait
+        )
 
     @cached_property
     def tokens(self) -> TokenSource:
@@ -96,9 +109,7 @@ class TapAuth0Logs(FencedTap):
         settings = self.settings
         if settings.has_client_credentials:
             return ClientCredentials(
-                transport=self.transport,
-                # The token endpoint has a bucket of its own: retried, but not paced.
-                retrier=Retrier(rate_limit_max_wait=settings.rate_limit_max_wait),
+                sender=self.sender,
                 token_url=f"{settings.base_url}/oauth/token",
                 client_id=str(settings.client_id),
                 client_secret=str(settings.client_secret),
@@ -109,13 +120,7 @@ class TapAuth0Logs(FencedTap):
     @cached_property
     def client(self) -> Auth0Client:
         """The run's Management API client."""
-        return Auth0Client(
-            base_url=self.settings.base_url,
-            transport=self.transport,
-            tokens=self.tokens,
-            retrier=self.retrier,
-            pacer=self.pacer,
-        )
+        return Auth0Client(base_url=self.settings.base_url, sender=self.sender, tokens=self.tokens)
 
     @override
     def config_errors(self, schema_errors: list[ValidationError]) -> list[str]:
@@ -124,7 +129,7 @@ class TapAuth0Logs(FencedTap):
     @override
     def run_finished(self) -> None:
         """One line: what the run spent of the tenant's rate limit."""
-        if self.pacer.requests:
+        if self.pacer.spending.requests:
             self.logger.info("%s", self.pacer.summary())
 
     @override

@@ -167,13 +167,16 @@ def make_ids(count: int, step_ms: int = 10) -> list[str]:
 class FakeCheckpoints:
     """`from`/Link paging over a list of ids, counting requests and the cursors in flight."""
 
-    def __init__(self, ids: list[str], delay: float = 0.0) -> None:
-        self.ids, self.delay = ids, delay
+    def __init__(self, ids: list[str], delay: float = 0.0, newest: str | None = None) -> None:
+        self.ids, self.delay, self.newest_id = ids, delay, newest
         self.requests: list[str | None] = []
         self.in_flight = self.most_in_flight = 0
         self.lock = threading.Lock()
 
-    def fetch(self, url: str | None, after: str) -> tuple[list[dict[str, Any]], Any]:
+    def newest(self) -> str | None:
+        return self.newest_id
+
+    def page(self, after: str, url: str | None) -> tuple[list[dict[str, Any]], Any]:
         start = url or after
         with self.lock:
             self.requests.append(url)
@@ -196,24 +199,24 @@ def drain(backfill: Backfill) -> list[str]:
 
 def test_engine_splits_a_long_range_and_fetches_each_log_once():
     ids = make_ids(5000)
-    source = FakeCheckpoints(ids, delay=0.005)
-    backfill = Backfill(source.fetch, [("0" * 56, None)], workers=4, newest=lambda: ids[-1])
+    source = FakeCheckpoints(ids, delay=0.005, newest=ids[-1])
+    backfill = Backfill(source, [("0" * 56, None)], workers=4)
 
     seen = drain(backfill)
 
     assert Counter(seen) == Counter(ids)
-    assert backfill.splits >= 3
+    assert backfill.stats.splits >= 3
     assert source.most_in_flight > 1
     assert backfill.ranges_left() == [(ids[-1], None)]
 
 
 def test_engine_with_one_worker_is_one_sequential_cursor():
     ids = make_ids(1000)
-    source = FakeCheckpoints(ids)
-    backfill = Backfill(source.fetch, [("0" * 56, None)], workers=1, newest=lambda: ids[-1])
+    source = FakeCheckpoints(ids, newest=ids[-1])
+    backfill = Backfill(source, [("0" * 56, None)], workers=1)
 
     assert drain(backfill) == ids
-    assert backfill.splits == 0
+    assert backfill.stats.splits == 0
     assert source.requests[0] is None
     assert None not in source.requests[1:]
 
@@ -222,7 +225,7 @@ def test_engine_ranges_left_follow_only_confirmed_pages():
     ids = make_ids(1000)
     middle = log_ids.split_point(ids[399], ids[400])
     assert middle is not None
-    backfill = Backfill(FakeCheckpoints(ids).fetch, [("0" * 56, middle), (middle, None)], workers=2)
+    backfill = Backfill(FakeCheckpoints(ids), [("0" * 56, middle), (middle, None)], workers=2)
     pages = backfill.pages()
     first = next(pages)  # the first range goes alone until its first page is in
     assert [log["log_id"] for log in first.logs] == ids[:100]
@@ -235,60 +238,54 @@ def test_engine_ranges_left_follow_only_confirmed_pages():
 
 
 def test_engine_hands_a_cursors_error_to_the_consumer():
-    def fetch(url: str | None, after: str) -> tuple[list[dict[str, Any]], Any]:
-        raise RuntimeError("boom")
+    class Failing(FakeCheckpoints):
+        def page(self, after: str, url: str | None) -> tuple[list[dict[str, Any]], Any]:
+            raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
-        drain(Backfill(fetch, [("0" * 56, None)], workers=3))
+        drain(Backfill(Failing([]), [("0" * 56, None)], workers=3))
+
+
+def answered(pacer: Pacer, headers: dict[str, str]) -> None:
+    """One request through `pacer`, answered with `headers`."""
+    slot = pacer.acquire(0)
+    assert slot is not None
+    pacer.observe(slot, headers)
+    pacer.release(slot)
 
 
 def test_pacer_holds_requests_beyond_the_level_minus_those_in_flight():
-    pacer = Pacer()
-    pacer.observe({"x-ratelimit-remaining": "2", "x-ratelimit-reset": str(time.time() + 5)})
-    assert pacer.acquire(1.0) == 0.0
-    assert pacer.acquire(1.0) == 0.0
-    # Two requests in flight will spend the two left: a third waits for one of their answers.
-    third: list[float | None] = []
-    waiter = threading.Thread(target=lambda: third.append(pacer.acquire(5.0)))
-    waiter.start()
-    time.sleep(0.3)
-    assert third == []
-    pacer.observe({"x-ratelimit-remaining": "5", "x-ratelimit-reset": str(time.time() + 1)})
-    pacer.release()
-    waiter.join(2)
-    assert third
-    assert third[0] is not None
+    now = [1_000.0]
+    pacer = Pacer(clock=lambda: now[0])
+    answered(pacer, {"x-ratelimit-remaining": "2", "x-ratelimit-reset": "1005"})
+    first, second = pacer.acquire(0), pacer.acquire(0)
+    assert first is not None
+    assert second is not None
+    # Two requests in flight will spend the two left: a third must wait (max_wait 0: refused).
+    assert pacer.acquire(0) is None
+    # The first one's answer shows the bucket refilled: the third may go at once.
+    pacer.observe(first, {"x-ratelimit-remaining": "5", "x-ratelimit-reset": "1001"})
+    pacer.release(first)
+    third = pacer.acquire(0)
+    assert third is not None
+    assert third.waited == 0.0
 
 
 def test_pacer_lets_a_late_answer_only_lower_what_it_believes():
     # Two cursors' requests cross: the second is answered first, and its level is the newer.
-    pacer = Pacer()
-    headers = {"x-ratelimit-limit": "10", "x-ratelimit-reset": str(time.time() + 1)}
-    pacer.observe({**headers, "x-ratelimit-remaining": "6"})
-    sent = threading.Barrier(2)
-    answered_second = threading.Event()
-
-    def request(level: str, late: bool) -> None:
-        pacer.acquire(1.0)
-        sent.wait()
-        if late:
-            answered_second.wait()
-        else:
-            time.sleep(0.05)
-        pacer.observe({**headers, "x-ratelimit-remaining": level})
-        pacer.release()
-        if not late:
-            answered_second.set()
-
-    first = threading.Thread(target=request, args=("5", True))
-    second = threading.Thread(target=request, args=("2", False))  # others spent two meanwhile
-    first.start()
-    time.sleep(0.05)
-    second.start()
-    first.join(2)
-    second.join(2)
-    # The first request's answer (5) came last but is older: it must not raise the level the
-    # second's answer gave (2, less the first, which might have been processed after it).
+    now = [1_000.0]
+    pacer = Pacer(clock=lambda: now[0])
+    headers = {"x-ratelimit-limit": "10", "x-ratelimit-reset": "1001"}
+    answered(pacer, {**headers, "x-ratelimit-remaining": "6"})
+    early, late = pacer.acquire(0), pacer.acquire(0)
+    assert early is not None
+    assert late is not None
+    pacer.observe(late, {**headers, "x-ratelimit-remaining": "2"})  # others spent two meanwhile
+    pacer.release(late)
+    pacer.observe(early, {**headers, "x-ratelimit-remaining": "5"})
+    pacer.release(early)
+    # The early request's answer (5) came last but is older: it must not raise the level the
+    # late one's answer gave (2, less the early one, which might have been processed after it).
     assert pacer.spare() == 1
 
 

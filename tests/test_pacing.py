@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tap_auth0_logs.backfill import SPLIT_MIN_SPARE
-from tap_auth0_logs.pacing import Pacer, Refill
+from tap_auth0_logs.pacing import SPLIT_MIN_SPARE, Pacer, Rules
 from tap_auth0_logs.testing.server import RateLimit
 
 
@@ -45,10 +44,9 @@ class Simulation:
             clock=lambda: self.now,
         )
         self.pacer = Pacer(
+            Rules(reserve=self.reserve, max_per_second=self.max_per_second),
             clock=lambda: self.now,
             sleep=lambda seconds: self.advance(self.now + seconds),
-            reserve=self.reserve,
-            max_per_second=self.max_per_second,
         )
 
     def advance(self, to: float) -> None:
@@ -61,16 +59,16 @@ class Simulation:
 
     def request(self) -> bool:
         """One paced request; True when the bucket allowed it."""
-        assert self.pacer.acquire(900) is not None
+        slot = self.pacer.acquire(900)
+        assert slot is not None
         self.sent_at.append(self.now)
         self.advance(self.now + self.latency)
         allowed, headers = self.bucket.take("tap")
         headers["date"] = str(math.floor(self.now))  # the server's second, as HTTP's Date says
-        self.pacer.observe(headers)
+        self.pacer.observe(slot, headers, rate_limited=not allowed)
         if not allowed:
-            self.pacer.note_rate_limited(headers)
-            self.advance(float(headers["x-ratelimit-reset"]))  # the retrier's wait
-        self.pacer.release()
+            self.advance(float(headers["x-ratelimit-reset"]))  # the sender's wait
+        self.pacer.release(slot)
         return allowed
 
     def run(self, requests: int) -> float:
@@ -93,9 +91,9 @@ def test_the_refill_rate_is_learned_and_a_small_bucket_goes_at_it(start):
     seconds = sim.run(40)
     # A pacer that waited for each whole-second reset would get about half the rate.
     assert seconds < 1.15 * sustained_seconds(40, sim)
-    assert sim.pacer.refill is Refill.CONTINUOUS
-    assert sim.pacer.rate is not None
-    assert 1.6 <= sim.pacer.rate <= 2.0
+    assert sim.pacer.refill.continuous
+    assert sim.pacer.refill.rate is not None
+    assert 1.6 <= sim.pacer.refill.rate <= 2.0
     assert sim.bucket.too_many["tap"] == 0
 
 
@@ -103,7 +101,7 @@ def test_the_refill_rate_is_learned_and_a_small_bucket_goes_at_it(start):
 def test_a_bucket_refilled_once_a_second_is_never_taken_for_a_continuous_one(start):
     sim = Simulation(per_second=100 / 60, burst=10, per_minute=True, latency=0.1, start=start)
     seconds = sim.run(40)
-    assert sim.pacer.refill is Refill.UNKNOWN
+    assert not sim.pacer.refill.continuous
     assert sim.bucket.too_many["tap"] == 0
     assert seconds < 1.15 * sustained_seconds(40, sim)
 
@@ -116,7 +114,7 @@ def test_the_reserve_is_kept_and_the_80_percent_line_never_crossed(per_second, b
     sim.run(3 * burst)
     assert sim.bucket.lowest >= 0.2 * burst
     assert sim.bucket.crossings == 0
-    assert sim.pacer.lowest >= 0.2 * burst
+    assert sim.pacer.spending.lowest >= 0.2 * burst
 
 
 def test_without_a_reserve_the_whole_bucket_is_spent_and_faster():
@@ -139,8 +137,8 @@ def test_a_competing_client_makes_the_tap_yield(per_second, burst, per_minute, o
     assert sim.bucket.too_many["others"] == 0
     assert sim.bucket.too_many["tap"] == 0
     # The tap spends what the bucket gains net of the others, not the plan's whole rate.
-    assert sim.pacer.rate is not None
-    assert sim.pacer.rate <= per_second - others + 0.25
+    assert sim.pacer.refill.rate is not None
+    assert sim.pacer.refill.rate <= per_second - others + 0.25
 
 
 def test_other_clients_at_a_quarter_of_the_rate_never_see_the_80_percent_line():
@@ -158,8 +156,8 @@ def test_other_clients_that_start_mid_run_are_yielded_to_at_once():
     assert sim.bucket.too_many["others"] == 0
     # The surge itself meets the bucket at the reserve (that is what the reserve is for), and
     # the tap then spends only what the others leave.
-    assert sim.pacer.rate is not None
-    assert sim.pacer.rate <= 100 / 60 - 1.0 + 0.1
+    assert sim.pacer.refill.rate is not None
+    assert sim.pacer.refill.rate <= 100 / 60 - 1.0 + 0.1
 
 
 def after_a_429(reset: int) -> tuple[Pacer, list[float]]:
@@ -168,19 +166,20 @@ def after_a_429(reset: int) -> tuple[Pacer, list[float]]:
     pacer = Pacer(clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
     headers = {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "0"}
     headers["x-ratelimit-reset"] = str(reset)
-    assert pacer.acquire(10) == 0.0
-    pacer.observe(headers)
-    pacer.note_rate_limited(headers)
-    pacer.release()
+    slot = pacer.acquire(10)
+    assert slot is not None
+    assert slot.waited == 0.0
+    pacer.observe(slot, headers, rate_limited=True)
+    pacer.release(slot)
     return pacer, now
 
 
 def test_a_429_still_waits_for_the_reset():
     pacer, now = after_a_429(103)
-    waited = pacer.acquire(10)
-    assert waited is not None
+    slot = pacer.acquire(10)
+    assert slot is not None
     assert now[0] >= 103
-    assert pacer.rate_limited == 1
+    assert pacer.spending.rate_limited == 1
     assert "1 answered 429" in pacer.summary()
 
 
@@ -220,7 +219,7 @@ def test_the_closing_line_counts_what_the_run_spent():
     sim = Simulation(per_second=2, burst=2)
     sim.run(10)
     line = sim.pacer.summary()
-    assert line.startswith(f"Rate limit: {sim.pacer.requests} requests, ")
+    assert line.startswith(f"Rate limit: {sim.pacer.spending.requests} requests, ")
     assert "0 answered 429" in line
     assert "lowest level 0 of 2" in line
 
@@ -237,12 +236,12 @@ def test_a_slow_bucket_is_not_mistaken_for_a_starved_one():
 def test_a_level_lower_than_the_taps_own_use_explains_cuts_the_rate_at_once():
     sim = Simulation(per_second=100 / 60, burst=10, per_minute=True, latency=0.1)
     sim.run(25)
-    before = sim.pacer.rate
+    before = sim.pacer.refill.rate
     assert before is not None
     sim.others, sim._others_due = 3.0, sim.now  # a deploy pipeline starts hammering the bucket
     sim.request()  # its answer shows the level fell by more than this one request
-    assert sim.pacer.rate is not None
-    assert sim.pacer.rate <= 0.8 * before
+    assert sim.pacer.refill.rate is not None
+    assert sim.pacer.refill.rate <= 0.8 * before
     assert sim.bucket.too_many["tap"] == 0
 
 
@@ -251,8 +250,8 @@ def test_an_idle_tap_does_not_take_a_full_bucket_for_other_clients():
     # the next stream), a full bucket would look like one that others had emptied.
     sim = Simulation(per_second=16, burst=50, latency=0.02)
     sim.run(120)
-    learned = sim.pacer.rate
+    learned = sim.pacer.refill.rate
     assert learned is not None
     sim.advance(sim.now + 10)
     sim.request()
-    assert sim.pacer.rate == learned
+    assert sim.pacer.refill.rate == learned

@@ -21,7 +21,7 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError
 from tap_auth0_logs import log_ids
 from tap_auth0_logs.event_types import describe, event_type_names
 from tap_auth0_logs.output import StdoutBuffer
-from tap_auth0_logs.retry import DNS_TRIES, MAX_FAILURES, RetryBudget, rate_limit_wait
+from tap_auth0_logs.retry import DNS_TRIES, MAX_FAILURES, Budget, rate_limit_wait
 from tap_auth0_logs.schema import KNOWN_FIELDS, LOG_EVENT, gather_extra_fields, normalize_scope
 from tap_auth0_logs.settings import tenant_base_url
 
@@ -128,10 +128,13 @@ def test_domain_forms_that_are_refused(domain, reason):
 
 
 def test_rate_limit_wait_prefers_retry_after_then_reset():
-    assert rate_limit_wait({"Retry-After": "3"}) == 3.0
-    assert rate_limit_wait({"x-ratelimit-reset": "105"}, now=lambda: 100.0) == 5.0
-    assert rate_limit_wait({"x-ratelimit-reset": "95"}, now=lambda: 100.0) == 0.0
-    assert rate_limit_wait({}) == 1.0
+    assert rate_limit_wait({"Retry-After": "3", "x-ratelimit-reset": "150"}, 100.0) == 3.0
+    assert rate_limit_wait({"x-ratelimit-reset": "105"}, 100.0) == 5.0
+    assert rate_limit_wait({"x-ratelimit-reset": "95"}, 100.0) == 0.0
+    assert rate_limit_wait({}, 100.0) == 1.0
+    # One cap for both: a clock skew or a strange header must not stall a run.
+    assert rate_limit_wait({"Retry-After": "3600"}, 100.0) == 60.0
+    assert rate_limit_wait({"x-ratelimit-reset": "9999"}, 100.0) == 60.0
 
 
 def test_log_id_numbers_round_trip_and_bisect_in_time():
@@ -146,8 +149,18 @@ def test_log_id_numbers_round_trip_and_bisect_in_time():
     assert log_ids.midpoint(middle, middle) is None
 
 
+def _failures(budget: Budget, exc: BaseException, count: int) -> list[float | None]:
+    waits: list[float | None] = []
+    for _ in range(count):
+        retry = budget.after_failure("why", 0.5, exc)
+        waits.append(None if retry is None else retry.wait)
+        if retry is not None:
+            budget = retry.budget
+    return waits
+
+
 def test_retry_budget_gives_up_at_once_on_tls_and_soon_on_dns():
-    assert RetryBudget().wait_after_failure(requests.exceptions.SSLError("bad cert")) is None
+    assert Budget().after_failure("tls", 0.5, requests.exceptions.SSLError("bad cert")) is None
     dns = requests.exceptions.ConnectionError(
         MaxRetryError(
             None,  # type: ignore[arg-type]
@@ -155,21 +168,29 @@ def test_retry_budget_gives_up_at_once_on_tls_and_soon_on_dns():
             NameResolutionError("no-such-tenant.invalid", None, socket.gaierror(-2, "unknown")),  # type: ignore[arg-type]
         )
     )
-    budget = RetryBudget()
-    waits = [budget.wait_after_failure(dns) for _ in range(DNS_TRIES)]
+    waits = _failures(Budget(), dns, DNS_TRIES)
     assert None not in waits[:-1]
     assert waits[-1] is None
-    budget = RetryBudget()
-    waits = [budget.wait_after_failure(ConnectionResetError()) for _ in range(MAX_FAILURES)]
+    waits = _failures(Budget(), ConnectionResetError(), MAX_FAILURES)
     assert None not in waits[:-1]
     assert waits[-1] is None
+    # Equal jitter: the wait doubles with each failure, within [ceiling/2, ceiling].
+    assert waits[:3] == [0.375, 0.75, 1.5]
 
 
 def test_retry_budget_bounds_the_total_rate_limit_wait():
-    budget = RetryBudget(rate_limit_max_wait=10)
-    assert budget.wait_after_rate_limit({"Retry-After": "4"}) is not None
-    assert budget.wait_after_rate_limit({"Retry-After": "4"}) is not None
-    assert budget.wait_after_rate_limit({"Retry-After": "4"}) is None
+    budget = Budget(rate_limit_max_wait=10)
+    for _ in range(2):
+        retry = budget.after_rate_limit({"Retry-After": "4"}, 0.0, "429", 0.0)
+        assert retry is not None
+        assert retry.wait == 4.0
+        budget = retry.budget
+    assert budget.rate_limit_waited == 8.0
+    assert budget.after_rate_limit({"Retry-After": "4"}, 0.0, "429", 0.0) is None
+    # The jitter is added once, and charged with the wait.
+    retry = Budget().after_rate_limit({"Retry-After": "4"}, 0.0, "429", 1.0)
+    assert retry is not None
+    assert retry.wait == retry.budget.rate_limit_waited == 4.25
 
 
 def test_records_wait_in_a_buffer_even_when_stdout_is_unbuffered(monkeypatch):
@@ -186,7 +207,7 @@ def test_records_wait_in_a_buffer_even_when_stdout_is_unbuffered(monkeypatch):
     out.flush()
     assert os.read(read_end, 100) == b'{"type":"RECORD"}\n'
 
-    out.close()
+    out.stream.close()  # what collecting the writer does
     assert not raw.closed  # the buffer is on a duplicate: stdout itself stays open
     raw.close()
     os.close(read_end)

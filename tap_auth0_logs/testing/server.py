@@ -315,6 +315,28 @@ class FakeAuth0:
                 "error_description": "Injected fault",
             }
         client = self.clients.get(form.get("client_id", ""))
+        refusal = self._token_refusal(form, client)
+        if refusal is not None:
+            return refusal
+        assert client is not None
+        assert client.scopes is not None
+        token = f"fake-token-{secrets.token_hex(16)}"
+        with self.lock:
+            expires_at = (
+                0.0 if self.faults.issue_expired_tokens else time.time() + self.token_lifetime
+            )
+            self._tokens[token] = _Token(expires_at, client.scopes)
+        return 200, {
+            "access_token": token,
+            "expires_in": self.token_lifetime,
+            "scope": " ".join(client.scopes),
+            "token_type": "Bearer",
+        }
+
+    def _token_refusal(
+        self, form: dict[str, str], client: Client | None
+    ) -> tuple[int, dict[str, Any]] | None:
+        """Why the token endpoint refuses `form`, as Auth0 words it; None when it issues one."""
         if form.get("grant_type") != "client_credentials":
             return 400, {
                 "error": "unsupported_grant_type",
@@ -345,18 +367,7 @@ class FakeAuth0:
                     "https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants"
                 ),
             }
-        token = f"fake-token-{secrets.token_hex(16)}"
-        with self.lock:
-            expires_at = (
-                0.0 if self.faults.issue_expired_tokens else time.time() + self.token_lifetime
-            )
-            self._tokens[token] = _Token(expires_at, client.scopes)
-        return 200, {
-            "access_token": token,
-            "expires_in": self.token_lifetime,
-            "scope": " ".join(client.scopes),
-            "token_type": "Bearer",
-        }
+        return None
 
     def check_token(self, header: str | None, path: str = "") -> tuple[int, dict[str, Any]] | None:
         """Return an error answer when the bearer token may not read logs; None when it may."""
@@ -608,67 +619,25 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(record, status, body)
 
     def do_GET(self) -> None:
-        tenant, faults = self.tenant, self.tenant.faults
+        tenant = self.tenant
         record = self._record()
-        if not record.path.startswith("/api/v2/"):
-            self._send(record, 404, _error(404, "Not Found"))
+        if self._refused_before_the_bucket(record):
             return
-        if faults.latency:
-            time.sleep(faults.latency)
-        if len(urlsplit(self.path).query) > faults.max_query_length:
-            self._send(
-                record,
-                414,
-                None,
-                raw=b"<html><body><h1>414 Request-URI Too Large</h1></body></html>",
-                content_type="text/html",
-            )
-            return
-        with tenant.lock:
-            injected: int | str | None = faults.fail_next.pop(0) if faults.fail_next else None
-            if (
-                faults.expire_tokens_after is not None
-                and len(tenant.api_requests()) > faults.expire_tokens_after
-            ):
-                faults.expire_tokens_after = None
-                tenant.expire_tokens()
-        if injected is None and faults.drop_rate and tenant.draw() < faults.drop_rate:
-            injected = "drop"
-        if injected is None and faults.error_rate and tenant.draw() < faults.error_rate:
-            injected = 503 if tenant.draw() < 0.5 else 502
-        if injected is None and faults.truncate_rate and tenant.draw() < faults.truncate_rate:
-            injected = "truncate"
+        injected = self._fault_to_inject()
         if injected == "drop":
             self._drop(record)
             return
         if injected == "stall":
-            time.sleep(faults.stall_seconds)
+            time.sleep(tenant.faults.stall_seconds)
             injected = None
         with tenant.lock:
             allowed, limit_headers = tenant.rate_limit.take()
-        if injected == 502:
-            self._send(
-                record, 502, None, limit_headers, raw=_GATEWAY_PAGE, content_type="text/html"
-            )
-            return
-        if injected == "html":
-            self._send(
-                record, 200, None, limit_headers, raw=_GATEWAY_PAGE, content_type="text/html"
-            )
-            return
-        if injected == "object":
-            self._send(record, 200, {"unexpected": "shape"}, limit_headers)
-            return
-        if isinstance(injected, int):
-            self._send(record, injected, _error(injected, "Injected fault"), limit_headers)
+        if injected not in {None, "truncate"}:
+            self._send_fault(record, injected, limit_headers)
             return
         if not allowed:
-            self._send(
-                record,
-                429,
-                _error(429, "Global limit has been reached", "too_many_requests"),
-                limit_headers,
-            )
+            body = _error(429, "Global limit has been reached", "too_many_requests")
+            self._send(record, 429, body, limit_headers)
             return
         denied = tenant.check_token(self.headers.get("Authorization"), record.path)
         if denied:
@@ -677,11 +646,59 @@ class _Handler(BaseHTTPRequestHandler):
         status, body, headers = self._route(record)
         if injected == "truncate":
             payload = json.dumps(body).encode()
-            self._send(
-                record, status, None, {**limit_headers, **headers}, raw=payload[: len(payload) // 2]
-            )
+            raw = payload[: len(payload) // 2]
+            self._send(record, status, None, {**limit_headers, **headers}, raw=raw)
             return
         self._send(record, status, body, {**limit_headers, **headers})
+
+    def _refused_before_the_bucket(self, record: RecordedRequest) -> bool:
+        """Answer what Auth0 refuses before its rate limit (404 off the API, 414); the latency."""
+        if not record.path.startswith("/api/v2/"):
+            self._send(record, 404, _error(404, "Not Found"))
+            return True
+        faults = self.tenant.faults
+        if faults.latency:
+            time.sleep(faults.latency)
+        if len(urlsplit(self.path).query) > faults.max_query_length:
+            page = b"<html><body><h1>414 Request-URI Too Large</h1></body></html>"
+            self._send(record, 414, None, raw=page, content_type="text/html")
+            return True
+        return False
+
+    def _fault_to_inject(self) -> int | str | None:
+        """The next fault queued, else one drawn at the configured rates; expiring tokens."""
+        tenant, faults = self.tenant, self.tenant.faults
+        with tenant.lock:
+            injected: int | str | None = faults.fail_next.pop(0) if faults.fail_next else None
+            if (
+                faults.expire_tokens_after is not None
+                and len(tenant.api_requests()) > faults.expire_tokens_after
+            ):
+                faults.expire_tokens_after = None
+                tenant.expire_tokens()
+        if injected is not None:
+            return injected
+        if faults.drop_rate and tenant.draw() < faults.drop_rate:
+            return "drop"
+        if faults.error_rate and tenant.draw() < faults.error_rate:
+            return 503 if tenant.draw() < 0.5 else 502
+        if faults.truncate_rate and tenant.draw() < faults.truncate_rate:
+            return "truncate"
+        return None
+
+    def _send_fault(
+        self, record: RecordedRequest, injected: int | str, limit_headers: dict[str, str]
+    ) -> None:
+        """An injected answer: a gateway's HTML page, a body of the wrong shape, a status."""
+        if injected in {502, "html"}:
+            status = 502 if injected == 502 else 200
+            raw, html = _GATEWAY_PAGE, "text/html"
+            self._send(record, status, None, limit_headers, raw=raw, content_type=html)
+        elif injected == "object":
+            self._send(record, 200, {"unexpected": "shape"}, limit_headers)
+        else:
+            status = int(injected)
+            self._send(record, status, _error(status, "Injected fault"), limit_headers)
 
     def _route(self, record: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
         tenant, path, query = self.tenant, record.path, record.query
