@@ -68,6 +68,8 @@ FAILURE_TYPES = {
     Failure.SYSTEM: FailureType.system_error,
 }
 _STATE_LIST = TypeAdapter(list[AirbyteStateMessage])
+#: Keys the SDK keeps in a stream's Singer state while it runs; not part of a resume point.
+SDK_PROGRESS_KEYS = frozenset({"starting_replication_value", "progress_markers"})
 
 
 class SourceError(Exception):
@@ -264,8 +266,15 @@ class AirbyteWriter(SingerWriter):
         self.status(stream, AirbyteStreamStatus.STARTED)
 
     def _stream_states(self, value: Mapping[str, Any]) -> None:
-        for name, blob in (value.get("bookmarks") or {}).items():
-            if name not in self.selected or blob == self.last_states.get(name):
+        """One STREAM state per stream whose bookmark moved, with the records written since.
+
+        The SDK's own progress keys are left out: they are not a resume point, and a state that
+        differs only by them (or holds nothing yet) would carry the records' count away from
+        the bookmark that covers them.
+        """
+        for name, singer_blob in (value.get("bookmarks") or {}).items():
+            blob = {k: v for k, v in singer_blob.items() if k not in SDK_PROGRESS_KEYS}
+            if name not in self.selected or not blob or blob == self.last_states.get(name):
                 continue
             self.last_states[name] = copy.deepcopy(blob)
             count = self.records_since_state.pop(name, 0)

@@ -71,6 +71,10 @@ class Bound:
         floor = float(reading.level - reading.overlap)
         return cls(floor, floor, reading.at, floor, _reset(reading.at, reset), limit)
 
+    def reset_by(self, moment: float) -> Bound:
+        """A 429 said requests are taken again at `moment`: one more request by then."""
+        return replace(self, reset=min(self.reset, moment))
+
     def spend(self) -> Bound:
         """One more request sent."""
         return replace(self, spent=self.spent + 1)

@@ -15,8 +15,9 @@ thread-safe shell around three pure parts:
 
 A request goes only when the bound stays above the **reserve** (`rate_limit_reserve`, a share of
 the bucket left to the tenant's other clients; the default keeps a run under the 80% line).
-`max_requests_per_second` caps the tap on top. The pacer never retries and never waits after a
-429: that decision is `retry.py`'s alone; the pacer only learns from the 429's headers.
+`max_requests_per_second` caps the tap on top. The pacer never retries, and does not decide how
+long a 429 waits: `retry.py` does, once; the sender tells the pacer the moment (`resume_at`), so
+that the run's other requests wait for it too, and the pacer learns from the 429's headers.
 
 The life of one request here: `slot = acquire(max_wait)` (waits for the bucket), then
 `observe(slot, headers)` with its answer's headers, then `release(slot)`. The slot carries what
@@ -202,6 +203,7 @@ class Pacer:
         self._bound: Bound | None = None  # None until an answer says the level
         self._metered = True  # False once an answer came without rate-limit headers
         self._flight = Flight()
+        self._resume_at = -math.inf  # after a 429: no request before then
         self._lock = threading.Condition()
 
     @property
@@ -277,24 +279,35 @@ class Pacer:
         return self._flight.last_sent + 1 / cap - now if cap else 0.0
 
     def _bucket_delay(self, now: float) -> tuple[float, Hold]:
-        hold_until = self._proof.hold_until
-        if hold_until is not None and now < hold_until:
-            wait = hold_until - now
-            return (min(ANSWER_WAIT_SECONDS, wait) if self._flight else wait), Hold.BUCKET
-        bound = self._bound
-        if bound is None:  # nothing known: one request learns the level
+        held = self._held(now)
+        if held is not None:
+            return held, Hold.BUCKET
+        if self._bound is None:  # nothing known: one request learns the level
             pending = self._metered and bool(self._flight)
             return (ANSWER_WAIT_SECONDS if pending else 0.0), Hold.ANSWER
+        return self._bound_delay(self._bound, now), Hold.BUCKET
+
+    def _held(self, now: float) -> float | None:
+        """Seconds a 429's resume time or a refill test holds requests now; None if neither."""
+        if now < self._resume_at:
+            return self._resume_at - now
+        hold_until = self._proof.hold_until
+        if hold_until is None or now >= hold_until:
+            return None
+        return min(ANSWER_WAIT_SECONDS, hold_until - now) if self._flight else hold_until - now
+
+    def _bound_delay(self, bound: Bound, now: float) -> float:
+        """Seconds before the bound lets a request go while keeping the reserve."""
         kept = self._kept()
         if bound.level(now, self.refill) >= kept + 1:
-            return 0.0, Hold.BUCKET
+            return 0.0
         due = bound.due(kept, self.refill)
         if math.isfinite(due):
-            return max(due - now, 0.001), Hold.BUCKET
+            return max(due - now, 0.001)
         if self._flight:  # an answer in flight will tell more
-            return ANSWER_WAIT_SECONDS, Hold.BUCKET
+            return ANSWER_WAIT_SECONDS
         # Nothing known will ever let a request go: after the reset, one probes the level.
-        return bound.reset - now, Hold.BUCKET
+        return bound.reset - now
 
     def _kept(self) -> float:
         return kept_level(self.spending.limit, self.rules.reserve)
@@ -340,6 +353,17 @@ class Pacer:
         spare = reading.level - reading.overlap - self._kept() if usable else 0.0
         self._proof.feed(reading, spare, self.spending.round_trip)
         self._estimate.feed(reading, limit, self._proof.continuous)
+
+    def resume_at(self, moment: float) -> None:
+        """A 429 said when Auth0 takes requests again: no request of the run goes before then.
+
+        The moment is the sender's one decision on the 429 (`retry.Budget.after_rate_limit`);
+        the request that met the 429 waits for it itself, the others wait here.
+        """
+        with self._lock:
+            self._resume_at = max(self._resume_at, moment)
+            if self._bound is not None:
+                self._bound = self._bound.reset_by(moment)
 
     # --- what the run reads -------------------------------------------------------------------
 

@@ -168,7 +168,7 @@ class Sender:
         if slot is not None:
             self.pacer.observe(slot, response.headers, rate_limited=status == 429)
         if status == 429:
-            return self._after_rate_limit(request, response, budget)
+            return self._after_rate_limit(request, response, budget, slot)
         if status == 408 or status >= 500:
             return self._backoff(budget, f"{status} {response.reason}: {auth0_message(response)}")
         if status == 401 and credentials is not None and signed is not None:
@@ -178,12 +178,20 @@ class Sender:
         return self._read(request, credentials, response, budget)
 
     def _after_rate_limit(
-        self, request: Request[Any], response: requests.Response, budget: Budget
+        self,
+        request: Request[Any],
+        response: requests.Response,
+        budget: Budget,
+        slot: Slot | None,
     ) -> Retry:
+        """The one decision on a 429: how long to wait; the run's other requests wait as long."""
         reason = f"429 {response.reason}: {auth0_message(response)}"
-        retry = budget.after_rate_limit(response.headers, self.pacer.clock(), reason, self.jitter())
+        now = self.pacer.clock()
+        retry = budget.after_rate_limit(response.headers, now, reason, self.jitter())
         if retry is None:
             raise request.exhausted(budget, self.pacer.spending.limit)
+        if slot is not None:
+            self.pacer.resume_at(now + retry.wait)
         return retry
 
     def _read(

@@ -8,6 +8,7 @@ each stream is given.
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -178,6 +179,9 @@ class LogsStream(LogEventStream):
     # Not sorted across the ranges of a parallel backfill; resumable all the same (see above).
     is_sorted = False
     bookmarks_per_page = True
+    # The stream writes its STATE itself after every page; the SDK's STATE every N records would
+    # only repeat an older bookmark (or none yet, before the first page's own).
+    STATE_MSG_FREQUENCY = sys.maxsize
 
     @override
     def get_records(self, context: Context | None) -> Iterable[Log]:

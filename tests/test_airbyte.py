@@ -190,6 +190,10 @@ def test_a_read_delivers_every_log_once_with_states_and_statuses(tmp_path, make_
     assert states
     assert all(s["state"]["type"] == "STREAM" for s in states)
     assert sum(s["state"]["sourceStats"]["recordCount"] for s in states) == 2500
+    # Each STATE is a bookmark, and the count of the records it covers goes with it.
+    for state in states:
+        assert state["state"]["stream"]["stream_state"]["replication_key_value"]
+        assert state["state"]["sourceStats"]["recordCount"] > 0
     assert (
         states[-1]["state"]["stream"]["stream_state"]["replication_key_value"]
         == (tenant.logs.ids()[-1])

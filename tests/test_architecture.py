@@ -87,3 +87,76 @@ def test_the_import_check_sees_every_form_of_import(tmp_path):
         "if TYPE_CHECKING:\n    import tap_auth0_logs.streams\n"
     )
     assert _imports(probe) == {"tap", "log_ids", "streams"}
+
+
+#: The most instance attributes a class of the tap's own that holds mutable state may have.
+MAX_INSTANCE_ATTRIBUTES = 12
+
+
+def _is_frozen_dataclass(node: ast.ClassDef) -> bool:
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "dataclass":
+            for keyword in decorator.keywords:
+                if keyword.arg == "frozen" and getattr(keyword.value, "value", False) is True:
+                    return True
+    return False
+
+
+def _instance_attributes(node: ast.ClassDef) -> set[str]:
+    """The fields of a (mutable) dataclass and every `self.x` a method assigns."""
+    names: set[str] = set()
+    is_dataclass = any(
+        getattr(d, "id", None) == "dataclass" or getattr(getattr(d, "func", None), "id", None)
+        for d in node.decorator_list
+    )
+    for statement in node.body:
+        if is_dataclass and isinstance(statement, ast.AnnAssign):
+            annotation = ast.unparse(statement.annotation)
+            if isinstance(statement.target, ast.Name) and "ClassVar" not in annotation:
+                names.add(statement.target.id)
+    for inner in ast.walk(node):
+        targets: list[ast.expr] = []
+        if isinstance(inner, ast.Assign):
+            targets = list(inner.targets)
+        elif isinstance(inner, ast.AnnAssign | ast.AugAssign):
+            targets = [inner.target]
+        for target in targets:
+            for element in ast.walk(target):
+                if (
+                    isinstance(element, ast.Attribute)
+                    and isinstance(element.value, ast.Name)
+                    and element.value.id == "self"
+                ):
+                    names.add(element.attr)
+    return names
+
+
+def _crowded_classes(path: Path) -> list[str]:
+    crowded = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ClassDef) and not _is_frozen_dataclass(node):
+            count = len(_instance_attributes(node))
+            if count > MAX_INSTANCE_ATTRIBUTES:
+                crowded.append(f"{path.stem}.{node.name}: {count}")
+    return crowded
+
+
+def test_no_class_holds_more_than_twelve_pieces_of_mutable_state():
+    """Frozen value objects (`Settings`) are exempt; so is the fake tenant, a test double."""
+    crowded = [name for path in sorted(PACKAGE.glob("*.py")) for name in _crowded_classes(path)]
+    assert crowded == []
+
+
+def test_the_attribute_count_sees_fields_and_assignments(tmp_path):
+    """Guards the test above."""
+    probe = tmp_path / "probe.py"
+    fields = "\n".join(f"    f{n}: int = 0" for n in range(7))
+    probe.write_text(
+        "@dataclass\nclass Crowded:\n"
+        f"{fields}\n"
+        "    def more(self):\n"
+        "        self.a, self.b = 1, 2\n        self.c: int = 3\n        self.d += 1\n"
+        "        self.e = self.f = 5\n"
+        "@dataclass(frozen=True)\nclass Value:\n" + fields.replace("f", "g") + "\n" + fields + "\n"
+    )
+    assert _crowded_classes(probe) == ["probe.Crowded: 13"]

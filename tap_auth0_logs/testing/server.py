@@ -166,8 +166,14 @@ class RateLimit:
 class OtherClients:
     """The tenant's own apps, spending its bucket at `per_second` (a thread, stopped with it)."""
 
-    def __init__(self, bucket: RateLimit, per_second: float) -> None:
-        self.bucket, self.per_second = bucket, per_second
+    def __init__(
+        self,
+        bucket: RateLimit,
+        per_second: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.bucket, self.per_second, self.clock = bucket, per_second, clock
+        self._due: float | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._spend, daemon=True)
 
@@ -183,13 +189,19 @@ class OtherClients:
         if self._thread.is_alive():
             self._thread.join()
 
-    def _spend(self) -> None:
-        interval = 1 / self.per_second
-        due = time.monotonic()
-        while not self._stop.is_set():
+    def spend_due(self) -> float:
+        """Spend every request due by now (the first at once); the seconds until the next."""
+        now = self.clock()
+        if self._due is None:
+            self._due = now
+        while self._due <= now:
             self.bucket.take("others")
-            due += interval
-            self._stop.wait(max(0.0, due - time.monotonic()))
+            self._due += 1 / self.per_second
+        return self._due - now
+
+    def _spend(self) -> None:
+        while not self._stop.is_set():
+            self._stop.wait(self.spend_due())
 
 
 @dataclass
