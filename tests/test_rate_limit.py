@@ -12,7 +12,7 @@ import re
 import pytest
 
 from tap_auth0_logs.testing import TenantLogs
-from tap_auth0_logs.testing.server import RateLimit
+from tap_auth0_logs.testing.server import Faults, RateLimit
 from tests.helpers import extract_everything
 
 pytestmark = pytest.mark.slow
@@ -89,3 +89,20 @@ def test_the_run_ends_with_one_line_on_what_it_spent_of_the_bucket(tmp_path, mak
     sent = len(tenant.api_requests())
     assert f"Rate limit: {sent} requests, " in lines[0]
     assert "0 answered 429, lowest level 0 of 2." in lines[0]
+
+
+def test_a_tenant_without_rate_limit_headers_is_not_paced_and_no_wait_is_counted(
+    tmp_path, make_tenant
+):
+    # A proxy that strips the headers: nothing tells the pacer of a bucket, so nothing is held
+    # (the cursors of a backfill go side by side) and the closing line counts no waiting.
+    tenant = make_tenant(TenantLogs(count=20_000), faults=Faults(latency=0.02))
+    tenant.faults.rate_limit_headers = False
+
+    run = extract_everything(tmp_path, tenant, backfill_concurrency=4)
+
+    lines = [line for line in run.stderr.splitlines() if "Rate limit: " in line]
+    assert len(lines) == 1
+    assert "0.0 s waiting on the bucket" in lines[0]
+    assert "lowest level unknown." in lines[0]
+    assert "Backfill done with up to" in run.stderr  # cursors side by side, not one at a time

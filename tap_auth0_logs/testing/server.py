@@ -86,6 +86,7 @@ class Faults:
     reject_expired_from: bool = False  # 400 for a `from` older than the oldest kept log
     lookup_ignores_retention: bool = False  # /logs/{id} still finds logs retention removed
     max_query_length: int = 4096  # longer query strings get 414
+    rate_limit_headers: bool = True  # False: answers carry no x-ratelimit-* (a proxy strips them)
     seed: int = 1
 
 
@@ -644,6 +645,8 @@ class _Handler(BaseHTTPRequestHandler):
             injected = None
         with tenant.lock:
             allowed, limit_headers = tenant.rate_limit.take()
+        if not tenant.faults.rate_limit_headers:
+            limit_headers = {}
         if injected not in {None, "truncate"}:
             self._send_fault(record, injected, limit_headers)
             return
