@@ -375,10 +375,8 @@ class Pacer:
         counted once, in the bound.
         """
         with self._lock:
-            if self._bound is None:
-                return True
-            spare = self._bound.level(self.clock(), self.refill) - self._kept()
-            if spare >= SPLIT_MIN_SPARE:
+            spare = self._spare()
+            if spare is None or spare >= SPLIT_MIN_SPARE:
                 return True
             rate, trip = self._estimate.rate, self.spending.round_trip
             return rate is not None and trip is not None and running < rate * trip
@@ -386,9 +384,12 @@ class Pacer:
     def spare(self) -> float | None:
         """Requests the tap may send now without going below the reserve; None before answers."""
         with self._lock:
-            if self._bound is None:
-                return None
-            return self._bound.level(self.clock(), self.refill) - self._kept()
+            return self._spare()
+
+    def _spare(self) -> float | None:
+        if self._bound is None:
+            return None
+        return self._bound.level(self.clock(), self.refill) - self._kept()
 
     def _described(self) -> str:
         if self._bound is None or not self.spending.limit:
