@@ -30,6 +30,7 @@ class Reading:
     overlap: int  # the tap's requests that may be processed after this one: in `level` or not
     second: str  # the server's second (its `Date` header), or the local one
     stale: bool = False  # a request sent after this one was answered first
+    sent: float = -math.inf  # when its request went (local clock)
 
 
 @dataclass(frozen=True)

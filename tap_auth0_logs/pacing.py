@@ -141,26 +141,27 @@ class Flight:
     def __len__(self) -> int:
         return len(self._flying)
 
-    def take(self, now: float) -> int:
-        """A request goes now: its number."""
-        number = self.sent
-        self._flying.add(number)
+    def take(self, now: float, waited: float = 0.0) -> Slot:
+        """A request goes now, after `waited` s: its slot."""
+        slot = Slot(self.sent, now, waited)
+        self._flying.add(slot.number)
         self.sent += 1
         self.last_sent = now
-        return number
+        return slot
 
     def land(self, number: int) -> None:
         """The request `number` is done (answered, or failed)."""
         self._flying.discard(number)
 
-    def read(self, number: int, level: int, second: str, now: float) -> Reading:
-        """The answer of request `number`, with the requests that may be processed after it.
+    def read(self, slot: Slot, level: int, second: str, now: float) -> Reading:
+        """The answer of `slot`'s request, with the requests that may be processed after it.
 
         Those are the requests still in flight beside it, and those sent after it and already
         answered (then this answer is stale: a newer one came first). Either may be in its
         level or not, so the bound counts them spent.
         """
         self.answered += 1
+        number = slot.number
         beside = [other for other in self._flying if other != number]
         answered_after = (self.sent - number - 1) - sum(other > number for other in beside)
         return Reading(
@@ -170,6 +171,7 @@ class Flight:
             overlap=len(beside) + max(answered_after, 0),
             second=second,
             stale=answered_after > 0,
+            sent=slot.sent_at,
         )
 
 
@@ -253,7 +255,7 @@ class Pacer:
         return spent
 
     def _take(self, now: float, waited: float) -> Slot:
-        slot = Slot(self._flight.take(now), now, waited)
+        slot = self._flight.take(now, waited)
         self.spending.requests += 1
         self._proof.sent()
         if self._bound is not None:
@@ -330,11 +332,12 @@ class Pacer:
                 self._estimate.cut()  # the rate was too high: yield, and learn it afresh
             if limit is not None and limit >= 1:
                 self.spending.limit = int(limit)
+                self._proof.sized(int(limit))
             if remaining is None:
                 self._metered = self._bound is not None
                 return
             second = headers.get("date") or str(math.floor(now))
-            reading = self._flight.read(slot.number, max(int(remaining), 0), second, now)
+            reading = self._flight.read(slot, max(int(remaining), 0), second, now)
             self.spending.answered(reading.level, max(0.0, now - slot.sent_at))
             self._rebase(reading, header_number(headers, "x-ratelimit-reset"))
             self._lock.notify_all()

@@ -94,39 +94,63 @@ def refill_rate(first: Reading, last: Reading, continuous: bool) -> float | None
     return refilled / span
 
 
+#: Bucket sizes whose refill is known from Auth0's published plans (docs/auth0-api.md §5): a
+#: bucket of 2 is the Free plan's, 2 requests a second, refilled continuously.
+CONTINUOUS_PLAN_SIZES = frozenset({2})
+
+
 class RefillProof:
-    """Whether the bucket refills within a second, and when a request should wait to show it."""
+    """Whether the bucket refills within a second, and when a request should wait to show it.
+
+    Within one of the server's seconds (the `Date` of its answers), a bucket refilled once a
+    second never rises: a level above an earlier one of the same second, once the tap's own
+    answers in between are counted, proves a continuous refill. But `Date` is stamped when an
+    answer leaves, after Auth0 took the request from the bucket, so the first answer dated S
+    may have been taken in the second before (and a refill at S then looks like a rise); a pacer
+    that sends at whole seconds meets that often. Only requests *sent after* an answer dated S
+    arrived are surely taken within S: the first of them is the second's anchor, and only such
+    requests are compared with it. The Free plan's bucket is known to refill continuously.
+    """
 
     def __init__(self) -> None:
         self.continuous = False
         self.tests = 0
         #: A refill test holds requests until then (the second reading of the test goes then).
         self.hold_until: float | None = None
-        self._first: Reading | None = None  # the first reading of the current second
+        self._second: str | None = None  # the server second being watched
+        self._opened = math.inf  # when its first answer arrived (local clock)
+        self._anchor: Reading | None = None
 
     def sent(self) -> None:
         """A request went: if a test held it, it is the test's second reading."""
         self.hold_until = None
 
-    def feed(self, reading: Reading, spare: float, round_trip: float | None) -> None:
-        """Read one answer in order; `spare` is its level above the kept one, less overlap.
+    def sized(self, limit: int) -> None:
+        """An answer said the bucket's size: a plan's size may tell how it refills."""
+        if limit in CONTINUOUS_PLAN_SIZES and not self.continuous:
+            self.continuous = True
+            self.hold_until = None
 
-        A level above the first of the same second, once the tap's own answers in between are
-        counted, proves a continuous refill.
-        """
-        first = self._first
-        if first is None or first.second != reading.second:
-            self._first = reading
+    def feed(self, reading: Reading, spare: float, round_trip: float | None) -> None:
+        """Read one answer in order; `spare` is its level above the kept one, less overlap."""
+        if reading.second != self._second:
+            self._second, self._opened, self._anchor = reading.second, reading.at, None
+            return
+        if reading.sent < self._opened:  # it may have been taken in the second before
+            return
+        anchor = self._anchor
+        if anchor is None:
+            self._anchor = reading
             self._maybe_test(reading, spare, round_trip)
             return
-        rise = reading.level - first.level + (reading.answered - first.answered) - first.overlap
+        rise = reading.level - anchor.level + (reading.answered - anchor.answered) - anchor.overlap
         if not self.continuous and rise >= 1:
             self.continuous = True
             self.hold_until = None
             logger.debug("The bucket refills continuously.")
 
     def _maybe_test(self, reading: Reading, spare: float, round_trip: float | None) -> None:
-        """At the first answer of a second, hold one request late into it when that is cheap.
+        """At a second's anchor, hold one request late into the second when that is cheap.
 
         Cheap: the level is a request or two above the reserve (the bucket binds anyway, and
         far from full, so nothing is lost to a full bucket) and the second has time left.

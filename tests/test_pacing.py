@@ -28,6 +28,8 @@ class Simulation:
     others: float = 0.0  # the other clients' requests per second
     reserve: float = 0.2
     max_per_second: float | None = None
+    #: Seconds between the bucket's take and the answer's `Date` stamp (the server's work).
+    processing: float = 0.0
     start: float = 1_000.3
     now: float = field(init=False)
     bucket: RateLimit = field(init=False)
@@ -64,7 +66,8 @@ class Simulation:
         self.sent_at.append(self.now)
         self.advance(self.now + self.latency)
         allowed, headers = self.bucket.take("tap")
-        headers["date"] = str(math.floor(self.now))  # the server's second, as HTTP's Date says
+        # The server's second, as HTTP's Date says, stamped once the answer is ready.
+        headers["date"] = str(math.floor(self.now + self.processing))
         self.pacer.observe(slot, headers, rate_limited=not allowed)
         if not allowed:
             self.advance(float(headers["x-ratelimit-reset"]))  # the sender's wait
@@ -104,6 +107,25 @@ def test_a_bucket_refilled_once_a_second_is_never_taken_for_a_continuous_one(sta
     assert not sim.pacer.refill.continuous
     assert sim.bucket.too_many["tap"] == 0
     assert seconds < 1.15 * sustained_seconds(40, sim)
+
+
+@pytest.mark.parametrize("start", [1_000.0 + step / 20 for step in range(20)])
+def test_dates_stamped_after_the_take_never_make_a_once_a_second_bucket_look_continuous(start):
+    # The server stamps `Date` as the answer leaves, after its take from the bucket; a pacer
+    # that sends at whole seconds meets takes just before a second's edge often.
+    sim = Simulation(per_second=100 / 60, burst=10, per_minute=True, start=start, processing=0.02)
+    sim.run(60)
+    assert not sim.pacer.refill.continuous
+    assert sim.bucket.crossings == 0
+    assert sim.bucket.too_many["tap"] == 0
+
+
+@pytest.mark.parametrize("start", [1_000.05, 1_000.5, 1_000.9])
+def test_a_continuous_bucket_is_proven_so_though_dates_lag_the_take(start):
+    sim = Simulation(per_second=16, burst=50, latency=0.1, start=start, processing=0.02)
+    sim.run(150)
+    assert sim.pacer.refill.continuous
+    assert sim.bucket.crossings == 0
 
 
 @pytest.mark.parametrize(

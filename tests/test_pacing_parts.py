@@ -18,9 +18,10 @@ from tap_auth0_logs.refill import (
 
 
 def reading(at: float, level: int, answered: int = 1, overlap: int = 0, **kw) -> Reading:
-    return Reading(
-        at=at, level=level, answered=answered, overlap=overlap, second=str(int(at)), **kw
-    )
+    """An answer received at `at`, dated the same second; its request sent 0.05 s before."""
+    kw.setdefault("sent", at - 0.05)
+    second = str(int(at))
+    return Reading(at=at, level=level, answered=answered, overlap=overlap, second=second, **kw)
 
 
 # --- what the bucket surely holds -------------------------------------------------------------
@@ -129,9 +130,31 @@ def test_the_estimate_does_not_learn_from_a_bucket_near_full():
 
 def test_a_rise_within_one_server_second_proves_a_continuous_refill():
     proof = RefillProof()
-    proof.feed(reading(10.1, level=2, answered=1), spare=0.0, round_trip=0.05)
-    proof.feed(reading(10.8, level=2, answered=2), spare=0.0, round_trip=0.05)
+    proof.feed(reading(10.05, level=3, answered=1), 0.0, 0.05)  # opens second 10
+    proof.feed(reading(10.2, level=2, answered=2), 0.0, 0.05)  # sent after it: the anchor
+    proof.feed(reading(10.8, level=2, answered=3), 0.0, 0.05)
     assert proof.continuous  # it spent one and still shows 2: one came within the second
+
+
+def test_the_first_answer_dated_a_second_may_have_been_taken_in_the_one_before():
+    # `Date` is stamped as the answer leaves: a request taken at 10.999 (before a once-a-second
+    # refill at 11) may be dated 11, and the refill then looks like a rise within second 11.
+    proof = RefillProof()
+    proof.feed(reading(10.5, level=3, answered=1), 0.0, 0.05)
+    proof.feed(reading(11.02, level=2, answered=2, sent=10.95), 0.0, 0.05)  # taken before 11
+    proof.feed(reading(11.3, level=3, answered=3, sent=10.99), 0.0, 0.05)  # sent before it came
+    assert not proof.continuous
+    proof.feed(reading(11.5, level=2, answered=4), 0.0, 0.05)  # the anchor of second 11
+    proof.feed(reading(11.9, level=1, answered=5), 0.0, 0.05)  # no rise within the second
+    assert not proof.continuous
+
+
+def test_the_free_plans_bucket_is_known_to_refill_continuously():
+    proof = RefillProof()
+    proof.sized(10)
+    assert not proof.continuous
+    proof.sized(2)
+    assert proof.continuous
 
 
 def test_a_bucket_that_never_rises_within_a_second_is_not_proven():
@@ -144,16 +167,21 @@ def test_a_bucket_that_never_rises_within_a_second_is_not_proven():
 
 def test_a_refill_test_holds_a_request_late_into_the_second_only_near_the_reserve():
     proof = RefillProof()
-    proof.feed(reading(10.1, level=5), spare=5.0, round_trip=0.1)
+
+    def anchored(at: float, spare: float) -> None:  # the second opens; its anchor
+        proof.feed(reading(at - 0.05, level=4), spare=spare, round_trip=0.1)
+        proof.feed(reading(at, level=3), spare=spare, round_trip=0.1)
+
+    anchored(10.1, spare=5.0)
     assert proof.hold_until is None  # far above the reserve: nothing to gain
-    proof.feed(reading(11.1, level=3), spare=1.5, round_trip=0.1)
+    anchored(11.1, spare=1.5)
     assert proof.hold_until == pytest.approx(11.85)
     proof.sent()
     assert proof.hold_until is None
-    proof.feed(reading(12.7, level=3), spare=1.5, round_trip=0.1)
+    anchored(12.7, spare=1.5)
     assert proof.hold_until is None  # too late in the second
     for second in range(13, 13 + MAX_REFILL_TESTS + 2):
-        proof.feed(reading(second + 0.05, level=3), spare=1.5, round_trip=0.1)
+        anchored(second + 0.1, spare=1.5)
         proof.sent()
     assert proof.tests == MAX_REFILL_TESTS
 
@@ -178,8 +206,8 @@ def test_an_answer_counts_the_requests_that_may_be_processed_after_it():
     first, second, third = (flight.take(float(n)) for n in range(3))
     answer = flight.read(second, level=7, second="10", now=3.0)
     assert (answer.overlap, answer.stale) == (2, False)
-    flight.land(second)
-    flight.land(third)
+    flight.land(second.number)
+    flight.land(third.number)
     late = flight.read(first, level=9, second="10", now=4.0)
     assert (late.overlap, late.stale) == (2, True)  # the second was answered before it
 
