@@ -333,13 +333,17 @@ class Pacer:
             if limit is not None and limit >= 1:
                 self.spending.limit = int(limit)
                 self._proof.sized(int(limit))
+                self._estimate.sized(int(limit))
             if remaining is None:
                 self._metered = self._bound is not None
                 return
             second = headers.get("date") or str(math.floor(now))
             reading = self._flight.read(slot, max(int(remaining), 0), second, now)
             self.spending.answered(reading.level, max(0.0, now - slot.sent_at))
-            self._rebase(reading, header_number(headers, "x-ratelimit-reset"))
+            reset = header_number(headers, "x-ratelimit-reset")
+            if reset is not None:
+                self._estimate.reset_seen(reading.level, self.spending.limit, reset - now)
+            self._rebase(reading, reset)
             self._lock.notify_all()
 
     def _rebase(self, reading: Reading, reset: float | None) -> None:

@@ -49,12 +49,35 @@ class RateEstimate:
 
     def __init__(self) -> None:
         self.rate: float | None = None
+        self._candidate: float | None = None  # a plan's published rate, not yet confirmed
+        self._prior: float | None = None  # a plan's published rate, until answers deny it
+        self._denied = False
         self._anchors: deque[Reading] = deque()
+
+    def sized(self, limit: int) -> None:
+        """An answer said the bucket's size: a plan's size may tell its rate."""
+        known = PLAN_REFILLS.get(limit)
+        if known is not None and not self._denied and self._prior is None:
+            self._candidate = known[0]
+
+    def reset_seen(self, level: int, limit: int | None, seconds: float) -> None:
+        """An answer at `level` said the next request comes `seconds` from now."""
+        candidate = self._candidate
+        if candidate is None or limit is None or level >= limit:
+            return
+        self._candidate = None
+        if seconds <= math.ceil(1 / candidate) + 0.05:  # the plan's pace: the prior holds
+            self._prior = candidate
+            self.rate = max(self.rate or 0.0, candidate)
+        else:
+            self._denied = True
 
     def cut(self) -> None:
         """The bucket fell faster than the rate allows (other clients, a 429): yield, relearn."""
         if self.rate is not None:
             self.rate *= YIELD_FACTOR
+        self._candidate = self._prior = None
+        self._denied = True
         self._anchors.clear()
 
     def feed(self, reading: Reading, limit: int | None, continuous: bool) -> None:
@@ -74,7 +97,7 @@ class RateEstimate:
         rates = (refill_rate(first, reading, continuous) for first in anchors)
         best = max((rate for rate in rates if rate is not None), default=None)
         if best is not None:
-            self.rate = best
+            self.rate = best if self._prior is None else max(best, self._prior)
 
 
 def refill_rate(first: Reading, last: Reading, continuous: bool) -> float | None:
@@ -95,8 +118,11 @@ def refill_rate(first: Reading, last: Reading, continuous: bool) -> float | None
 
 
 #: Bucket sizes whose refill is known from Auth0's published plans (docs/auth0-api.md §5): a
-#: bucket of 2 is the Free plan's, 2 requests a second, refilled continuously.
-CONTINUOUS_PLAN_SIZES = frozenset({2})
+#: bucket of 2 is the Free plan's, 2 requests a second, refilled continuously. Answers confirm
+#: or correct it: the rate counts once an answer below full names a reset within a second (a
+#: slower bucket of that size names a later one, and the prior is dropped), and a level lower
+#: than it explains cuts the rate and drops the prior.
+PLAN_REFILLS: dict[int, tuple[float, bool]] = {2: (2.0, True)}
 
 
 class RefillProof:
@@ -127,7 +153,8 @@ class RefillProof:
 
     def sized(self, limit: int) -> None:
         """An answer said the bucket's size: a plan's size may tell how it refills."""
-        if limit in CONTINUOUS_PLAN_SIZES and not self.continuous:
+        known = PLAN_REFILLS.get(limit)
+        if known is not None and known[1] and not self.continuous:
             self.continuous = True
             self.hold_until = None
 

@@ -149,12 +149,39 @@ def test_the_first_answer_dated_a_second_may_have_been_taken_in_the_one_before()
     assert not proof.continuous
 
 
-def test_the_free_plans_bucket_is_known_to_refill_continuously():
-    proof = RefillProof()
+def test_the_free_plans_bucket_is_known_to_refill_continuously_at_two_a_second():
+    proof, estimate = RefillProof(), RateEstimate()
     proof.sized(10)
-    assert not proof.continuous
+    estimate.sized(10)
+    assert (proof.continuous, estimate.rate) == (False, None)
     proof.sized(2)
-    assert proof.continuous
+    estimate.sized(2)
+    assert (proof.continuous, estimate.rate) == (True, None)  # the rate waits for a reset
+    estimate.reset_seen(level=1, limit=2, seconds=0.6)
+    assert estimate.rate == 2.0
+
+
+def test_a_slower_bucket_of_the_same_size_denies_the_plans_rate():
+    estimate = RateEstimate()
+    estimate.sized(2)
+    estimate.reset_seen(level=2, limit=2, seconds=0.0)  # full: tells nothing
+    estimate.reset_seen(level=0, limit=2, seconds=5.4)  # a request every 6 s
+    estimate.sized(2)
+    estimate.reset_seen(level=0, limit=2, seconds=0.6)
+    assert estimate.rate is None
+
+
+def test_a_plans_rate_is_a_prior_that_answers_confirm_or_correct():
+    estimate = RateEstimate()
+    estimate.sized(2)
+    estimate.reset_seen(level=0, limit=2, seconds=0.9)
+    for step in range(20):  # levels that a lower rate explains do not lower the prior
+        estimate.feed(reading(10 + step / 2, level=0, answered=step + 1), 2, continuous=True)
+    assert estimate.rate == 2.0
+    estimate.cut()  # the bucket fell faster than 2/s allows: other clients share it
+    assert estimate.rate == pytest.approx(1.6)
+    estimate.sized(2)
+    assert estimate.rate == pytest.approx(1.6)  # the prior, once denied, stays dropped
 
 
 def test_a_bucket_that_never_rises_within_a_second_is_not_proven():
