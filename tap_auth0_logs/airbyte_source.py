@@ -24,6 +24,7 @@ from airbyte_protocol.models import (
     AirbyteCatalog,
     AirbyteConnectionStatus,
     AirbyteErrorTraceMessage,
+    AirbyteLogMessage,
     AirbyteMessage,
     AirbyteStateBlob,
     AirbyteStateMessage,
@@ -40,6 +41,7 @@ from airbyte_protocol.models import (
     ConfiguredAirbyteCatalog,
     ConnectorSpecification,
     FailureType,
+    Level,
     Status,
     StreamDescriptor,
     SyncMode,
@@ -93,6 +95,24 @@ def emit(message: AirbyteMessage) -> None:
     """Write one Airbyte message as a line on stdout (after the records before it), flushed."""
     OUT.write(message.model_dump_json(exclude_none=True).encode() + b"\n")
     OUT.flush()
+
+
+class WarningsAsLogMessages(logging.Handler):
+    """The tap's WARNING lines as Airbyte `LOG` messages with level `WARN`.
+
+    An expired bookmark or a short retention countdown is then shown beside the sync. The
+    lines are the tap's own words, which never carry a secret nor a pseudonymised value.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+
+    @override
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR:
+            return  # errors end the run as one ERROR trace
+        log = AirbyteLogMessage(level=Level.WARN, message=record.getMessage())
+        emit(AirbyteMessage(type=Type.LOG, log=log))
 
 
 # --- spec ----------------------------------------------------------------------------------
@@ -349,6 +369,8 @@ def read(config: dict[str, Any], catalog_path: Path, state_path: Path | None) ->
         if modes.get(name) is SyncMode.incremental  # full_refresh starts over
     }
     writer = AirbyteWriter(modes, states)
+    warnings = WarningsAsLogMessages()
+    logging.getLogger(TapAuth0Logs.name).addHandler(warnings)
     tap = make_tap(
         config,
         validate_config=True,
@@ -363,6 +385,7 @@ def read(config: dict[str, Any], catalog_path: Path, state_path: Path | None) ->
         writer.finish(AirbyteStreamStatus.INCOMPLETE)
         raise
     finally:
+        logging.getLogger(TapAuth0Logs.name).removeHandler(warnings)
         OUT.flush()
     writer.finish()
 

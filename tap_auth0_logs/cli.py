@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tap_auth0_logs.errors import Auth0TapError, InputFileError, TargetClosedError
-from tap_auth0_logs.settings import read_json_input
+from tap_auth0_logs.settings import read_input_file
 from tap_auth0_logs.tap import TapAuth0Logs
 
 #: The options whose value is a JSON file the SDK reads.
@@ -16,15 +16,15 @@ FILE_OPTIONS = ("--config", "--state", "--catalog")
 
 
 def unreadable_input_file(argv: list[str]) -> str | None:
-    """Name a `--config`, `--state` or `--catalog` file that is missing or not JSON, and the fix.
+    """Name a `--config`, `--state` or `--catalog` file that cannot be used, and the fix.
 
-    The SDK would fail on it with a traceback; checked before it reads them.
+    Missing, not JSON, or not the shape the option takes: the SDK would fail on it with a traceback; checked before it reads them.
     """
     for option, value in _file_options(argv):
         if value == "ENV":
             continue
         try:
-            read_json_input(option, Path(value))
+            read_input_file(option, Path(value))
         except InputFileError as exc:
             return str(exc)
     return None

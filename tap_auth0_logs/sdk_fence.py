@@ -177,7 +177,7 @@ class FencedTap(Tap):
         """Every config error, in the tap's words: the schema's (typed) and the tap's own."""
 
     @abstractmethod
-    def run_finished(self) -> None:
+    def run_finished(self, *, succeeded: bool) -> None:
         """Called once after every stream of a run, whether it succeeded or not."""
 
     @abstractmethod
@@ -199,10 +199,12 @@ class FencedTap(Tap):
     # `sync_all` is final in the SDK's typing only; see 6. above.
     @override  # type: ignore[misc]
     def sync_all(self) -> None:
+        succeeded = False
         try:
             super().sync_all()
+            succeeded = True
         finally:
-            self.run_finished()
+            self.run_finished(succeeded=succeeded)
 
     @classmethod
     @override

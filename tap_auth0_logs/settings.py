@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
-from tap_auth0_logs import log_ids
+from tap_auth0_logs import log_ids, pseudonyms
 from tap_auth0_logs.backfill import DEFAULT_BACKFILL_CONCURRENCY, MAX_BACKFILL_CONCURRENCY
 from tap_auth0_logs.errors import InputFileError
 from tap_auth0_logs.retry import DEFAULT_RATE_LIMIT_MAX_WAIT
@@ -30,7 +30,7 @@ DEFAULT_RATE_LIMIT_RESERVE = 0.2
 #: The largest reserve: a tap that may spend less than a tenth of the bucket would never finish.
 MAX_RATE_LIMIT_RESERVE = 0.9
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-SECRET_SETTINGS = ("client_secret", "api_token")
+SECRET_SETTINGS = ("client_secret", "api_token", "pseudonymize_key")
 
 
 def tenant_base_url(domain: str) -> str:
@@ -217,6 +217,50 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         title="Request Timeout",
         description="Seconds to wait for Auth0 to answer one request before retrying it.",
     ),
+    th.Property(
+        "pseudonymize_fields",
+        th.ArrayType(th.StringType),
+        title="Pseudonymize Fields",
+        description=(
+            "Dotted paths (e.g. `user_name`, `details.request.ip`) whose values every output "
+            "carries as keyed pseudonyms (`hmac-sha256:<version>:<hex>`), never plain. An empty "
+            "list, or the entry `default`, stands for the personal data Auth0 puts in a log: "
+            "`user_id`, `user_name`, `ip` and the places in `details` that repeat them. Needs "
+            "`pseudonymize_key`."
+        ),
+        examples=[["default"], ["default", "details.body.phone_number"]],
+    ),
+    th.Property(
+        "pseudonymize_key",
+        th.StringType,
+        secret=True,
+        title="Pseudonymize Key",
+        description=(
+            "The secret key of the pseudonyms (HMAC-SHA256), at least 16 characters; keep it "
+            "apart from the data. Setting it turns pseudonyms on (for `pseudonymize_fields`, "
+            "Auth0's personal data by default)."
+        ),
+    ),
+    th.Property(
+        "pseudonymize_key_version",
+        th.StringType,
+        default="1",
+        title="Pseudonymize Key Version",
+        description=(
+            "A label for the key, written into every pseudonym: change it with the key, so "
+            "pseudonyms made under each key can be told apart."
+        ),
+    ),
+    th.Property(
+        "retention_days",
+        th.NumberType(exclusive_minimum=0),
+        title="Retention Days",
+        description=(
+            "How many days the tenant keeps logs (Free 1, Essentials 5, Professional 10, "
+            "Enterprise 30); by default the age of the oldest log the tenant still serves. "
+            "Each run says how long the pipeline may stay stopped before logs are lost."
+        ),
+    ),
 ).to_dict()
 
 
@@ -240,6 +284,11 @@ class Settings:
     max_requests_per_second: float | None
     backfill_concurrency: int
     request_timeout: float
+    #: The fields to pseudonymise (paths), or () when pseudonyms are off.
+    pseudonymize_fields: tuple[str, ...] = ()
+    pseudonymize_key: str | None = field(default=None, repr=False)
+    pseudonymize_key_version: str = "1"
+    retention_days: float | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -277,6 +326,16 @@ class Settings:
                 config.get("backfill_concurrency") or DEFAULT_BACKFILL_CONCURRENCY
             ),
             request_timeout=float(config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT),
+            pseudonymize_fields=(
+                pseudonyms.expand_fields(config.get("pseudonymize_fields"))
+                if config.get("pseudonymize_key")
+                else ()
+            ),
+            pseudonymize_key=config.get("pseudonymize_key") or None,
+            pseudonymize_key_version=str(config.get("pseudonymize_key_version") or "1"),
+            retention_days=(
+                float(config["retention_days"]) if config.get("retention_days") else None
+            ),
         )
 
     @property
@@ -296,6 +355,66 @@ def read_json_input(option: str, path: Path) -> Any:
     except ValueError as exc:
         msg = f"The {option} file {path} is not valid JSON ({exc}): fix the file."
     raise InputFileError(msg)
+
+
+def read_input_file(option: str, path: Path) -> Any:
+    """The JSON in `option`'s file, checked for the shape that option takes (else one clear line).
+
+    `--config` an object; `--state` a Singer STATE (`{"bookmarks": {stream: {...}}}`);
+    `--catalog` a Singer catalog (`{"streams": [{"tap_stream_id": ..., ...}]}`).
+    """
+    data = read_json_input(option, path)
+    problem = _shape_problem(option, data)
+    if problem is not None:
+        what, fix = problem
+        msg = f"The {option} file {path} {what}: {fix}"
+        raise InputFileError(msg)
+    return data
+
+
+_STATE_FIX = "pass the last STATE the tap wrote, or none to start over."
+_CATALOG_FIX = "pass a catalog from `tap-auth0-logs --discover`, or none for the default one."
+
+
+def _shape_problem(option: str, data: Any) -> tuple[str, str] | None:
+    if not isinstance(data, dict):
+        kind = {"--state": "a STATE", "--catalog": "a catalog"}.get(option, "a config")
+        return f"is not a JSON object, as {kind} is", _fixes(option)
+    if option == "--state":
+        return _state_problem(data)
+    if option == "--catalog":
+        return _catalog_problem(data)
+    return None
+
+
+def _fixes(option: str) -> str:
+    return {"--state": _STATE_FIX, "--catalog": _CATALOG_FIX}.get(option, "fix the file.")
+
+
+def _state_problem(state: dict[str, Any]) -> tuple[str, str] | None:
+    bookmarks = state.get("bookmarks", {})
+    if not isinstance(bookmarks, dict):
+        return "has `bookmarks` that is not an object of streams", _STATE_FIX
+    for stream, bookmark in bookmarks.items():
+        if not isinstance(bookmark, dict):
+            return f"has a bookmark for `{stream}` that is not an object", _STATE_FIX
+    return None
+
+
+def _catalog_problem(catalog: dict[str, Any]) -> tuple[str, str] | None:
+    streams = catalog.get("streams")
+    if not isinstance(streams, list):
+        return "has no `streams` list", _CATALOG_FIX
+    for index, entry in enumerate(streams):
+        if not isinstance(entry, dict) or not isinstance(entry.get("tap_stream_id"), str):
+            return f"has a stream (number {index + 1}) without a `tap_stream_id`", _CATALOG_FIX
+        if not isinstance(entry.get("metadata", []), list):
+            return f"has `metadata` of `{entry['tap_stream_id']}` that is not a list", _CATALOG_FIX
+        if not isinstance(entry.get("schema", {}), dict):
+            return f"has a `schema` of `{entry['tap_stream_id']}` that is not an object", (
+                _CATALOG_FIX
+            )
+    return None
 
 
 def config_errors(config: Mapping[str, Any], schema_errors: list[ValidationError]) -> list[str]:
@@ -322,8 +441,28 @@ def describe_schema_error(error: ValidationError) -> str:
     return f"Setting `{name}` is invalid: {error.message}."
 
 
+def _pseudonym_errors(config: Mapping[str, Any]) -> list[str]:
+    """Fields without a key, a key too short to keep pseudonyms secret, paths that are not."""
+    fields, key = config.get("pseudonymize_fields"), config.get("pseudonymize_key")
+    errors = []
+    if fields is not None and not key:
+        errors.append(
+            "Setting `pseudonymize_key` is missing: `pseudonymize_fields` needs a secret key "
+            "(at least 16 characters, kept apart from the data) to make pseudonyms with."
+        )
+    if isinstance(key, str) and key and len(key) < pseudonyms.MIN_KEY_LENGTH:
+        errors.append(
+            f"Setting `pseudonymize_key` is too short (at least {pseudonyms.MIN_KEY_LENGTH} "
+            "characters): a short key can be guessed, and every pseudonym with it."
+        )
+    for path in fields if isinstance(fields, list) else []:
+        if isinstance(path, str) and (problem := pseudonyms.path_error(path)):
+            errors.append(f"Setting `pseudonymize_fields` is invalid: {problem}.")
+    return errors
+
+
 def _setting_errors(config: Mapping[str, Any]) -> list[str]:
-    errors: list[str] = []
+    errors: list[str] = _pseudonym_errors(config)
     if isinstance(config.get("domain"), str):
         try:
             tenant_base_url(config["domain"])

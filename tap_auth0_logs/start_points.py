@@ -8,11 +8,13 @@ A bookmark whose log retention has removed is handled by `expired_checkpoint` (Â
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tap_auth0_logs import log_ids
+from tap_auth0_logs import log_ids, retention
 from tap_auth0_logs.errors import ApiResponseError, CheckpointExpiredError, NotFoundError
+from tap_auth0_logs.retention import Gap
 
 if TYPE_CHECKING:
     import logging
@@ -26,7 +28,8 @@ class StartPoint:
     """Where a run begins: the first `from`, and the earliest event date it may emit.
 
     `synthetic` marks a checkpoint the tap made from a time rather than a log Auth0 returned;
-    `lead` is a log to emit before the first page (the oldest log, when its own id is `from`).
+    `lead` is a log to emit before the first page (the oldest log, when its own id is `from`);
+    `gap` the window retention took from an expired bookmark.
     """
 
     checkpoint: str
@@ -34,6 +37,26 @@ class StartPoint:
     origin: str
     synthetic: bool = False
     lead: Log | None = None
+    gap: Gap | None = None
+
+
+class OldestLog:
+    """The tenant's oldest log by date (search mode): asked at most once a run, for every stream."""
+
+    def __init__(self, client: Auth0Client) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._asked = False
+        self._oldest: Log | None = None
+
+    def get(self) -> Log | None:
+        """A copy of the oldest log, or None when the tenant has none."""
+        with self._lock:
+            if not self._asked:
+                body = self._client.search({"sort": "date:1", "per_page": 1, "page": 0})
+                self._oldest = dict(body[0]) if body else None
+                self._asked = True
+            return dict(self._oldest) if self._oldest is not None else None
 
 
 class StartPoints:
@@ -47,11 +70,12 @@ class StartPoints:
         start_log_id: str | None = None,
         start_date: str | None = None,
         fail_on_expiry: bool = False,
+        oldest: OldestLog | None = None,
     ) -> None:
         self.client, self.logger = client, logger
         self.start_log_id, self.start_date = start_log_id, start_date
         self.fail_on_expiry = fail_on_expiry
-        self._oldest: Log | None = None
+        self._oldest = oldest or OldestLog(client)
 
     def choose(self, bookmark: str | None) -> StartPoint | None:
         """The bookmark, else `start_log_id`, else `start_date`, else the oldest log kept.
@@ -106,19 +130,31 @@ class StartPoints:
         )
 
     def after_expiry(self, checkpoint: str) -> StartPoint | None:
-        """Apply `expired_checkpoint` to a checkpoint whose log Auth0 no longer keeps."""
+        """Apply `expired_checkpoint` to a checkpoint whose log Auth0 no longer keeps.
+
+        The lost window is named, from the checkpoint's time to the oldest log kept, with both
+        log ids; on `resume` it travels with the start point, for the stream's STATE.
+        """
         ingested = log_ids.timestamp_of(checkpoint)
         when = f"a log ingested {ingested:%Y-%m-%d %H:%M:%S} UTC" if ingested else "a log"
+        oldest = self.oldest_log()
+        gap = Gap.between(checkpoint, oldest, retention.now()) if oldest is not None else None
+        lost = f"{gap.describe()} are lost" if gap else "logs after it may be missing"
         message = (
             f"The checkpoint {checkpoint} ({when}) is no longer kept by Auth0 (tenants keep logs "
-            "1 to 30 days by plan), so the run cannot resume exactly: logs between it and the "
-            "oldest log still kept may be missing."
+            f"1 to 30 days by plan), so the run cannot resume exactly: {lost}."
         )
         if self.fail_on_expiry:
             msg = f"{message} Set `expired_checkpoint` to `resume` to continue from the oldest log."
             raise CheckpointExpiredError(msg)
         start = self.from_date(None)
-        self.logger.warning("%s Continuing from the oldest log still kept.", message)
+        self.logger.warning(
+            "%s Continuing from the oldest log still kept; the STATE keeps the window under "
+            "`gaps`.",
+            message,
+        )
+        if start is not None and gap is not None:
+            start = StartPoint(start.checkpoint, start.not_before, start.origin, True, gap=gap)
         return start
 
     def after_refusal(self, start: StartPoint, reason: str) -> StartPoint | None:
@@ -145,16 +181,8 @@ class StartPoints:
         )
 
     def oldest_log(self) -> Log | None:
-        """The tenant's oldest log by date (search mode), or None when it has none.
-
-        Asked once: a copy is kept for a start that needs it twice.
-        """
-        if self._oldest is None:
-            body = self.client.search({"sort": "date:1", "per_page": 1, "page": 0})
-            if not body:
-                return None
-            self._oldest = dict(body[0])
-        return dict(self._oldest)
+        """The tenant's oldest log by date (search mode), or None when it has none."""
+        return self._oldest.get()
 
     def _before_oldest_log(self, log_id: str) -> bool:
         """True when `log_id` sorts before the oldest log the tenant keeps (or it keeps none)."""

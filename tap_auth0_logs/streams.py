@@ -8,8 +8,10 @@ each stream is given.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -29,6 +31,7 @@ from tap_auth0_logs.event_types import describe
 from tap_auth0_logs.paginators import CheckpointPages, RangeSearch
 from tap_auth0_logs.progress import Progress
 from tap_auth0_logs.ranges import clip, read_ranges, write_ranges
+from tap_auth0_logs.retention import keep_gap
 from tap_auth0_logs.schema import (
     EXTRA_FIELDS,
     KNOWN_FIELDS,
@@ -38,7 +41,7 @@ from tap_auth0_logs.schema import (
     with_every_key,
 )
 from tap_auth0_logs.sdk_fence import FencedStream
-from tap_auth0_logs.start_points import StartPoint, StartPoints, happened_before
+from tap_auth0_logs.start_points import OldestLog, StartPoint, StartPoints, happened_before
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -48,6 +51,7 @@ if TYPE_CHECKING:
 
     from tap_auth0_logs.backfill import CursorRoom
     from tap_auth0_logs.client import Auth0Client, Log
+    from tap_auth0_logs.pseudonyms import Pseudonymizer
     from tap_auth0_logs.ranges import Range
     from tap_auth0_logs.settings import Settings
 
@@ -83,18 +87,29 @@ class LogEventStream(FencedStream):
     needs_setting: ClassVar[str | None] = None
 
     def __init__(
-        self, tap: Tap, client: Auth0Client, settings: Settings, room: CursorRoom | None = None
+        self,
+        tap: Tap,
+        client: Auth0Client,
+        settings: Settings,
+        *,
+        room: CursorRoom | None = None,
+        pseudonyms: Pseudonymizer | None = None,
+        oldest: OldestLog | None = None,
     ) -> None:
+        """A stream of the run; `room`, `pseudonyms` and `oldest` are the run's, shared."""
         super().__init__(tap=tap)
         self.client, self.settings = client, settings
         #: Whether another backfill cursor can still help (the run's pacer answers).
         self.room = room
+        #: Keyed pseudonyms, applied to every record before any writer sees it; None when off.
+        self.pseudonyms = pseudonyms
         self.start_points = StartPoints(
             client,
             self.logger,
             start_log_id=settings.start_log_id,
             start_date=settings.start_date,
             fail_on_expiry=settings.fail_on_expired_checkpoint,
+            oldest=oldest,
         )
         #: Pages of logs received in this run (for progress lines).
         self.pages = 0
@@ -129,6 +144,8 @@ class LogEventStream(FencedStream):
         description = row["type_description"] = describe(row.get("type"))
         self._progress.record(row)
         record = with_every_key(gather_extra_fields(normalize_scope(row)))
+        if self.pseudonyms is not None:
+            self.pseudonyms.apply(record)
         if description is None or record[EXTRA_FIELDS] is not None:
             self.drift.observe(record)
         return record
@@ -158,6 +175,22 @@ class LogEventStream(FencedStream):
     def check_connection(self) -> None:
         """One cheap request that proves the token may read what this stream reads."""
         self.search_logs({"per_page": 1, "page": 0})
+
+    def bookmarks(self) -> list[str]:
+        """Every bookmark the stream's STATE holds now, one per partition."""
+        found = []
+        contexts: list[dict[str, Any] | None] = [*(self.partitions or [])] or [None]
+        for context in contexts:
+            with contextlib.suppress(StateError):
+                if bookmark := self.bookmark(context):
+                    found.append(bookmark)
+        return found
+
+    def _start_from(self, start: StartPoint, state: dict[str, Any]) -> None:
+        """Begin at `start`; a window retention took on the way is kept in the STATE."""
+        self._start = start
+        if start.gap is not None:
+            keep_gap(state, start.gap)
 
     def search_logs(self, params: dict[str, Any]) -> list[Log]:
         """One search-mode request, counted as a page."""
@@ -192,7 +225,7 @@ class LogsStream(LogEventStream):
         state = self.get_context_state(context)
         ranges = read_ranges(state, start.checkpoint, self.name)
         while True:
-            self._start = start
+            self._start_from(start, state)
             self.logger.info("Starting from %s (from=%s).", start.origin, start.checkpoint)
             emitted = 0
             try:
@@ -280,8 +313,9 @@ class LogSearchStream(LogEventStream):
         start = self.start_points.choose(self.bookmark(context))
         if start is None:
             return
-        self._start = start
-        self.logger.info("Searching %r from %s.", query, start.origin)
+        self._start_from(start, self.get_context_state(context))
+        shown = "`search_query`" if self.pseudonyms is not None else repr(query)
+        self.logger.info("Searching %s from %s.", shown, start.origin)
         search = RangeSearch(self.search_logs, query, self.projected_fields())
         for batch in search.between(start.checkpoint, search_horizon(start.checkpoint)):
             yield from batch
@@ -326,13 +360,25 @@ class UserLogsStream(LogEventStream):
     @property
     @override
     def partitions(self) -> list[dict[str, Any]] | None:
-        return [{"user_id": user_id} for user_id in self.settings.user_ids] or None
+        """One partition per user, named in STATE as records name it (pseudonymised or not)."""
+        return [{"user_id": shown} for shown in self._users] or None
+
+    @cached_property
+    def _users(self) -> dict[str, str]:
+        """Each user's id as STATE and log lines show it → the id Auth0 knows."""
+        pseudonyms = self.pseudonyms
+        hidden = pseudonyms is not None and "user_id" in self.settings.pseudonymize_fields
+        return {
+            pseudonyms.of(user) if pseudonyms is not None and hidden else user: user
+            for user in self.settings.user_ids
+        }
 
     @override
     def get_records(self, context: Context | None) -> Iterable[Log]:
         if self.lacks_setting() or not context:
             return
-        user_id = str(context["user_id"])
+        shown = str(context["user_id"])
+        user_id = self._users.get(shown, shown)
         bookmark = self.bookmark(context)
         rows, complete = self._endpoint_logs(user_id, bookmark)
         if not complete:
@@ -344,7 +390,7 @@ class UserLogsStream(LogEventStream):
                 "User %s has more than %d logs, the most `/users/{id}/logs` returns, and the token "
                 "cannot search (`read:logs`): only the newest %d are extracted. Grant `read:logs` "
                 "to get them all.",
-                user_id,
+                shown,
                 SEARCH_CAP,
                 SEARCH_CAP,
             )

@@ -9,6 +9,8 @@ it imports it.
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -19,15 +21,19 @@ from singer_sdk.helpers.capabilities import (
 )
 from typing_extensions import override
 
-from tap_auth0_logs import __version__
+from tap_auth0_logs import __version__, retention
 from tap_auth0_logs.auth import ClientCredentials, StaticToken, TokenSource
 from tap_auth0_logs.backfill import MAX_BACKFILL_CONCURRENCY
 from tap_auth0_logs.client import Auth0Client
+from tap_auth0_logs.errors import Auth0TapError
+from tap_auth0_logs.log_ids import parse_datetime
 from tap_auth0_logs.output import BufferedMsgSpecWriter
 from tap_auth0_logs.pacing import Pacer, Rules
+from tap_auth0_logs.pseudonyms import Pseudonymizer
 from tap_auth0_logs.sdk_fence import FencedTap
 from tap_auth0_logs.sender import Sender
 from tap_auth0_logs.settings import CONFIG_SCHEMA, Settings, config_errors
+from tap_auth0_logs.start_points import OldestLog
 from tap_auth0_logs.streams import LogEventStream, LogSearchStream, LogsStream, UserLogsStream
 from tap_auth0_logs.transport import Transport
 
@@ -68,10 +74,35 @@ class TapAuth0Logs(FencedTap):
 
     @override
     def discover_streams(self) -> list[Stream]:
+        oldest = self.oldest_log
         return [
-            stream_class(self, self.client, self.settings, self.pacer)
+            stream_class(
+                self,
+                self.client,
+                self.settings,
+                room=self.pacer,
+                pseudonyms=self.pseudonyms,
+                oldest=oldest,
+            )
             for stream_class in (LogsStream, LogSearchStream, UserLogsStream)
         ]
+
+    @cached_property
+    def pseudonyms(self) -> Pseudonymizer | None:
+        """The run's keyed pseudonyms, when `pseudonymize_key` is set."""
+        settings = self.settings
+        if not settings.pseudonymize_key:
+            return None
+        return Pseudonymizer(
+            settings.pseudonymize_key,
+            settings.pseudonymize_key_version,
+            settings.pseudonymize_fields,
+        )
+
+    @cached_property
+    def oldest_log(self) -> OldestLog:
+        """The tenant's oldest log, asked at most once a run for every stream and the countdown."""
+        return OldestLog(self.client)
 
     @cached_property
     def settings(self) -> Settings:
@@ -127,10 +158,56 @@ class TapAuth0Logs(FencedTap):
         return config_errors(self.config, schema_errors)
 
     @override
-    def run_finished(self) -> None:
-        """One line: what the run spent of the tenant's rate limit."""
+    def run_finished(self, *, succeeded: bool) -> None:
+        """The run's closing lines: its rate limit spending, then (if it succeeded) retention.
+
+        The retention line says how long the pipeline may stay stopped before Auth0 deletes logs
+        it has not read.
+        """
         if self.pacer.spending.requests:
             self.logger.info("%s", self.pacer.summary())
+        if succeeded:
+            self._say_retention()
+
+    def _say_retention(self) -> None:
+        """The countdown of the oldest bookmark among the run's streams; a WARNING when short."""
+        bookmarks = [
+            (bookmark, stream.name)
+            for stream in self.streams.values()
+            if stream.selected and isinstance(stream, LogEventStream)
+            for bookmark in stream.bookmarks()
+        ]
+        if not bookmarks:
+            return
+        bookmark, stream_name = min(bookmarks)
+        kept = self._retention()
+        if kept is None:
+            return
+        countdown = retention.countdown(
+            stream_name,
+            bookmark,
+            kept,
+            measured=self.settings.retention_days is None,
+            now=retention.now(),
+        )
+        if countdown is not None:
+            level = logging.WARNING if countdown.urgent else logging.INFO
+            self.logger.log(level, "%s", countdown.line())
+
+    def _retention(self) -> timedelta | None:
+        """`retention_days`, else the age of the oldest log the tenant serves (one request)."""
+        if self.settings.retention_days is not None:
+            return timedelta(days=self.settings.retention_days)
+        try:
+            oldest = self.oldest_log.get()
+        except Auth0TapError as exc:
+            self.logger.warning(
+                "Could not find the tenant's oldest log for the countdown (%s).", exc
+            )
+            return None
+        if oldest is None:
+            return None
+        return retention.now() - parse_datetime(str(oldest["date"]))
 
     @override
     def check_connections(self) -> None:
