@@ -18,7 +18,8 @@ FILE_OPTIONS = ("--config", "--state", "--catalog")
 def unreadable_input_file(argv: list[str]) -> str | None:
     """Name a `--config`, `--state` or `--catalog` file that cannot be used, and the fix.
 
-    Missing, not JSON, or not the shape the option takes: the SDK would fail on it with a traceback; checked before it reads them.
+    Missing, not JSON, or not the shape the option takes: the SDK would fail on it with a
+    traceback; checked before it reads them.
     """
     for option, value in _file_options(argv):
         if value == "ENV":
