@@ -127,7 +127,7 @@ def test_spec_is_a_draft7_schema_from_the_taps_settings():
     assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
     assert schema["required"] == ["domain"]
     secrets = {name for name, prop in schema["properties"].items() if prop.get("airbyte_secret")}
-    assert secrets == {"client_secret", "api_token"}
+    assert secrets == {"client_secret", "api_token", "pseudonymize_key"}
     assert schema["properties"]["domain"]["title"] == "Domain"
     assert schema["properties"]["domain"]["examples"] == ["acme.us.auth0.com"]
     assert "backfill_concurrency" in schema["properties"]
@@ -364,3 +364,28 @@ def test_a_long_wait_on_the_rate_limit_is_a_rate_limited_stream_status(tmp_path,
         assert reason["type"] == "RATE_LIMITED"
         assert reason["rate_limited"]["quota_reset"] > 1_000 * 1_700_000_000  # Unix ms
     assert run.statuses("logs")[-1] == "COMPLETE"
+
+
+def test_a_read_carries_pseudonyms_the_countdown_and_lost_windows(tmp_path, make_tenant):
+    samples = json.loads((Path(__file__).parent / "sample_logs.json").read_text())
+    tenant = make_tenant(TenantLogs(count=1400, templates=tuple(samples)))
+    ids = tenant.logs.ids()
+    plain = {s[f] for s in samples for f in ("user_id", "user_name", "ip") if s.get(f)}
+    bookmark = {"replication_key": "log_id", "replication_key_value": ids[300]}
+    tenant.logs.first_kept = 700
+    state = tmp_path / "state.json"
+    descriptor = {"stream_descriptor": {"name": "logs"}, "stream_state": bookmark}
+    state.write_text(json.dumps([{"type": "STREAM", "stream": descriptor}]))
+
+    run = read(tmp_path, tenant, state, pseudonymize_key="k3y-kept-apart-from-the-data")
+
+    assert run.returncode == 0, run.stderr
+    assert not any(value in json.dumps(run.messages) + run.stderr for value in plain)
+    users = {m["record"]["data"].get("user_id") for m in run.of("RECORD")} - {None, ""}
+    assert users
+    assert all(user.startswith("hmac-sha256:1:") for user in users)
+    warnings = [m["log"]["message"] for m in run.of("LOG") if m["log"]["level"] == "WARN"]
+    assert any("no longer kept" in w and f"after log {ids[300]}" in w for w in warnings)
+    assert any(w.startswith("Retention: the `logs` bookmark is") for w in warnings)
+    last = run.of("STATE")[-1]["state"]["stream"]["stream_state"]
+    assert [gap["after_log_id"] for gap in last["gaps"]] == [ids[300]]

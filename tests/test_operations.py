@@ -149,3 +149,36 @@ def test_every_record_carries_every_declared_key(tmp_path, make_tenant):
 
     assert run.returncode == 0, run.stderr
     assert all(list(record) == declared for record in run.records)
+
+
+@pytest.mark.parametrize(
+    ("option", "content", "said"),
+    [
+        ("--state", {"bookmarks": "nope"}, "has `bookmarks` that is not an object of streams"),
+        ("--state", [1, 2], "is not a JSON object, as a STATE is"),
+        ("--state", {"bookmarks": {"logs": 5}}, "has a bookmark for `logs` that is not an object"),
+        ("--catalog", {"streams": 5}, "has no `streams` list"),
+        (
+            "--catalog",
+            {"streams": [{"schema": {}}]},
+            "has a stream (number 1) without a `tap_stream_id`",
+        ),
+        ("--catalog", "catalog", "is not a JSON object, as a catalog is"),
+        ("--config", [], "is not a JSON object, as a config is"),
+    ],
+)
+def test_a_state_or_catalog_file_of_the_wrong_shape_is_one_clear_line(
+    tmp_path, tenant, option, content, said
+):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(tenant.config()))
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(content))
+    args = ["--config", str(config)] if option != "--config" else []
+    args += [option, str(bad)]
+
+    done = subprocess.run([TAP, *args], capture_output=True, text=True, check=False)
+
+    clear_failure(done, f"The {option} file {bad} {said}")
+    assert tenant.requests == []  # nothing read from the tenant
+    assert done.stdout == ""  # nothing written

@@ -15,6 +15,7 @@ schema has never heard of.
 from __future__ import annotations
 
 import bisect
+import copy
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -106,6 +107,9 @@ class TenantLogs:
     first_kept: int = 0
     tenant_name: str = "fake-tenant"
     prefix: str = "900"
+    #: Real events to serve instead of generated ones: log `n` is `templates[n % len]` with its
+    #: own `date` and `log_id` (so a test can run the tap over events as Auth0 wrote them).
+    templates: tuple[dict[str, Any], ...] = ()
     _segments: list[tuple[int, float, float]] = field(init=False, repr=False)
     _cache: tuple[int, int, list[dict[str, Any]]] | None = field(init=False, default=None)
     _made: dict[int, dict[str, Any]] = field(init=False, default_factory=dict, repr=False)
@@ -166,6 +170,8 @@ class TenantLogs:
         rng = random.Random(self.seed * 104729 + number)
         ingested = self.ingested_at(number)
         date = ingested - timedelta(seconds=rng.uniform(0.01, MAX_DELAY))
+        if self.templates:
+            return self._from_template(number, date)
         code = rng.choices(_CODES, _WEIGHTS)[0]
         client_id, client_name = rng.choice(CLIENTS)
         connection, connection_id, strategy, strategy_type = rng.choice(CONNECTIONS)
@@ -217,6 +223,14 @@ class TenantLogs:
             event["environment_name"] = "prod-us-3"
             if rng.random() < 0.05:
                 event["risk_engine_v2"] = {"score": rng.randrange(100), "model": "2027.1"}
+        return event
+
+    def _from_template(self, number: int, date: datetime) -> dict[str, Any]:
+        event = copy.deepcopy(self.templates[number % len(self.templates)])
+        event["date"] = f"{date:%Y-%m-%dT%H:%M:%S}.{date.microsecond // 1000:03d}Z"
+        event["log_id"] = self.log_id(number)
+        if "_id" in event:
+            event["_id"] = event["log_id"]
         return event
 
     @staticmethod

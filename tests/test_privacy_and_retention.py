@@ -1,0 +1,220 @@
+"""Keyed pseudonyms, the retention countdown and lost windows, end to end and in process."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tap_auth0_logs.pseudonyms import DEFAULT_FIELDS, Pseudonymizer, expand_fields
+from tap_auth0_logs.testing import TenantLogs
+from tests.helpers import run_tap
+
+SAMPLES = tuple(json.loads((Path(__file__).parent / "sample_logs.json").read_text()))
+KEY = "k3y-kept-apart-from-the-data"
+PSEUDONYM = re.compile(r"^hmac-sha256:1:[0-9a-f]{64}$")
+DEBUG = {**os.environ, "LOGLEVEL": "DEBUG"}
+
+
+def values_at(event: Any, path: list[str]) -> list[str]:
+    """The non-empty scalar values at a dotted path (lists walked), as text."""
+    if isinstance(event, list):
+        return [v for item in event for v in values_at(item, path)]
+    if not isinstance(event, dict) or path[0] not in event:
+        return []
+    value = event[path[0]]
+    if len(path) > 1:
+        return values_at(value, path[1:])
+    items = value if isinstance(value, list) else [value]
+    return [str(v) for v in items if isinstance(v, str | int | float) and str(v)]
+
+
+def personal_values() -> set[str]:
+    return {v for event in SAMPLES for f in DEFAULT_FIELDS for v in values_at(event, f.split("."))}
+
+
+def sample_tenant(make_tenant, **kwargs):
+    return make_tenant(TenantLogs(count=70, templates=SAMPLES, **kwargs))
+
+
+# --- pseudonyms, in process ----------------------------------------------------------------
+
+
+def test_a_pseudonym_is_keyed_versioned_and_the_same_for_the_same_value():
+    one = Pseudonymizer(KEY, "1", expand_fields(None))
+    again = Pseudonymizer(KEY, "1", expand_fields(["default"]))
+    other = Pseudonymizer("another-key-kept-apart", "2", expand_fields(None))
+    assert PSEUDONYM.match(one.of("jdoe@example.com"))
+    assert one.of("jdoe@example.com") == again.of("jdoe@example.com")
+    assert other.of("jdoe@example.com").startswith("hmac-sha256:2:")
+    assert other.of("jdoe@example.com")[14:] != one.of("jdoe@example.com")[14:]
+    assert one.of("") == ""
+    assert "k3y" not in repr(one)
+
+
+def test_every_place_a_sample_event_repeats_personal_data_is_pseudonymised():
+    pseudonyms = Pseudonymizer(KEY, "1", expand_fields(None))
+    for sample in SAMPLES:
+        event = pseudonyms.apply(json.loads(json.dumps(sample)))
+        text = json.dumps(event)
+        for value in personal_values():
+            assert value not in text, value
+        assert set(event) == set(sample)  # a field the event lacks stays absent
+        for field in ("user_id", "user_name", "ip"):
+            if sample.get(field):
+                assert PSEUDONYM.match(event[field])
+
+
+def test_extra_fields_extend_the_defaults_and_free_text_follows():
+    fields = expand_fields(["default", "details.email_type"])
+    assert fields[: len(DEFAULT_FIELDS)] == DEFAULT_FIELDS
+    event = {"user_name": "a@example.com", "description": "To: a@example.com", "details": None}
+    Pseudonymizer(KEY, "1", fields).apply(event)
+    assert event["description"] == f"To: {event['user_name']}"
+    assert event["details"] is None
+
+
+# --- pseudonyms, end to end ------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_no_plain_personal_value_reaches_any_output_and_pseudonyms_join(tmp_path, make_tenant):
+    tenant = sample_tenant(make_tenant)
+    users = sorted({str(s["user_id"]) for s in SAMPLES if s.get("user_id")})
+    config = tenant.config(pseudonymize_key=KEY, user_ids=users)
+
+    run = run_tap(tmp_path, config, env=DEBUG)
+
+    assert run.returncode == 0, run.stderr
+    assert sum(1 for m in run.messages if m.get("stream") == "logs" and m["type"] == "RECORD") == 70
+    everything = run.stdout + run.stderr
+    for value in personal_values():
+        assert value not in everything, value
+    by_stream: dict[str, set[str]] = {}
+    for message in run.messages:
+        if message["type"] == "RECORD" and message["record"].get("user_id"):
+            assert PSEUDONYM.match(message["record"]["user_id"])
+            by_stream.setdefault(message["stream"], set()).add(message["record"]["user_id"])
+    assert by_stream["user_logs"] <= by_stream["logs"]  # the same user, the same pseudonym
+
+    again = run_tap(tmp_path, config)
+    first = {r["log_id"]: r.get("user_id") for r in run.records}
+    assert all(first[r["log_id"]] == r.get("user_id") for r in again.records)
+
+    rotated = run_tap(tmp_path, {**config, "pseudonymize_key": "a-new-key-after-rotation"})
+    changed = [r for r in rotated.records if r.get("user_id") and first[r["log_id"]]]
+    assert changed
+    assert all(first[r["log_id"]] != r["user_id"] for r in changed)
+
+
+def test_fields_without_a_key_are_refused_before_any_request(tmp_path, make_tenant):
+    tenant = sample_tenant(make_tenant)
+
+    run = run_tap(tmp_path, tenant.config(pseudonymize_fields=["default"]))
+
+    assert run.returncode != 0
+    assert "`pseudonymize_key` is missing" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert tenant.requests == []
+
+
+def test_a_short_key_is_refused_and_never_shown(tmp_path, make_tenant):
+    tenant = sample_tenant(make_tenant)
+
+    run = run_tap(tmp_path, tenant.config(pseudonymize_key="short-s3cret"))
+
+    assert run.returncode != 0
+    assert "`pseudonymize_key` is too short" in run.stderr
+    assert "short-s3cret" not in run.stderr
+    assert tenant.requests == []
+
+
+# --- retention ---------------------------------------------------------------------------
+
+
+def recent_logs(newest_age: timedelta, span: timedelta, count: int = 300) -> TenantLogs:
+    """Logs spread over `span`, the newest `newest_age` old (the fake keeps them all)."""
+    start = datetime.now(UTC) - newest_age - span
+    return TenantLogs(count=count, start=start, gap=span.total_seconds() / count)
+
+
+def closing_line(stderr: str) -> str:
+    return next(line for line in stderr.splitlines() if "Retention: " in line)
+
+
+def test_a_fresh_bookmark_leaves_the_whole_retention(tmp_path, make_tenant):
+    tenant = make_tenant(recent_logs(timedelta(minutes=5), timedelta(days=2)))
+
+    run = run_tap(tmp_path, tenant.config())
+
+    assert run.returncode == 0, run.stderr
+    line = closing_line(run.stderr)
+    assert "INFO" in line
+    assert "the `logs` bookmark is 0.0 days old and the tenant keeps about 2.0 days" in line
+    assert "the next run must start within 2.0 days" in line
+
+
+def test_an_old_bookmark_is_a_warning_with_the_time_left(tmp_path, make_tenant):
+    tenant = make_tenant(recent_logs(timedelta(days=3.9), timedelta(days=1.1)))
+
+    run = run_tap(tmp_path, tenant.config())
+
+    line = closing_line(run.stderr)
+    assert "WARNING" in line
+    assert "bookmark is 3.9 days old and the tenant keeps about 5.0 days" in line
+    assert "the next run must start within 1.1 days" in line
+    # `retention_days` wins over the oldest log, and no request is made for it.
+    requests = len(tenant.api_requests())
+    run = run_tap(tmp_path, tenant.config(retention_days=30), run.final_state)
+    assert "keeps 30.0 days: the next run must start within 26.1 days" in closing_line(run.stderr)
+    assert len(tenant.api_requests()) - requests == 2  # the bookmark's log, one empty page
+
+
+# --- lost windows ------------------------------------------------------------------------
+
+
+def test_an_expired_bookmarks_window_is_named_and_kept_in_state_across_runs(tmp_path, make_tenant):
+    tenant = make_tenant(TenantLogs(count=1500))
+    ids = tenant.logs.ids()
+    state = {
+        "bookmarks": {"logs": {"replication_key": "log_id", "replication_key_value": ids[300]}}
+    }
+    tenant.logs.first_kept = 700
+    oldest = min(tenant.logs.kept(), key=lambda log: log["date"])  # the oldest by date
+
+    run = run_tap(tmp_path, tenant.config(), state)
+
+    assert run.returncode == 0, run.stderr
+    warning = next(line for line in run.stderr.splitlines() if "no longer kept" in line)
+    assert f"after log {ids[300]}" in warning
+    assert f"{oldest['date']} (before log {oldest['log_id']})" in warning
+    gaps = run.final_state["bookmarks"]["logs"]["gaps"]
+    assert [(g["after_log_id"], g["before_log_id"], g["before"]) for g in gaps] == [
+        (ids[300], oldest["log_id"], oldest["date"])
+    ]
+    assert gaps[0]["after"].startswith("2026-11-01T00:")
+
+    later = run_tap(tmp_path, tenant.config(), run.final_state)
+    assert later.returncode == 0, later.stderr
+    assert later.final_state["bookmarks"]["logs"]["gaps"] == gaps
+
+
+def test_an_expired_bookmark_with_fail_names_the_window_in_the_error(tmp_path, make_tenant):
+    tenant = make_tenant(TenantLogs(count=1500))
+    ids = tenant.logs.ids()
+    state = {
+        "bookmarks": {"logs": {"replication_key": "log_id", "replication_key_value": ids[300]}}
+    }
+    tenant.logs.first_kept = 700
+
+    run = run_tap(tmp_path, tenant.config(expired_checkpoint="fail"), state)
+
+    assert run.returncode != 0
+    assert f"after log {ids[300]}" in run.stderr
+    assert "(before log " in run.stderr
+    assert "Traceback" not in run.stderr
