@@ -55,7 +55,7 @@ def test_secrets_are_sensitive_everywhere():
     secrets = {
         name for name, spec in about()["settings"]["properties"].items() if spec.get("secret")
     }
-    assert secrets == {"client_secret", "api_token"}
+    assert secrets == {"client_secret", "api_token", "pseudonymize_key"}
     assert {s["name"] for s in hub()["settings"] if s.get("sensitive")} == secrets
     assert {s["name"] for s in project_extractor()["settings"] if s.get("sensitive")} == secrets
 
