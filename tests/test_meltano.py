@@ -108,7 +108,7 @@ def test_duckdb_gets_every_log_with_timestamps_and_json(meltano_env, make_tenant
     assert logins == expected
 
 
-#: The README's two privacy recipes: hash who a log is about, drop where it came from.
+#: Stream maps on top of the tap (the SDK's): hash a field, drop where a log came from.
 PRIVACY_MAPS = {
     "logs": {
         "user_name": "md5(user_name) if user_name else None",
