@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -190,10 +191,13 @@ def test_a_read_delivers_every_log_once_with_states_and_statuses(tmp_path, make_
     assert states
     assert all(s["state"]["type"] == "STREAM" for s in states)
     assert sum(s["state"]["sourceStats"]["recordCount"] for s in states) == 2500
-    # Each STATE is a bookmark, and the count of the records it covers goes with it.
-    for state in states:
-        assert state["state"]["stream"]["stream_state"]["replication_key_value"]
-        assert state["state"]["sourceStats"]["recordCount"] > 0
+    # Each STATE is a bookmark that moved, and the count of the records it covers goes with it.
+    blobs = [s["state"]["stream"]["stream_state"] for s in states]
+    assert all(blob["replication_key_value"] for blob in blobs)
+    assert all(before != after for before, after in itertools.pairwise(blobs))
+    first = run.messages.index(states[0])
+    before_first = sum(1 for m in run.messages[:first] if m["type"] == "RECORD")
+    assert states[0]["state"]["sourceStats"]["recordCount"] == before_first > 0
     assert (
         states[-1]["state"]["stream"]["stream_state"]["replication_key_value"]
         == (tenant.logs.ids()[-1])
