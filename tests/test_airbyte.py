@@ -267,9 +267,13 @@ def test_the_acceptance_tests_fixtures_match_the_source(tmp_path, tenant):
 
 
 def test_the_images_entrypoint_is_the_installed_source():
-    """No Docker daemon here: the image's entrypoint command is run from the venv instead."""
+    """The Dockerfile's pinned default base and entrypoint agree with the metadata and the package.
+
+    (tests/test_airbyte_image.py builds and runs the image itself, where Docker runs.)
+    """
     dockerfile = (ROOT / "airbyte" / "Dockerfile").read_text()
-    base = re.search(r"^FROM (\S+)", dockerfile, re.MULTILINE)
+    base = re.search(r"^ARG BASE_IMAGE=(\S+)", dockerfile, re.MULTILINE)
+    assert re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE) == ["${BASE_IMAGE}"] * 2
     entrypoint = re.search(r'^ENV AIRBYTE_ENTRYPOINT="([^"]+)"', dockerfile, re.MULTILINE)
     command = re.search(r"^ENTRYPOINT (\[.*\])", dockerfile, re.MULTILINE)
     assert base is not None
