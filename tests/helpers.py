@@ -193,3 +193,17 @@ def catalog_selecting(tmp_path, config: dict, stream: str, deselect: tuple[str, 
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(catalog))
     return str(path)
+
+
+def expired_bookmark(tenant: Any, bookmark: int, first_kept: int) -> dict[str, Any]:
+    """A STATE whose `logs` bookmark is log `bookmark`, which retention then removes."""
+    state = {
+        "bookmarks": {
+            "logs": {
+                "replication_key": "log_id",
+                "replication_key_value": tenant.logs.log_id(bookmark),
+            }
+        }
+    }
+    tenant.logs.first_kept = first_kept
+    return state

@@ -13,7 +13,7 @@ import pytest
 
 from tap_auth0_logs.pseudonyms import DEFAULT_FIELDS, Pseudonymizer, expand_fields
 from tap_auth0_logs.testing import TenantLogs
-from tests.helpers import run_tap
+from tests.helpers import expired_bookmark, run_tap
 
 SAMPLES = tuple(json.loads((Path(__file__).parent / "sample_logs.json").read_text()))
 KEY = "k3y-kept-apart-from-the-data"
@@ -181,10 +181,7 @@ def test_an_old_bookmark_is_a_warning_with_the_time_left(tmp_path, make_tenant):
 def test_an_expired_bookmarks_window_is_named_and_kept_in_state_across_runs(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=1500))
     ids = tenant.logs.ids()
-    state = {
-        "bookmarks": {"logs": {"replication_key": "log_id", "replication_key_value": ids[300]}}
-    }
-    tenant.logs.first_kept = 700
+    state = expired_bookmark(tenant, 300, first_kept=700)
     oldest = min(tenant.logs.kept(), key=lambda log: log["date"])  # the oldest by date
 
     run = run_tap(tmp_path, tenant.config(), state)
@@ -202,19 +199,3 @@ def test_an_expired_bookmarks_window_is_named_and_kept_in_state_across_runs(tmp_
     later = run_tap(tmp_path, tenant.config(), run.final_state)
     assert later.returncode == 0, later.stderr
     assert later.final_state["bookmarks"]["logs"]["gaps"] == gaps
-
-
-def test_an_expired_bookmark_with_fail_names_the_window_in_the_error(tmp_path, make_tenant):
-    tenant = make_tenant(TenantLogs(count=1500))
-    ids = tenant.logs.ids()
-    state = {
-        "bookmarks": {"logs": {"replication_key": "log_id", "replication_key_value": ids[300]}}
-    }
-    tenant.logs.first_kept = 700
-
-    run = run_tap(tmp_path, tenant.config(expired_checkpoint="fail"), state)
-
-    assert run.returncode != 0
-    assert f"after log {ids[300]}" in run.stderr
-    assert "(before log " in run.stderr
-    assert "Traceback" not in run.stderr

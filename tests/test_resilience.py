@@ -9,7 +9,13 @@ from collections import Counter
 import pytest
 
 from tap_auth0_logs.testing import FakeAuth0, RateLimit, TenantLogs
-from tests.helpers import TAP, assert_every_state_is_covered, run_tap, run_tap_until_killed
+from tests.helpers import (
+    TAP,
+    assert_every_state_is_covered,
+    expired_bookmark,
+    run_tap,
+    run_tap_until_killed,
+)
 
 
 def statuses(tenant: FakeAuth0) -> Counter[int]:
@@ -179,10 +185,7 @@ def test_kill_9_mid_run_then_resume_loses_nothing_and_repeats_at_most_a_page(tmp
 def test_expired_bookmark_resumes_from_the_oldest_log_with_a_warning(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=3000))
     ids = tenant.logs.ids()
-    state = {
-        "bookmarks": {"logs": {"replication_key": "log_id", "replication_key_value": ids[500]}}
-    }
-    tenant.logs.first_kept = 1200  # retention has removed the bookmark's log
+    state = expired_bookmark(tenant, 500, first_kept=1200)  # retention removed the bookmark's log
 
     run = run_tap(tmp_path, tenant.config(), state)
 
@@ -199,16 +202,15 @@ def test_expired_bookmark_resumes_from_the_oldest_log_with_a_warning(tmp_path, m
 def test_expired_bookmark_fails_when_asked_to(tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=3000))
     ids = tenant.logs.ids()
-    state = {
-        "bookmarks": {"logs": {"replication_key": "log_id", "replication_key_value": ids[500]}}
-    }
-    tenant.logs.first_kept = 1200
+    state = expired_bookmark(tenant, 500, first_kept=1200)
 
     run = run_tap(tmp_path, tenant.config(expired_checkpoint="fail"), state)
 
     assert run.returncode != 0
     assert "Traceback" not in run.stderr
     assert f"The checkpoint {ids[500]}" in run.stderr
+    assert f"after log {ids[500]}" in run.stderr  # the window it would lose, named
+    assert "(before log " in run.stderr
     assert run.records == []
 
 

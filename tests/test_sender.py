@@ -112,17 +112,20 @@ def test_a_body_of_the_wrong_shape_is_fetched_again_until_the_failures_run_out()
     assert len(transport.sent) == 8
 
 
-def test_the_token_request_goes_through_the_same_sender_unpaced_with_its_own_budget():
-    token = answer(200, {"access_token": "tok-1", "expires_in": 86400})
-    sender, transport, pacer, _, _ = run([token, answer(200, ["log"])])
-    credentials = ClientCredentials(
+def credentials_for(sender: Sender) -> ClientCredentials:
+    return ClientCredentials(
         sender=sender,
         token_url="https://acme.example/oauth/token",
         client_id="id",
         client_secret="secret",
         audience="https://acme.example/api/v2/",
     )
-    assert get(sender, credentials) == ["log"]
+
+
+def test_the_token_request_goes_through_the_same_sender_unpaced_with_its_own_budget():
+    token = answer(200, {"access_token": "tok-1", "expires_in": 86400})
+    sender, transport, pacer, _, _ = run([token, answer(200, ["log"])])
+    assert get(sender, credentials_for(sender)) == ["log"]
     assert [(method, headers) for method, headers, _ in transport.sent] == [
         ("POST", None),
         ("GET", {"Authorization": "Bearer tok-1"}),
@@ -134,14 +137,7 @@ def test_a_refused_token_is_replaced_once_at_once_then_the_clear_error():
     tokens = [answer(200, {"access_token": f"tok-{n}", "expires_in": 86400}) for n in (1, 2)]
     refused = answer(401, {"message": "Expired token"})
     sender, transport, _, sleeps, _ = run([tokens[0], refused, tokens[1], answer(200, ["log"])])
-    credentials = ClientCredentials(
-        sender=sender,
-        token_url="https://acme.example/oauth/token",
-        client_id="id",
-        client_secret="secret",
-        audience="https://acme.example/api/v2/",
-    )
-    assert get(sender, credentials) == ["log"]
+    assert get(sender, credentials_for(sender)) == ["log"]
     assert sleeps == [0.0]
     assert transport.sent[-1][1] == {"Authorization": "Bearer tok-2"}
 
