@@ -36,7 +36,7 @@ import math
 import random
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tap_auth0_logs.bucket import Bound, Reading, Refill, kept_level
@@ -88,6 +88,27 @@ class Hold(enum.Enum):
     SPACING = "spacing"  # `max_requests_per_second`
 
 
+class WallClock:
+    """Wall-clock seconds during which at least one of several threads waited (not their sum)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._waiting = 0
+        self._since = 0.0
+
+    def started(self, now: float) -> None:
+        """A thread begins to wait (others may be waiting already)."""
+        if self._waiting == 0:
+            self._since = now
+        self._waiting += 1
+
+    def ended(self, now: float) -> None:
+        """A thread stops waiting."""
+        self._waiting -= 1
+        if self._waiting == 0:
+            self.seconds += max(0.0, now - self._since)
+
+
 @dataclass
 class Spending:
     """What a run spent of the tenant's bucket, for its closing line."""
@@ -97,35 +118,29 @@ class Spending:
     limit: int | None = None
     lowest: int | None = None
     round_trip: float | None = None  # of a request, an average of the latest
-    #: Wall-clock seconds during which at least one request waited on the bucket.
-    waited: float = 0.0
-    _waiting: int = 0
-    _since: float = 0.0
+    #: Waits on the bucket, and the spacing `max_requests_per_second` asked for, as wall-clock time.
+    on_bucket: WallClock = field(default_factory=WallClock)
+    spacing: WallClock = field(default_factory=WallClock)
+
+    @property
+    def waited(self) -> float:
+        """Wall-clock seconds during which a request waited on the tenant's bucket."""
+        return self.on_bucket.seconds
 
     def answered(self, level: int, trip: float) -> None:
         """An answer reported `level`, `trip` seconds after its request went."""
         self.lowest = level if self.lowest is None else min(self.lowest, level)
         self.round_trip = trip if self.round_trip is None else 0.8 * self.round_trip + 0.2 * trip
 
-    def wait_started(self, now: float) -> None:
-        """A request begins to wait on the bucket (others may be waiting already)."""
-        if self._waiting == 0:
-            self._since = now
-        self._waiting += 1
-
-    def wait_ended(self, now: float) -> None:
-        """A request stops waiting on the bucket."""
-        self._waiting -= 1
-        if self._waiting == 0:
-            self.waited += max(0.0, now - self._since)
-
     def summary(self) -> str:
         """The run's use of the tenant's bucket, in one line."""
         lowest = "unknown" if self.lowest is None else f"{self.lowest}"
         bucket = f" of {self.limit}" if self.limit else ""
+        spaced = self.spacing.seconds
+        capped = f", {spaced:.1f} s spaced by max_requests_per_second" if spaced >= 0.05 else ""
         return (
-            f"Rate limit: {self.requests} requests, {self.waited:.1f} s waiting on the bucket, "
-            f"{self.rate_limited} answered 429, lowest level {lowest}{bucket}."
+            f"Rate limit: {self.requests} requests, {self.waited:.1f} s waiting on the bucket"
+            f"{capped}, {self.rate_limited} answered 429, lowest level {lowest}{bucket}."
         )
 
 
@@ -232,9 +247,11 @@ class Pacer:
 
     def _wait(self, step: float, hold: Hold, answer_pending: bool) -> float:
         """Wait `step` s: for an answer (on the lock's condition), or asleep; the time spent."""
-        on_bucket = hold is Hold.BUCKET
-        if on_bucket:
-            self.spending.wait_started(self.clock())
+        clock = {Hold.BUCKET: self.spending.on_bucket, Hold.SPACING: self.spending.spacing}.get(
+            hold
+        )
+        if clock is not None:
+            clock.started(self.clock())
         if step >= LONG_WAIT_SECONDS:
             logger.info("Waiting %.0f s for the tenant's rate limit%s.", step, self._described())
         started = time.monotonic()
@@ -250,8 +267,8 @@ class Pacer:
             finally:
                 self._lock.acquire()
             spent = step
-        if on_bucket:
-            self.spending.wait_ended(self.clock())
+        if clock is not None:
+            clock.ended(self.clock())
         return spent
 
     def _take(self, now: float, waited: float) -> Slot:

@@ -218,14 +218,19 @@ def test_a_refill_test_holds_a_request_late_into_the_second_only_near_the_reserv
 
 def test_waiting_is_counted_as_wall_clock_time_not_summed_across_waiters():
     spending = Spending()
-    spending.wait_started(0.0)
-    spending.wait_started(1.0)  # a second cursor waits beside the first
-    spending.wait_ended(2.0)
-    spending.wait_ended(3.0)
-    spending.wait_started(5.0)
-    spending.wait_ended(5.5)
+    spending.on_bucket.started(0.0)
+    spending.on_bucket.started(1.0)  # a second cursor waits beside the first
+    spending.on_bucket.ended(2.0)
+    spending.on_bucket.ended(3.0)
+    spending.on_bucket.started(5.0)
+    spending.on_bucket.ended(5.5)
     assert spending.waited == 3.5
-    assert "3.5 s waiting on the bucket" in spending.summary()
+    assert "3.5 s waiting on the bucket, 0 answered 429" in spending.summary()
+    spending.spacing.started(6.0)
+    spending.spacing.ended(8.0)
+    assert "3.5 s waiting on the bucket, 2.0 s spaced by max_requests_per_second" in (
+        spending.summary()
+    )
 
 
 def test_an_answer_counts_the_requests_that_may_be_processed_after_it():

@@ -73,10 +73,15 @@ def test_max_requests_per_second_caps_the_tap(tmp_path, make_tenant):
 
     # The bucket never notices the tap: 11 requests at 5 a second, against 100 a second.
     assert tenant.rate_limit.lowest >= 95
-    line = re.search(r"Rate limit: (\d+) requests, ([\d.]+) s waiting", run.stderr)
+    line = re.search(
+        r"Rate limit: (\d+) requests, ([\d.]+) s waiting on the bucket, "
+        r"([\d.]+) s spaced by max_requests_per_second",
+        run.stderr,
+    )
     assert line is not None
-    requests, waited = int(line[1]), float(line[2])
-    assert waited >= (requests - 1) / 5 - 0.5  # the cap, not the bucket, spaced them
+    requests, waited, spaced = int(line[1]), float(line[2]), float(line[3])
+    assert spaced >= (requests - 1) / 5 - 0.5  # the cap, not the bucket, spaced them
+    assert waited < 0.5
 
 
 def test_the_run_ends_with_one_line_on_what_it_spent_of_the_bucket(tmp_path, make_tenant):

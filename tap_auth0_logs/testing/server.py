@@ -647,7 +647,7 @@ class _Handler(BaseHTTPRequestHandler):
             allowed, limit_headers = tenant.rate_limit.take()
         if not tenant.faults.rate_limit_headers:
             limit_headers = {}
-        if injected not in {None, "truncate"}:
+        if injected not in {None, "ok", "truncate"}:  # "ok": an answer as it comes, on purpose
             self._send_fault(record, injected, limit_headers)
             return
         if not allowed:
