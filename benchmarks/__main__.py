@@ -262,7 +262,7 @@ def nothing_new(results: Results, repeat: int) -> None:
         f"A run with nothing new costs {seconds['tap run with nothing new']:.2f} s: "
         f"{seconds['tap run with nothing new'] - seconds['start Python and import singer_sdk']:.2f}"
         f" s more than importing the SDK, for {requests} API requests (the bookmark's log still "
-        "kept, then one empty page) and a token."
+        "kept, one empty page, the oldest log for the retention countdown) and a token."
     )
 
 

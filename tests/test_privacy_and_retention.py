@@ -196,6 +196,9 @@ def test_an_expired_bookmarks_window_is_named_and_kept_in_state_across_runs(tmp_
     ]
     assert gaps[0]["after"].startswith("2026-11-01T00:")
 
+    oldest_lookups = [r for r in tenant.api_requests() if r.query.get("sort") == ["date:1"]]
+    assert len(oldest_lookups) == 1  # for the start and the countdown alike: one a run
+
     later = run_tap(tmp_path, tenant.config(), run.final_state)
     assert later.returncode == 0, later.stderr
     assert later.final_state["bookmarks"]["logs"]["gaps"] == gaps
