@@ -247,9 +247,7 @@ class Pacer:
 
     def _wait(self, step: float, hold: Hold, answer_pending: bool) -> float:
         """Wait `step` s: for an answer (on the lock's condition), or asleep; the time spent."""
-        clock = {Hold.BUCKET: self.spending.on_bucket, Hold.SPACING: self.spending.spacing}.get(
-            hold
-        )
+        clock = self._counted_on(hold)
         if clock is not None:
             clock.started(self.clock())
         if step >= LONG_WAIT_SECONDS:
@@ -270,6 +268,12 @@ class Pacer:
         if clock is not None:
             clock.ended(self.clock())
         return spent
+
+    def _counted_on(self, hold: Hold) -> WallClock | None:
+        """The counter a wait for `hold` goes to (none before the first answer)."""
+        if hold is Hold.BUCKET:
+            return self.spending.on_bucket
+        return self.spending.spacing if hold is Hold.SPACING else None
 
     def _take(self, now: float, waited: float) -> Slot:
         slot = self._flight.take(now, waited)

@@ -79,6 +79,10 @@ class Pseudonymizer:
     def __repr__(self) -> str:
         return f"Pseudonymizer({self._prefix!r}, {len(self._paths)} fields)"  # never the key
 
+    def covers(self, field: str) -> bool:
+        """True when `field` (a top-level name or dotted path) is pseudonymised."""
+        return tuple(field.split(".")) in self._paths
+
     def of(self, value: str) -> str:
         """The pseudonym of `value` (an empty string stays empty)."""
         if not value:

@@ -58,6 +58,11 @@ class Countdown:
         return said + f"the next run must start within {days(self.left)}."
 
 
+def measured(oldest: dict[str, Any], now: datetime) -> timedelta:
+    """The tenant's retention, read as the age of the oldest log it still serves."""
+    return now - log_ids.parse_datetime(str(oldest["date"]))
+
+
 def countdown(
     stream: str, bookmark: str, retention: timedelta, *, measured: bool, now: datetime
 ) -> Countdown | None:

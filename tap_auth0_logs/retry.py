@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
+from tap_auth0_logs.bucket import MAX_RESET_SECONDS
 from tap_auth0_logs.errors import is_name_resolution_failure
 from tap_auth0_logs.pacing import header_number
 
@@ -34,8 +35,6 @@ DNS_TRIES = 3
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 DEFAULT_RATE_LIMIT_MAX_WAIT = 900.0
-#: The longest single wait a 429 may ask for (a clock skew must not stall a run).
-MAX_RATE_LIMIT_WAIT_SECONDS = 60.0
 #: At most this is added to a 429's wait, so that cursors do not all come back at one instant.
 RATE_LIMIT_JITTER_SECONDS = 0.25
 
@@ -47,7 +46,8 @@ class Transient(Exception):
 def rate_limit_wait(headers: Mapping[str, str], now: float) -> float:
     """Seconds until Auth0 takes requests again: `Retry-After`, else `x-ratelimit-reset`.
 
-    At most `MAX_RATE_LIMIT_WAIT_SECONDS`; a second when the answer names neither.
+    At most `bucket.MAX_RESET_SECONDS` (the furthest reset the tap believes: a clock skew must not
+    stall a run); a second when the answer names neither.
     """
     retry_after = header_number(headers, "Retry-After")
     if retry_after is not None:
@@ -55,7 +55,7 @@ def rate_limit_wait(headers: Mapping[str, str], now: float) -> float:
     else:
         reset = header_number(headers, "x-ratelimit-reset")
         wait = reset - now if reset is not None else 1.0
-    return min(MAX_RATE_LIMIT_WAIT_SECONDS, max(0.0, wait))
+    return min(MAX_RESET_SECONDS, max(0.0, wait))
 
 
 @dataclass(frozen=True)

@@ -179,7 +179,8 @@ class LogEventStream(FencedStream):
     def bookmarks(self) -> list[str]:
         """Every bookmark the stream's STATE holds now, one per partition."""
         found = []
-        contexts: list[dict[str, Any] | None] = [*(self.partitions or [])] or [None]
+        partitions = self.partitions
+        contexts: list[dict[str, Any] | None] = [*partitions] if partitions else [None]
         for context in contexts:
             with contextlib.suppress(StateError):
                 if bookmark := self.bookmark(context):
@@ -367,11 +368,9 @@ class UserLogsStream(LogEventStream):
     def _users(self) -> dict[str, str]:
         """Each user's id as STATE and log lines show it → the id Auth0 knows."""
         pseudonyms = self.pseudonyms
-        hidden = pseudonyms is not None and "user_id" in self.settings.pseudonymize_fields
-        return {
-            pseudonyms.of(user) if pseudonyms is not None and hidden else user: user
-            for user in self.settings.user_ids
-        }
+        if pseudonyms is None or not pseudonyms.covers("user_id"):
+            return {user: user for user in self.settings.user_ids}
+        return {pseudonyms.of(user): user for user in self.settings.user_ids}
 
     @override
     def get_records(self, context: Context | None) -> Iterable[Log]:

@@ -10,7 +10,7 @@ it imports it.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,7 +26,6 @@ from tap_auth0_logs.auth import ClientCredentials, StaticToken, TokenSource
 from tap_auth0_logs.backfill import MAX_BACKFILL_CONCURRENCY
 from tap_auth0_logs.client import Auth0Client
 from tap_auth0_logs.errors import Auth0TapError
-from tap_auth0_logs.log_ids import parse_datetime
 from tap_auth0_logs.output import BufferedMsgSpecWriter
 from tap_auth0_logs.pacing import Pacer, Rules
 from tap_auth0_logs.pseudonyms import Pseudonymizer
@@ -180,21 +179,17 @@ class TapAuth0Logs(FencedTap):
         if not bookmarks:
             return
         bookmark, stream_name = min(bookmarks)
-        kept = self._retention()
+        now = retention.now()
+        kept = self._retention(now)
         if kept is None:
             return
-        countdown = retention.countdown(
-            stream_name,
-            bookmark,
-            kept,
-            measured=self.settings.retention_days is None,
-            now=retention.now(),
-        )
+        measured = self.settings.retention_days is None
+        countdown = retention.countdown(stream_name, bookmark, kept, measured=measured, now=now)
         if countdown is not None:
             level = logging.WARNING if countdown.urgent else logging.INFO
             self.logger.log(level, "%s", countdown.line())
 
-    def _retention(self) -> timedelta | None:
+    def _retention(self, now: datetime) -> timedelta | None:
         """`retention_days`, else the age of the oldest log the tenant serves (one request)."""
         if self.settings.retention_days is not None:
             return timedelta(days=self.settings.retention_days)
@@ -205,9 +200,7 @@ class TapAuth0Logs(FencedTap):
                 "Could not find the tenant's oldest log for the countdown (%s).", exc
             )
             return None
-        if oldest is None:
-            return None
-        return retention.now() - parse_datetime(str(oldest["date"]))
+        return retention.measured(oldest, now) if oldest is not None else None
 
     @override
     def check_connections(self) -> None:
