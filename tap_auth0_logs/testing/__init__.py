@@ -1,5 +1,6 @@
 """A fake Auth0 tenant for tests, benchmarks and the demo (see `server.py`)."""
 
+from tap_auth0_logs.testing.attacks import ATTACKS, Attack, Finding
 from tap_auth0_logs.testing.logs import Burst, TenantLogs, user_id_for
 from tap_auth0_logs.testing.server import (
     DEFAULT_CLIENT_ID,
@@ -11,12 +12,15 @@ from tap_auth0_logs.testing.server import (
 )
 
 __all__ = [
+    "ATTACKS",
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
+    "Attack",
     "Burst",
     "Client",
     "FakeAuth0",
     "Faults",
+    "Finding",
     "RateLimit",
     "TenantLogs",
     "user_id_for",

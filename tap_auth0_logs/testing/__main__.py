@@ -1,10 +1,12 @@
 """Serve a fake Auth0 tenant on 127.0.0.1, to try the tap or test a pipeline without a tenant.
 
     python -m tap_auth0_logs.testing --logs 5000 --port 8080
+    python -m tap_auth0_logs.testing --plant brute_force@1200 --plant mfa_fatigue@3000
 
 It prints a tap config for itself and serves until interrupted. The tenant answers like Auth0
 (docs/auth0-api.md): checkpoint and search modes, one log by id, a user's logs, the token
-endpoint, Auth0's error bodies and a rate-limit bucket with its headers.
+endpoint, Auth0's error bodies and a rate-limit bucket with its headers. `--plant KIND@NUMBER`
+hides an attack among the ordinary traffic from that log on (the kinds: testing/attacks.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import json
 import threading
 
+from tap_auth0_logs.testing.attacks import ATTACKS, Attack
 from tap_auth0_logs.testing.logs import TenantLogs
 from tap_auth0_logs.testing.server import FakeAuth0, Faults, RateLimit
 
@@ -31,9 +34,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--error-rate", type=float, default=0.0, help="share of API answers that are 5xx"
     )
+    parser.add_argument(
+        "--plant",
+        action="append",
+        default=[],
+        metavar="KIND@LOG_NUMBER",
+        help=f"plant an attack among the ordinary traffic; kinds: {', '.join(ATTACKS)}",
+    )
     args = parser.parse_args(argv)
+    try:
+        attacks = tuple(Attack.parse(text) for text in args.plant)
+        logs = TenantLogs(count=args.logs, users=args.users, attacks=attacks)
+    except ValueError as exc:
+        parser.error(str(exc))
     tenant = FakeAuth0(
-        TenantLogs(count=args.logs, users=args.users),
+        logs,
         rate_limit=RateLimit(per_second=args.rate, burst=args.burst),
         faults=Faults(latency=args.latency, error_rate=args.error_rate),
     ).start(port=args.port)

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import bisect
 import copy
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from tap_auth0_logs.testing.attacks import Attack, Finding, Step, plan
 
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 TAIL_PREFIX = "000000000000001223372"  # 21 digits; the remaining 12 are the log's number
@@ -51,13 +54,14 @@ AGENTS = [
     "Firefox 125.0.0 / Arch 0.0.0",
     "Other 0.0.0 / Other 0.0.0",
 ]
-# (code, weight, description)
+# (code, weight, description): ordinary traffic, which no detection may flag (attacks.py plants
+# the attacks: Management API changes and breached passwords are only planted).
 TYPES = [
     ("s", 30, ""),
     ("ssa", 8, ""),
     ("seacft", 10, ""),
     ("seccft", 6, ""),
-    ("sapi", 5, ""),
+    ("gd_send_pn", 2, ""),
     ("f", 4, "Callback URL mismatch."),
     ("fp", 8, "Wrong email or password."),
     ("fu", 5, "Wrong email or password."),
@@ -69,7 +73,6 @@ TYPES = [
     ("mgmt_api_read", 2, ""),
     ("gd_auth_succeed", 2, ""),
     ("limit_wc", 1, "Blocked Account"),
-    ("pwd_leak", 1, ""),
     ("api_limit_warning", 1, ""),
     ("x_new_event_2027", 1, ""),  # a code no table knows yet
 ]
@@ -110,6 +113,8 @@ class TenantLogs:
     #: Real events to serve instead of generated ones: log `n` is `templates[n % len]` with its
     #: own `date` and `log_id` (so a test can run the tap over events as Auth0 wrote them).
     templates: tuple[dict[str, Any], ...] = ()
+    #: Attacks planted among the ordinary traffic (attacks.py): the detections' ground truth.
+    attacks: tuple[Attack, ...] = ()
     _segments: list[tuple[int, float, float]] = field(init=False, repr=False)
     _cache: tuple[int, int, list[dict[str, Any]]] | None = field(init=False, default=None)
     _made: dict[int, dict[str, Any]] = field(init=False, default_factory=dict, repr=False)
@@ -124,6 +129,17 @@ class TenantLogs:
             segments.append((burst.at + burst.count, at_offset + burst.count * burst.gap, self.gap))
         self._segments = segments
         self._starts = [s[0] for s in segments]
+        self._planted = plan(self.attacks, self.users)
+
+    def planted(self) -> list[Finding]:
+        """What detections must find: one finding per planted attack whose events are all kept."""
+        return [
+            attack.for_users(self.users).finding()
+            for attack in self.attacks
+            if all(
+                self.first_kept <= attack.at + offset < self.count for offset, _ in attack.steps()
+            )
+        ]
 
     # --- ids and times -------------------------------------------------------------------
     def ingested_at(self, number: int) -> datetime:
@@ -180,12 +196,17 @@ class TenantLogs:
         else:
             user = rng.randrange(1, max(2, self.users))
         period = int((ingested - self.start).total_seconds() // 1200) % 3  # 20-minute periods
-        place = rng.choice(PLACES)
+        planted = self._planted.get(number)
+        step = planted[1] if planted else None
+        if step:
+            code = step.code
+            user = step.user if step.user is not None else user
+        place = self._place(user, step)
         log_id = self.log_id(number)
         event: dict[str, Any] = {
             "date": f"{date:%Y-%m-%dT%H:%M:%S}.{date.microsecond // 1000:03d}Z",
             "type": code,
-            "description": _DESCRIPTIONS[code],
+            "description": _DESCRIPTIONS.get(code, ""),
             "connection": connection,
             "connection_id": connection_id,
             "client_id": client_id,
@@ -207,6 +228,8 @@ class TenantLogs:
             "log_id": log_id,
         }
         self._fill_details(event, code, rng, place)
+        if step:
+            _apply(event, step)
         if code == "f":  # a failure before anyone signed in (a callback URL mismatch): no user
             event["user_id"] = event["user_name"] = None
         if (
@@ -225,6 +248,18 @@ class TenantLogs:
                 event["risk_engine_v2"] = {"score": rng.randrange(100), "model": "2027.1"}
         return event
 
+    def _place(self, user: int, step: Step | None) -> tuple[Any, ...]:
+        """People log in from home; a planted event comes from the attacker or far away."""
+        if step and step.place is not None:
+            return PLACES[step.place % len(PLACES)]
+        if step and step.far:
+            return PLACES[_FARTHEST[self.home(user)]]
+        return PLACES[self.home(user)]
+
+    def home(self, user: int) -> int:
+        """The index of the place user `user` logs in from."""
+        return random.Random(self.seed * 8191 + user).randrange(len(PLACES))
+
     def _from_template(self, number: int, date: datetime) -> dict[str, Any]:
         event = copy.deepcopy(self.templates[number % len(self.templates)])
         event["date"] = f"{date:%Y-%m-%dT%H:%M:%S}.{date.microsecond // 1000:03d}Z"
@@ -241,7 +276,7 @@ class TenantLogs:
             event["user_id"] = ""
             event["user_name"] = ""
             event["connection_id"] = ""
-        if code in {"s", "fp", "fu", "f", "ssa", "limit_wc"}:
+        if code in {"s", "fp", "fu", "f", "ssa", "limit_wc", "pwd_leak"}:
             country, code3, name, city, continent, tz, lat, lon = place
             event["location_info"] = {
                 "country_code": country,
@@ -318,3 +353,39 @@ class TenantLogs:
     def ids(self) -> list[str]:
         """Every kept log_id, ascending."""
         return [self.log_id(i) for i in range(self.first_kept, self.count)]
+
+
+def _apply(event: dict[str, Any], step: Step) -> None:
+    """Make an ordinary event the planted one (its type's details are already filled)."""
+    if step.ip is not None:
+        event["ip"] = step.ip
+    if step.user_name is not None:  # someone the tenant does not know
+        event["user_id"], event["user_name"] = None, step.user_name
+    if step.description is not None:
+        event["description"] = step.description
+    if step.details is not None:
+        event["details"] = step.details
+    if step.code in ("sapi", "limit_mu"):  # the Management API's caller; a block of an IP
+        event["user_id"] = event["user_name"] = None
+        event["location_info"] = None
+    if step.code == "sapi":
+        event["user_id"] = (
+            step.details["request"]["auth"]["user"]["user_id"] if step.details else None
+        )
+        event["client_name"] = ""
+
+
+def _distance_km(a: tuple[Any, ...], b: tuple[Any, ...]) -> float:
+    """Great-circle distance between two places (their latitude and longitude)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (a[6], a[7], b[6], b[7]))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371 * math.asin(math.sqrt(h))
+
+
+#: For each place, the index of the place farthest from it.
+_FARTHEST = [
+    max(range(len(PLACES)), key=lambda j: _distance_km(place, PLACES[j])) for place in PLACES
+]

@@ -1,0 +1,234 @@
+"""Attacks the fake tenant can plant among its ordinary traffic: the ground truth of detections.
+
+An attack is a kind and the log number of its first event; its other events follow at fixed
+offsets, with ordinary logs in between (the tenant's logs are about 2 s apart, so an offset of
+30 is about a minute). Who is attacked and from where are functions of the log number, so a
+planted tenant is as deterministic as an ordinary one, and `Attack.finding` says what a
+detection must report.
+
+    TenantLogs(count=5000, attacks=(Attack("brute_force", at=1200),))
+    python -m tap_auth0_logs.testing --plant brute_force@1200 --plant mfa_fatigue@3000
+
+The kinds, and what each plants (the detections' default thresholds sit inside each one):
+
+- `brute_force`: 12 wrong-password logins (`fp`) on one user from one IP, 6 s apart, then
+  Auth0's block of that IP on that account (`limit_wc`).
+- `credential_stuffing`: one IP failing against 30 accounts in 2 minutes, most of them unknown
+  (`fu`), then Auth0's block of the IP (`limit_mu`).
+- `password_spraying`: one IP trying one password on each of 15 real users, 80 s apart; 2 of
+  them succeed (`s`).
+- `mfa_fatigue`: 10 push notifications sent (`gd_send_pn`) to one user in 80 s, 6 of them
+  rejected (`gd_auth_rejected`), then the user gives in (`gd_auth_succeed`, `s`).
+- `impossible_travel`: a user logs in at home, then a minute later from the far side of the
+  world (both `s`).
+- `breached_password`: a login with a breached password (`pwd_leak`).
+- `management_change`: an administrator grants a role, blocks a user and changes an
+  application through the Management API (`sapi`), 20 s apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+ATTACKS = (
+    "brute_force",
+    "credential_stuffing",
+    "password_spraying",
+    "mfa_fatigue",
+    "impossible_travel",
+    "breached_password",
+    "management_change",
+)
+#: The administrator whose Management API changes `management_change` plants.
+ADMIN = ("google-oauth2|104387223358712001", "admin@example.com")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One planted event: what it overrides in an ordinary log (None keeps the ordinary value)."""
+
+    code: str
+    user: int | None = None  # a user number of the tenant
+    user_name: str | None = None  # for a user the tenant does not know (`fu`)
+    ip: str | None = None
+    far: bool = False  # from the place farthest from the user's home (else from home)
+    place: int | None = None  # where the attacker is (an index into the tenant's places)
+    description: str | None = None
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a detection must report for a planted attack."""
+
+    detection: str
+    subject_type: str  # "user" or "ip"
+    subject: str
+
+
+@dataclass(frozen=True)
+class Attack:
+    """A planted attack: its kind and the log number of its first event."""
+
+    kind: str
+    at: int
+    _users: int = field(default=200, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in ATTACKS:
+            raise ValueError(f"unknown attack {self.kind!r}; the kinds are {', '.join(ATTACKS)}")
+        if self.at < 0:
+            raise ValueError("an attack starts at a log number, 0 or more")
+
+    @classmethod
+    def parse(cls, text: str) -> Attack:
+        """`kind@number`, as the fake tenant's `--plant` option takes it."""
+        kind, _, at = text.partition("@")
+        if not at.isdigit():
+            raise ValueError(f"--plant takes KIND@LOG_NUMBER, e.g. brute_force@1200, not {text!r}")
+        return cls(kind, int(at))
+
+    def for_users(self, users: int) -> Attack:
+        """The same attack in a tenant of `users` users (victims are chosen among them)."""
+        return Attack(self.kind, self.at, users)
+
+    # --- who and from where ------------------------------------------------------------
+    @property
+    def ip(self) -> str:
+        """The attacker's address (TEST-NET-3, one per planted attack)."""
+        return f"203.0.113.{1 + (self.at * 37 + ATTACKS.index(self.kind)) % 254}"
+
+    def victim(self, k: int = 0) -> int:
+        """The number of the `k`-th user this attack targets: real users of the tenant."""
+        span = max(1, self._users - 1)
+        return 1 + (self.at * 7919 + k * 104729) % span
+
+    def victims(self, count: int) -> list[int]:
+        """`count` distinct users (as many as the tenant has)."""
+        chosen: list[int] = []
+        k = 0
+        while len(chosen) < min(count, max(1, self._users - 1)):
+            user = self.victim(k)
+            if user not in chosen:
+                chosen.append(user)
+            k += 1
+        return chosen
+
+    # --- the events ----------------------------------------------------------------------
+    @property
+    def origin(self) -> int:
+        """Where the attacker is: an index into the tenant's places (one per planted attack)."""
+        return (self.at * 31 + ATTACKS.index(self.kind)) % 6
+
+    def steps(self) -> list[tuple[int, Step]]:
+        """(offset from `at`, event) for each event; the attacker's events come from `origin`."""
+        return [
+            (offset, replace(step, place=self.origin) if step.ip else step)
+            for offset, step in self._steps()
+        ]
+
+    def _steps(self) -> list[tuple[int, Step]]:
+        plant: Callable[[], list[tuple[int, Step]]] = getattr(self, f"_{self.kind}")
+        return plant()
+
+    def _brute_force(self) -> list[tuple[int, Step]]:
+        user, ip = self.victim(), self.ip
+        steps = [(3 * k, Step("fp", user=user, ip=ip)) for k in range(12)]
+        return [*steps, (36, Step("limit_wc", user=user, ip=ip, description="Blocked Account"))]
+
+    def _credential_stuffing(self) -> list[tuple[int, Step]]:
+        real, ip = self.victims(10), self.ip
+        steps = []
+        for k in range(30):
+            if k % 3 == 2:
+                step = Step("fp", user=real[(k // 3) % len(real)], ip=ip)
+            else:
+                step = Step("fu", user_name=f"leaked{k}.{self.at}@example.org", ip=ip)
+            steps.append((2 * k, step))
+        return [*steps, (60, Step("limit_mu", ip=ip, description="Blocked IP Address"))]
+
+    def _password_spraying(self) -> list[tuple[int, Step]]:
+        return [
+            (40 * k, Step("s" if k in (4, 11) else "fp", user=user, ip=self.ip))
+            for k, user in enumerate(self.victims(15))
+        ]
+
+    def _mfa_fatigue(self) -> list[tuple[int, Step]]:
+        user, ip = self.victim(), self.ip
+        steps = [(4 * k, Step("gd_send_pn", user=user, ip=ip)) for k in range(10)]
+        steps += [(4 * k + 2, Step("gd_auth_rejected", user=user, ip=ip)) for k in range(6)]
+        gives_in = [Step("gd_auth_succeed", user=user, ip=ip), Step("s", user=user, ip=ip)]
+        return [*steps, (41, gives_in[0]), (42, gives_in[1])]
+
+    def _impossible_travel(self) -> list[tuple[int, Step]]:
+        user = self.victim()
+        return [(0, Step("s", user=user)), (30, Step("s", user=user, far=True))]
+
+    def _breached_password(self) -> list[tuple[int, Step]]:
+        return [(0, Step("pwd_leak", user=self.victim(), ip=self.ip, description=""))]
+
+    def _management_change(self) -> list[tuple[int, Step]]:
+        target = f"auth0|{self.victim():024x}"
+        changes = [
+            (
+                "Assign roles to a user",
+                "post",
+                f"/api/v2/users/{target}/roles",
+                {"roles": ["rol_admin"]},
+            ),
+            ("Update a user", "patch", f"/api/v2/users/{target}", {"blocked": True}),
+            (
+                "Update a client",
+                "patch",
+                "/api/v2/clients/7RyK6txXYPZTQGOAwwln6Eoie0gVZ2cu",
+                {"callbacks": ["https://evil.example.net/cb"]},
+            ),
+        ]
+        steps = []
+        for k, (description, method, path, body) in enumerate(changes):
+            details = {
+                "request": {
+                    "method": method,
+                    "path": path,
+                    "query": {},
+                    "body": body,
+                    "channel": "https://manage.auth0.com/",
+                    "ip": self.ip,
+                    "auth": {
+                        "user": {"user_id": ADMIN[0], "name": "Ada Admin", "email": ADMIN[1]},
+                        "strategy": "jwt",
+                    },
+                },
+                "response": {"statusCode": 200 if method == "patch" else 201, "body": {}},
+            }
+            steps.append(
+                (10 * k, Step("sapi", ip=self.ip, description=description, details=details))
+            )
+        return steps
+
+    def finding(self) -> Finding:
+        """What the matching detection must report."""
+        if self.kind in ("credential_stuffing", "password_spraying"):
+            return Finding(self.kind, "ip", self.ip)
+        if self.kind == "management_change":
+            return Finding(self.kind, "user", ADMIN[0])
+        return Finding(self.kind, "user", f"auth0|{self.victim():024x}")
+
+
+def plan(attacks: tuple[Attack, ...], users: int) -> dict[int, tuple[Attack, Step]]:
+    """Log number -> (attack, event), for every planted event; overlapping attacks are refused."""
+    planted: dict[int, tuple[Attack, Step]] = {}
+    for each in attacks:
+        attack = each.for_users(users)
+        for offset, step in attack.steps():
+            number = attack.at + offset
+            if number in planted:
+                raise ValueError(
+                    f"attacks {planted[number][0].kind} and {attack.kind} overlap at log {number}"
+                )
+            planted[number] = (attack, step)
+    return planted
