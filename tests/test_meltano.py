@@ -8,57 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pytest
 
-from tap_auth0_logs.testing import FakeAuth0, TenantLogs
+from tap_auth0_logs.testing import TenantLogs
+from tests.pipelines import meltano, psql, tenant_env
 
 pytestmark = pytest.mark.slow
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-ROOT = Path(__file__).resolve().parent.parent
-MELTANO = str(Path(sys.executable).with_name("meltano"))
-
-
-def meltano(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [MELTANO, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done
-
-
-@pytest.fixture(scope="session")
-def installed() -> None:
-    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    meltano(["install"], env)
-
-
-@pytest.fixture
-def meltano_env(installed, tmp_path) -> dict[str, str]:
-    """Environment for one test: its own system database and output folder."""
-    return {
-        **os.environ,
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-        "TARGET_JSONL_DESTINATION_PATH": str(tmp_path / "jsonl"),
-        "TARGET_DUCKDB_FILEPATH": str(tmp_path / "logs.duckdb"),
-    }
-
-
-def tenant_env(tenant: FakeAuth0) -> dict[str, str]:
-    return {f"TAP_AUTH0_LOGS_{key.upper()}": value for key, value in tenant.config().items()}
 
 
 def test_meltano_run_twice_keeps_state_and_loads_only_new_logs(meltano_env, make_tenant, tmp_path):
@@ -155,84 +112,6 @@ def test_privacy_recipes_hash_and_drop_personal_data_on_the_way_into_duckdb(
     assert any(user_name for _, user_name, _ in rows)
     # Logs that omit the keys the maps name: without every key on every record, they would fail.
     assert any("user_name" not in source[log_id] for log_id, _, _ in rows)
-
-
-# --- PostgreSQL ----------------------------------------------------------------------------
-
-
-def _postgres_bin() -> Path | None:
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).parent
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return candidates[-1].parent if candidates else None
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[dict[str, Any]]:
-    """A throwaway PostgreSQL cluster on a free port (`.ci/run` installs the server)."""
-    bin_dir = _postgres_bin()
-    if bin_dir is None:
-        if os.environ.get("REQUIRE_POSTGRES"):
-            pytest.fail("PostgreSQL is required here (REQUIRE_POSTGRES) but initdb is not found")
-        pytest.skip("PostgreSQL server not installed (`.ci/run` installs it)")
-    # Not under pytest's tmp folder: the postgres user could not enter root's.
-    folder = Path(tempfile.mkdtemp(prefix="tap-auth0-logs-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(folder, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data = folder / "data"
-    subprocess.run(
-        [*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "auth0", "--auth=trust"],
-        check=True,
-        capture_output=True,
-    )
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
-    pg_ctl = [
-        *as_user,
-        str(bin_dir / "pg_ctl"),
-        "-D",
-        str(data),
-        "-l",
-        str(folder / "log"),
-        "-o",
-        options,
-        "-w",
-    ]
-    subprocess.run([*pg_ctl, "start"], check=True, capture_output=True)
-    try:
-        psql_path = shutil.which("psql") or str(bin_dir / "psql")
-        yield {"host": "127.0.0.1", "port": port, "user": "auth0", "psql": psql_path}
-    finally:
-        subprocess.run([*pg_ctl, "stop", "-m", "fast"], check=False, capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def psql(postgres: dict[str, Any], database: str, sql: str) -> str:
-    done = subprocess.run(
-        [
-            postgres["psql"],
-            "-h",
-            postgres["host"],
-            "-p",
-            str(postgres["port"]),
-            "-U",
-            postgres["user"],
-            "-d",
-            database,
-            "-At",
-            "-c",
-            sql,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 def test_postgres_gets_every_log_with_types_and_awkward_names_intact(

@@ -1,0 +1,54 @@
+{#- What differs between DuckDB and PostgreSQL, in one place: JSON, time and lists.
+    target-duckdb stores JSON columns as DuckDB `JSON` (text), target-postgres as `jsonb`. -#}
+
+{#- The text at a dotted path inside a JSON column, or null. -#}
+{% macro json_text(column, path) %}{{ return(adapter.dispatch('json_text', 'auth0_logs')(column, path)) }}{% endmacro %}
+{% macro duckdb__json_text(column, path) %}json_extract_string({{ column }}, '$.{{ path }}'){% endmacro %}
+{% macro postgres__json_text(column, path) %}({{ column }} #>> '{{ "{" ~ path.split(".") | join(",") ~ "}" }}'){% endmacro %}
+
+{#- A JSON object from `'key', value, ...` (the caller block), keys with null values left out. -#}
+{% macro json_build() %}{{ return(adapter.dispatch('json_build', 'auth0_logs')(caller())) }}{% endmacro %}
+{% macro duckdb__json_build(pairs) %}json_object({{ pairs }}){% endmacro %}
+{% macro postgres__json_build(pairs) %}jsonb_build_object({{ pairs }}){% endmacro %}
+
+{#- The same object without its null members, at every depth (RFC 7396 merge into {}). -#}
+{% macro json_strip_nulls(json) %}{{ return(adapter.dispatch('json_strip_nulls', 'auth0_logs')(json)) }}{% endmacro %}
+{% macro duckdb__json_strip_nulls(json) %}json_merge_patch('{}', {{ json }}){% endmacro %}
+{% macro postgres__json_strip_nulls(json) %}jsonb_strip_nulls({{ json }}){% endmacro %}
+
+{#- The adapter's JSON type, for a column a source table may lack. -#}
+{% macro json_type() %}{{ return(adapter.dispatch('json_type', 'auth0_logs')()) }}{% endmacro %}
+{% macro duckdb__json_type() %}json{% endmacro %}
+{% macro postgres__json_type() %}jsonb{% endmacro %}
+
+{#- Milliseconds since the epoch of a UTC timestamp (OCSF's `time`). -#}
+{% macro epoch_ms(ts) %}{{ return(adapter.dispatch('epoch_ms', 'auth0_logs')(ts)) }}{% endmacro %}
+{% macro duckdb__epoch_ms(ts) %}epoch_ms({{ ts }}){% endmacro %}
+{% macro postgres__epoch_ms(ts) %}cast(floor(extract(epoch from {{ ts }}) * 1000) as bigint){% endmacro %}
+
+{#- Seconds from `earlier` to `later` (timestamps), fractional. -#}
+{% macro seconds_between(earlier, later) %}{{ return(adapter.dispatch('seconds_between', 'auth0_logs')(earlier, later)) }}{% endmacro %}
+{% macro duckdb__seconds_between(earlier, later) %}(epoch({{ later }}) - epoch({{ earlier }})){% endmacro %}
+{% macro postgres__seconds_between(earlier, later) %}extract(epoch from ({{ later }} - {{ earlier }})){% endmacro %}
+
+{#- An ordered list of values (a finding's log_ids). -#}
+{% macro ordered_list(column, order_by) %}{{ return(adapter.dispatch('ordered_list', 'auth0_logs')(column, order_by)) }}{% endmacro %}
+{% macro duckdb__ordered_list(column, order_by) %}list({{ column }} order by {{ order_by }}){% endmacro %}
+{% macro postgres__ordered_list(column, order_by) %}array_agg({{ column }} order by {{ order_by }}){% endmacro %}
+
+{#- A list of two values, in the type `ordered_list` makes. -#}
+{% macro pair_list(first, second) %}{{ return(adapter.dispatch('pair_list', 'auth0_logs')(first, second)) }}{% endmacro %}
+{% macro duckdb__pair_list(first, second) %}list_value({{ first }}, {{ second }}){% endmacro %}
+{% macro postgres__pair_list(first, second) %}array[{{ first }}, {{ second }}]{% endmacro %}
+
+{#- Lower-case names of a relation's columns (a privacy recipe may have dropped some). -#}
+{% macro column_names(relation) %}
+  {%- if not execute -%}{{ return([]) }}{%- endif -%}
+  {{ return(adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list) }}
+{% endmacro %}
+
+{#- `alias.name` when the source has that column, else a typed null. -#}
+{% macro optional_column(present, alias, name, type) %}
+  {%- if name in present -%}{{ alias }}.{{ adapter.quote(name) if name != name | lower else name }}
+  {%- else -%}cast(null as {{ type }}){%- endif -%}
+{% endmacro %}

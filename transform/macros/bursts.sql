@@ -1,0 +1,23 @@
+{#- Number each subject's events into bursts: a burst is a run of events with no pause longer
+    than `gap_minutes`. Detections then count within one burst, which keeps them portable (no
+    distinct counts over sliding windows) and makes "how close together" one var. -#}
+{% macro bursts(relation, gap_minutes) %}
+  select
+    marked.*,
+    sum(marked.starts_burst) over (
+      partition by marked.subject order by marked.occurred_at, marked.log_id
+      rows between unbounded preceding and current row
+    ) as burst
+  from (
+    select
+      events.*,
+      case
+        when lag(events.occurred_at) over (partition by events.subject order by events.occurred_at, events.log_id) is null then 1
+        when {{ auth0_logs.seconds_between(
+              "lag(events.occurred_at) over (partition by events.subject order by events.occurred_at, events.log_id)",
+              "events.occurred_at") }} > {{ gap_minutes }} * 60 then 1
+        else 0
+      end as starts_burst
+    from {{ relation }} as events
+  ) as marked
+{% endmacro %}

@@ -1,0 +1,48 @@
+{#- One row per log, typed and explained. Incremental: a run transforms only the logs the table
+    has that this model lacks (an anti-join on log_id, not "newer than the newest": a failed run
+    can leave older logs to arrive later, and they must still come in exactly once). -#}
+{{ config(materialized='incremental', unique_key='log_id', on_schema_change='append_new_columns') }}
+
+{%- set logs = source('auth0', 'logs') -%}
+{%- set present = auth0_logs.column_names(logs) -%}
+
+with new_logs as (
+    select *
+    from {{ logs }} as l
+    {% if is_incremental() %}
+    where not exists (select 1 from {{ this }} as seen where seen.log_id = l.log_id)
+    {% endif %}
+),
+
+typed as (
+    select
+        l.log_id,
+        cast(l.date as timestamp) as occurred_at,
+        l.type,
+        coalesce(nullif({{ auth0_logs.optional_column(present, 'l', 'type_description', 'varchar') }}, ''), t.description) as type_description,
+        coalesce(t.category, 'other') as category,
+        coalesce(t.outcome, 'other') as outcome,
+        nullif(l.user_id, '') as user_id,
+        nullif({{ auth0_logs.optional_column(present, 'l', 'user_name', 'varchar') }}, '') as user_name,
+        nullif(l.client_id, '') as client_id,
+        nullif({{ auth0_logs.optional_column(present, 'l', 'client_name', 'varchar') }}, '') as client_name,
+        nullif({{ auth0_logs.optional_column(present, 'l', 'connection', 'varchar') }}, '') as connection,
+        nullif({{ auth0_logs.optional_column(present, 'l', 'ip', 'varchar') }}, '') as ip,
+        {%- set location = auth0_logs.optional_column(present, 'l', 'location_info', auth0_logs.json_type()) %}
+        nullif({{ auth0_logs.json_text(location, 'country_code') }}, '') as country_code,
+        nullif({{ auth0_logs.json_text(location, 'city_name') }}, '') as city,
+        cast({{ auth0_logs.json_text(location, 'latitude') }} as double precision) as latitude,
+        cast({{ auth0_logs.json_text(location, 'longitude') }} as double precision) as longitude,
+        nullif({{ auth0_logs.optional_column(present, 'l', 'user_agent', 'varchar') }}, '') as user_agent,
+        nullif({{ auth0_logs.optional_column(present, 'l', 'organization_id', 'varchar') }}, '') as organization_id,
+        nullif({{ auth0_logs.optional_column(present, 'l', 'description', 'varchar') }}, '') as description,
+        nullif({{ auth0_logs.optional_column(present, 'l', 'hostname', 'varchar') }}, '') as hostname,
+        nullif({{ auth0_logs.optional_column(present, 'l', 'strategy', 'varchar') }}, '') as strategy,
+        {{ auth0_logs.optional_column(present, 'l', 'details', auth0_logs.json_type()) }} as details,
+        t.ocsf_class_uid,
+        t.ocsf_activity_id
+    from new_logs as l
+    left join {{ ref('auth0__event_types') }} as t on t.code = l.type
+)
+
+select * from typed

@@ -1,0 +1,35 @@
+{#- One IP trying few passwords each on many real accounts, slowly, and getting into some:
+    login attempts (failed or successful) from the IP, no more than the window apart. -#}
+with attempts as (
+    select
+        log_id, occurred_at, ip as subject,
+        coalesce(user_id, user_name) as account,
+        case when outcome = 'success' then 1 else 0 end as succeeded,
+        case when outcome = 'failure' then 1 else 0 end as failed
+    from {{ ref('auth0__events') }}
+    where category = 'login' and outcome in ('success', 'failure') and ip is not null
+      and type not in ('ssa', 'fsa', 'sdelsa', 'fdelsa')  -- silent re-authentication is no guess
+),
+bursts as ({{ auth0_logs.bursts('attempts', var('password_spraying_window_minutes')) }}),
+per_account as (
+    select subject, burst, account, sum(failed) as failures, sum(succeeded) as successes
+    from bursts
+    where account is not null
+    group by subject, burst, account
+),
+sprayed as (
+    select subject, burst
+    from per_account
+    group by subject, burst
+    having count(*) >= {{ var('password_spraying_min_users') }}
+       and max(failures) <= {{ var('password_spraying_max_attempts_per_user') }}
+       and sum(successes) >= {{ var('password_spraying_min_successes') }}
+)
+select
+    'password_spraying' as detection, 'ip' as subject_type, b.subject,
+    min(b.occurred_at) as first_seen, max(b.occurred_at) as last_seen, count(*) as events,
+    {{ auth0_logs.ordered_list('b.log_id', 'b.log_id') }} as log_ids,
+    'high' as severity
+from bursts as b
+join sprayed as s on s.subject = b.subject and s.burst = b.burst
+group by b.subject, b.burst
