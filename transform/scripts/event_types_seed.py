@@ -148,7 +148,10 @@ def classify(code: str) -> tuple[str, str, int | None, int | None]:
         return ("token", outcome, AUTHENTICATION, TICKET)
     if code.endswith("exchange_failed"):
         return ("token", "failure", AUTHENTICATION, TICKET)
-    if code.startswith(("se", "fe")) and (code.endswith("ft") or code in {"sede", "fede", "sens", "fens", "seta", "feta", "secte", "fecte"}):
+    if code.startswith(("se", "fe")) and (
+        code.endswith("ft")
+        or code in {"sede", "fede", "sens", "fens", "seta", "feta", "secte", "fecte"}
+    ):
         outcome = "success" if code.startswith("s") else "failure"
         return ("token", outcome, AUTHENTICATION, RENEW if code in RENEWALS else TICKET)
     if code in RENEWALS:
@@ -164,6 +167,7 @@ def classify(code: str) -> tuple[str, str, int | None, int | None]:
 
 
 def main() -> None:
+    """Write the seed from the tap's table of codes."""
     with SOURCE.open(newline="") as source:
         descriptions = {row["code"]: row["description"] for row in csv.DictReader(source)}
     with SEED.open("w", newline="") as out:

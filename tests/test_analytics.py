@@ -1,0 +1,294 @@
+"""The dbt package (transform/) on what the tap loads: tap -> target -> dbt, through Meltano.
+
+The fake tenant plants each attack the detections look for among its ordinary traffic; the
+tests check that every one is found with its subject, that ordinary traffic alone yields no
+finding, that each threshold holds on both sides, that the OCSF rows validate against OCSF 1.5
+(with `ocsf-emitter`, a library written by others), and that a second build is incremental.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pytest
+from ocsf_emitter import models, validate
+from ocsf_emitter.errors import InvalidFindingError
+
+from tap_auth0_logs.testing import ATTACKS, Attack, FakeAuth0, TenantLogs
+from tests.pipelines import meltano, psql, tenant_env
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ocsf_emitter.validate import SupportedEvent as OcsfEvent
+
+pytestmark = pytest.mark.slow
+
+#: One of each attack, 20 minutes apart, among 5,000 ordinary logs.
+PLANTED = tuple(Attack(kind, 300 + 600 * i) for i, kind in enumerate(ATTACKS))
+#: The planted events each detection reads (the others are what Auth0 logs around an attack).
+READS = {
+    "brute_force": {"fp"},
+    "credential_stuffing": {"fp", "fu"},
+    "password_spraying": {"fp", "s"},
+    "mfa_fatigue": {"gd_send_pn", "gd_auth_rejected"},
+    "impossible_travel": {"s"},
+    "breached_password": {"pwd_leak"},
+    "management_change": {"sapi"},
+}
+#: Each threshold one past what its planted attack shows: the finding must go away.
+ONE_PAST = {
+    "brute_force_min_failures": 13,  # 12 planted failures
+    "credential_stuffing_min_users": 31,  # 30 accounts
+    "password_spraying_min_users": 16,  # 15 accounts
+    "mfa_fatigue_min_pushes": 17,  # 10 pushes sent and 6 rejected
+    "impossible_travel_min_km": 20100,  # farther than half the Earth's circumference
+}
+OCSF_CLASSES: dict[int, type[OcsfEvent]] = {
+    3001: models.AccountChange,
+    3002: models.Authentication,
+    6003: models.ApiActivity,
+}
+
+
+def duckdb_env(meltano_env: dict[str, str], folder: Path, tenant: FakeAuth0) -> dict[str, str]:
+    """Meltano's environment for tap -> target-duckdb -> dbt-duckdb, all in `folder`."""
+    database = str(folder / "logs.duckdb")
+    return {
+        **meltano_env,
+        **tenant_env(tenant),
+        "TARGET_DUCKDB_FILEPATH": database,
+        "DBT_DUCKDB_PATH": database,
+        "DBT_TARGET_PATH": str(folder / "dbt-target"),
+        "DBT_LOG_PATH": str(folder / "dbt-logs"),
+    }
+
+
+def build(env: dict[str, str]) -> None:
+    meltano(["run", "tap-auth0-logs", "target-duckdb", "dbt-duckdb:build"], env)
+
+
+def query(env: dict[str, str], sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(env["DBT_DUCKDB_PATH"], read_only=True) as db:
+        return db.sql(sql).fetchall()
+
+
+def findings(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str, str], set[str]]:
+    """(detection, subject_type, subject) -> the log_ids of its findings."""
+    found: dict[tuple[str, str, str], set[str]] = {}
+    for detection, subject_type, subject, log_ids in rows:
+        found.setdefault((detection, subject_type, subject), set()).update(log_ids)
+    return found
+
+
+def planted_ids(logs: TenantLogs, attack: Attack) -> set[str]:
+    """The log_ids of the planted events the attack's detection reads."""
+    attack = attack.for_users(logs.users)
+    return {
+        logs.log_id(attack.at + offset)
+        for offset, step in attack.steps()
+        if step.code in READS[attack.kind]
+    }
+
+
+def assert_planted_found(logs: TenantLogs, found: dict[tuple[str, str, str], set[str]]) -> None:
+    assert len(logs.planted()) == len(ATTACKS)
+    for attack in logs.attacks:
+        finding = attack.for_users(logs.users).finding()
+        key = (finding.detection, finding.subject_type, finding.subject)
+        assert key in found, f"{attack.kind} planted at log {attack.at} was not found"
+        assert planted_ids(logs, attack) <= found[key], attack.kind
+
+
+@pytest.fixture(scope="module")
+def planted_run(installed, tmp_path_factory) -> Any:
+    """One pipeline run over a tenant with every attack planted (shared by the checks)."""
+    folder = tmp_path_factory.mktemp("planted")
+    logs = TenantLogs(count=5000, attacks=PLANTED)
+    with FakeAuth0(logs) as tenant:
+        env = duckdb_env(_meltano_env(folder), folder, tenant)
+        build(env)
+    return logs, env
+
+
+def _meltano_env(folder: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_DATABASE_URI": f"sqlite:///{folder / 'meltano.db'}",
+    }
+
+
+def test_every_planted_attack_is_found_with_its_subject_and_its_logs(planted_run):
+    logs, env = planted_run
+    rows = query(
+        env,
+        "select detection, subject_type, subject, log_ids from auth0_analytics.auth0__detections",
+    )
+
+    assert_planted_found(logs, findings(rows))
+    kinds = Counter(row[0] for row in rows)
+    # Besides what was planted, only the spraying's two break-ins are found again: the
+    # attacker logged in as those users from far away, so their next login at home is an
+    # impossible trip too; and the planted trip's way back home.
+    assert {kind: count for kind, count in kinds.items() if kind != "impossible_travel"} == {
+        kind: 1 for kind in ATTACKS if kind != "impossible_travel"
+    }
+
+
+def test_ordinary_traffic_alone_yields_no_finding(installed, make_tenant, tmp_path):
+    tenant = make_tenant(TenantLogs(count=20_000))  # about 11 hours of a busy tenant
+    env = duckdb_env(_meltano_env(tmp_path), tmp_path, tenant)
+
+    build(env)
+
+    assert query(env, "select count(*) from auth0_analytics.auth0__events") == [(20_000,)]
+    assert query(env, "select detection, subject from auth0_analytics.auth0__detections") == []
+
+
+def test_each_threshold_holds_on_both_sides(planted_run):
+    logs, env = planted_run
+    vars_text = json.dumps(ONE_PAST)
+
+    meltano(
+        ["invoke", "dbt-duckdb", "run", "--select", "auth0__detections", "--vars", vars_text], env
+    )
+    rows = query(env, "select detection, subject from auth0_analytics.auth0__detections")
+    # Only the detections without a threshold are left (each planted once).
+    assert sorted(detection for detection, _ in rows) == ["breached_password", "management_change"]
+
+    meltano(["invoke", "dbt-duckdb", "run", "--select", "auth0__detections"], env)  # defaults
+    rows = query(
+        env,
+        "select detection, subject_type, subject, log_ids from auth0_analytics.auth0__detections",
+    )
+    assert_planted_found(logs, findings(rows))
+
+
+def validate_ocsf(rows: list[tuple[int, str]]) -> Counter[int]:
+    """Validate each (class_uid, event JSON) with ocsf-emitter; count them by class."""
+    valid: Counter[int] = Counter()
+    for class_uid, text in rows:
+        event = json.loads(text)
+        validate(OCSF_CLASSES[class_uid].model_validate(event))
+        assert event["class_uid"] == class_uid
+        assert event["metadata"]["version"] == "1.5.0"
+        valid[class_uid] += 1
+    return valid
+
+
+def test_ocsf_rows_are_valid_ocsf_1_5_events_of_their_class(planted_run):
+    _, env = planted_run
+    rows = query(env, "select class_uid, cast(ocsf as varchar) from auth0_analytics.auth0__ocsf")
+
+    valid = validate_ocsf(rows)
+
+    assert set(valid) == {3001, 3002, 6003}
+    covered = query(
+        env, "select count(*) from auth0_analytics.auth0__events where ocsf_class_uid is not null"
+    )
+    assert sum(valid.values()) == covered[0][0]
+    # The Management API changes name who made them and what they called.
+    changes = [json.loads(text) for class_uid, text in rows if class_uid == 6003]
+    admin = [e for e in changes if e["actor"]["user"].get("email_addr") == "admin@example.com"]
+    assert {e["api"]["operation"].split(" ")[0] for e in admin} == {"POST", "PATCH"}
+    assert {e["activity_id"] for e in admin} == {1, 3}  # create, update
+    # The validator is not a rubber stamp: a broken event fails it.
+    broken = json.loads(next(text for class_uid, text in rows if class_uid == 3002))
+    broken["type_uid"] = 300201 if broken["activity_id"] != 1 else 300202
+    with pytest.raises(InvalidFindingError):
+        validate(models.Authentication.model_validate(broken))
+    del broken["user"]
+    with pytest.raises(Exception, match="user"):
+        models.Authentication.model_validate(broken)
+
+
+def test_a_second_build_transforms_only_new_logs_and_brings_in_late_ones(
+    installed, make_tenant, tmp_path
+):
+    tenant = make_tenant(TenantLogs(count=1500))
+    env = duckdb_env(_meltano_env(tmp_path), tmp_path, tenant)
+    build(env)
+    ids = tenant.logs.ids()
+    with duckdb.connect(env["DBT_DUCKDB_PATH"]) as db:
+        # A mark a rebuild would wipe out, and an older log taken out as if it arrived late.
+        db.execute(
+            "update auth0_analytics.auth0__events set city = 'kept' where log_id = ?", [ids[10]]
+        )
+        db.execute("delete from auth0_analytics.auth0__events where log_id = ?", [ids[20]])
+        db.execute("delete from auth0_analytics.auth0__ocsf where log_id = ?", [ids[20]])
+
+    tenant.logs.count += 500
+    build(env)
+
+    events = query(env, "select log_id, city from auth0_analytics.auth0__events")
+    assert sorted(log_id for log_id, _ in events) == tenant.logs.ids()  # each once, none missing
+    assert dict(events)[ids[10]] == "kept"  # not rebuilt: the second build read only new logs
+    ocsf = query(env, "select count(*), count(distinct log_id) from auth0_analytics.auth0__ocsf")
+    covered = query(
+        env, "select count(*) from auth0_analytics.auth0__events where ocsf_class_uid is not null"
+    )
+    assert ocsf == [(covered[0][0], covered[0][0])]
+
+    # The package's own data tests are live: a duplicate log fails `dbt test`.
+    with duckdb.connect(env["DBT_DUCKDB_PATH"]) as db:
+        db.execute(
+            "insert into auth0_analytics.auth0__events select * from auth0_analytics.auth0__events limit 1"
+        )
+    with pytest.raises(AssertionError, match="unique_auth0__events_log_id"):
+        meltano(["invoke", "dbt-duckdb", "test", "--select", "auth0__events"], env)
+
+
+def test_postgres_pipeline_finds_the_planted_attacks_and_writes_valid_ocsf(
+    meltano_env, make_tenant, postgres, tmp_path
+):
+    logs = TenantLogs(count=5000, attacks=PLANTED)
+    tenant = make_tenant(logs)
+    psql(postgres, "postgres", "create database auth0_analytics_test")
+    connection = {
+        "HOST": postgres["host"],
+        "PORT": str(postgres["port"]),
+        "USER": postgres["user"],
+        "PASSWORD": "unused",
+    }
+    env = {
+        **meltano_env,
+        **tenant_env(tenant),
+        **{f"TARGET_POSTGRES_{key}": value for key, value in connection.items()},
+        **{f"DBT_POSTGRES_{key}": value for key, value in connection.items()},
+        "TARGET_POSTGRES_DATABASE": "auth0_analytics_test",
+        "DBT_POSTGRES_DBNAME": "auth0_analytics_test",
+        "DBT_TARGET_PATH": str(tmp_path / "dbt-target"),
+        "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
+    }
+
+    meltano(["run", "tap-auth0-logs", "target-postgres", "dbt-postgres:build"], env)
+
+    def select(sql: str) -> list[str]:
+        return psql(postgres, "auth0_analytics_test", sql).splitlines()
+
+    rows = [
+        line.split("\x1f")
+        for line in select(
+            "select detection || chr(31) || subject_type || chr(31) || subject || chr(31)"
+            " || array_to_string(log_ids, ',') from auth0_analytics.auth0__detections"
+        )
+    ]
+    assert_planted_found(logs, findings([(d, t, s, ids.split(",")) for d, t, s, ids in rows]))
+    ocsf = [
+        json.loads(line) for line in select("select ocsf::text from auth0_analytics.auth0__ocsf")
+    ]
+    valid = validate_ocsf([(event["class_uid"], json.dumps(event)) for event in ocsf])
+    assert set(valid) == {3001, 3002, 6003}
+    assert select("select count(*) from auth0_analytics.auth0__events") == ["5000"]
+    daily = select("select sum(logins + failed_logins) from auth0_analytics.auth0__daily_activity")
+    logins = sum(
+        1
+        for log in logs.kept()
+        if log["type"] in {"s", "ssa", "f", "fp", "fu", "fsa"}  # the families' logins here
+    )
+    assert daily == [str(logins)]

@@ -1,0 +1,114 @@
+"""The fake tenant's planted attacks and the dbt package's table of codes (no dbt run here)."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from tap_auth0_logs.testing import ATTACKS, Attack, TenantLogs
+from tap_auth0_logs.testing.__main__ import main as serve
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "transform" / "seeds" / "auth0__event_types.csv"
+
+
+def test_ordinary_traffic_has_no_attack_signals_and_people_log_in_from_home():
+    logs = TenantLogs(count=6000)
+    kept = logs.kept()
+
+    assert not {"pwd_leak", "sapi", "limit_mu", "gd_auth_rejected"} & {log["type"] for log in kept}
+    cities: dict[str, set[str]] = defaultdict(set)
+    for log in kept:
+        if log.get("location_info") and log.get("user_id"):
+            cities[log["user_id"]].add(log["location_info"]["city_name"])
+    assert len(cities) > 150
+    assert all(len(places) == 1 for places in cities.values())
+    assert len({next(iter(places)) for places in cities.values()}) > 3  # homes differ
+    assert logs.planted() == []
+
+
+def test_planted_attacks_are_deterministic_and_hidden_among_ordinary_logs():
+    attacks = tuple(Attack(kind, 100 + 600 * i) for i, kind in enumerate(ATTACKS))
+    logs = TenantLogs(count=4500, attacks=attacks)
+    again = TenantLogs(count=4500, attacks=attacks)
+
+    assert logs.kept() == again.kept()
+    assert [f.detection for f in logs.planted()] == list(ATTACKS)
+    brute = attacks[0].for_users(logs.users)
+    planted = [logs.log(brute.at + offset) for offset, _ in brute.steps()]
+    assert [log["type"] for log in planted] == ["fp"] * 12 + ["limit_wc"]
+    assert {log["ip"] for log in planted} == {brute.ip}
+    assert {log["user_id"] for log in planted} == {brute.finding().subject}
+    # Ordinary logs in between: the attack is not a contiguous block.
+    between = logs.log(brute.at + 1)
+    assert between["ip"] != brute.ip
+    travel = attacks[4].for_users(logs.users)
+    first, second = (logs.log(travel.at + offset) for offset, _ in travel.steps())
+    assert first["location_info"]["city_name"] != second["location_info"]["city_name"]
+    change = logs.log(attacks[6].at)
+    assert change["type"] == "sapi"
+    assert change["details"]["request"]["auth"]["user"]["user_id"] == logs.planted()[-1].subject
+
+
+def test_an_attack_not_yet_served_is_not_expected():
+    logs = TenantLogs(count=1000, attacks=(Attack("brute_force", 990),))
+
+    assert logs.planted() == []
+    logs.count = 1100
+    assert [f.detection for f in logs.planted()] == ["brute_force"]
+
+
+def test_planting_refuses_unknown_kinds_and_overlaps():
+    with pytest.raises(ValueError, match="unknown attack"):
+        Attack("phishing", 10)
+    with pytest.raises(ValueError, match="overlap"):
+        TenantLogs(attacks=(Attack("brute_force", 10), Attack("breached_password", 13)))
+    with pytest.raises(ValueError, match="KIND@LOG_NUMBER"):
+        Attack.parse("brute_force")
+    assert Attack.parse("mfa_fatigue@42") == Attack("mfa_fatigue", 42)
+
+
+def test_the_fake_tenant_command_refuses_a_bad_plant_in_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        serve(["--plant", "phishing@10"])
+
+    assert exit_info.value.code == 2
+    assert "unknown attack 'phishing'" in capsys.readouterr().err
+
+
+def test_the_event_types_seed_covers_every_code_and_matches_its_script(tmp_path):
+    with (ROOT / "tap_auth0_logs" / "data" / "log_event_types.csv").open() as source:
+        codes = {row["code"] for row in csv.DictReader(source)}
+    with SEED.open() as seed:
+        rows = list(csv.DictReader(seed))
+
+    assert {row["code"] for row in rows} == codes
+    categories = {row["category"] for row in rows}
+    assert categories == {
+        "login",
+        "logout",
+        "signup",
+        "mfa",
+        "password",
+        "token",
+        "management_api",
+        "account",
+        "rate_limit",
+        "other",
+    }
+    by_code = {row["code"]: row for row in rows}
+    assert (by_code["s"]["ocsf_class_uid"], by_code["s"]["ocsf_activity_id"]) == ("3002", "1")
+    assert by_code["ss"]["ocsf_class_uid"] == "3001"
+    assert by_code["sapi"]["ocsf_class_uid"] == "6003"
+    assert by_code["fp"]["outcome"] == "failure"
+    # The committed seed is what the script writes (run it after the tap's table changes).
+    before = SEED.read_bytes()
+    subprocess.run(
+        [sys.executable, str(ROOT / "transform" / "scripts" / "event_types_seed.py")], check=True
+    )
+    assert SEED.read_bytes() == before
