@@ -1,7 +1,9 @@
-"""The main job: `meltano run tap-auth0-logs target-duckdb`, then a short report from DuckDB.
+"""The main job: `meltano run tap-auth0-logs target-duckdb dbt-duckdb:build`, then a report.
 
 With no tenant configured, a bundled fake Auth0 tenant is started on 127.0.0.1; it grows by 500
 logs every run, and Meltano keeps the STATE, so a second run loads only the logs added since.
+The fake tenant hides attacks among its ordinary traffic; the dbt package (transform/) finds
+them, and the report shows its findings and the OCSF rows by class.
 With `--config my.json` or `TAP_AUTH0_LOGS_*` environment variables, the same pipeline reads
 your tenant.
 """
@@ -20,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from tap_auth0_logs.testing import FakeAuth0, TenantLogs
+from tap_auth0_logs.testing import ATTACKS, Attack, FakeAuth0, Finding, TenantLogs
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -29,7 +31,13 @@ OUTPUT = Path(os.environ.get("DEMO_OUTPUT") or ROOT / "output")
 DATABASE = OUTPUT / "auth0_logs.duckdb"
 COUNTER = OUTPUT / "fake_tenant_runs"
 FIRST_RUN_LOGS, LOGS_ADDED_PER_RUN = 5000, 500
-PIPELINE = ["tap-auth0-logs", "target-duckdb"]
+PIPELINE = ["tap-auth0-logs", "target-duckdb", "dbt-duckdb:build"]
+ANALYTICS = "auth0_analytics"
+#: One of each attack in the first run's logs, and one more among the second run's new logs.
+ATTACKS_PLANTED = (
+    *(Attack(kind, 300 + 650 * i) for i, kind in enumerate(ATTACKS)),
+    Attack("credential_stuffing", FIRST_RUN_LOGS + 150),
+)
 
 
 def main() -> None:
@@ -43,6 +51,9 @@ def main() -> None:
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         "PATH": _path(),
         "TARGET_DUCKDB_FILEPATH": str(DATABASE),
+        "DBT_DUCKDB_PATH": str(DATABASE),
+        "DBT_TARGET_PATH": str(OUTPUT / "dbt" / "target"),
+        "DBT_LOG_PATH": str(OUTPUT / "dbt" / "logs"),
     }
     if "DEMO_OUTPUT" in os.environ:
         env["MELTANO_DATABASE_URI"] = f"sqlite:///{OUTPUT / 'meltano.db'}"
@@ -52,6 +63,7 @@ def main() -> None:
     DATABASE.parent.mkdir(exist_ok=True)
     install_plugins(env)
     before = count_rows()
+    planted: list[Finding] = []
     if args.config:
         tenant_env = {
             f"TAP_AUTH0_LOGS_{k.upper()}": _text(v) for k, v in _read(args.config).items()
@@ -62,22 +74,27 @@ def main() -> None:
         print("Extracting from your tenant (TAP_AUTH0_LOGS_* environment variables) ...")
         run_pipeline(env)
     else:
-        run_against_fake_tenant(env)
-    report(before)
+        planted = run_against_fake_tenant(env)
+    report(before, planted)
 
 
-def run_against_fake_tenant(env: dict[str, str]) -> None:
-    """Start the bundled fake tenant, grown since the last run, and run the pipeline on it."""
+def run_against_fake_tenant(env: dict[str, str]) -> list[Finding]:
+    """Start the bundled fake tenant, grown since the last run, and run the pipeline on it.
+
+    Returns what the attacks it planted should be found as.
+    """
     runs = int(COUNTER.read_text()) if COUNTER.exists() else 0
-    logs = TenantLogs(count=FIRST_RUN_LOGS + LOGS_ADDED_PER_RUN * runs)
+    logs = TenantLogs(count=FIRST_RUN_LOGS + LOGS_ADDED_PER_RUN * runs, attacks=ATTACKS_PLANTED)
     with FakeAuth0(logs) as tenant:
         print(f"No tenant configured: using the bundled fake Auth0 tenant at {tenant.base_url}")
         print(
-            f"  it holds {logs.count:,} logs (run {runs + 1}; each run adds {LOGS_ADDED_PER_RUN})."
+            f"  it holds {logs.count:,} logs (run {runs + 1}; each run adds {LOGS_ADDED_PER_RUN}),"
+            f" with {len(logs.planted())} attacks hidden among them."
         )
         tenant_env = {f"TAP_AUTH0_LOGS_{k.upper()}": v for k, v in tenant.config().items()}
         run_pipeline({**env, **tenant_env})
     COUNTER.write_text(str(runs + 1))
+    return logs.planted()
 
 
 def install_plugins(env: dict[str, str]) -> None:
@@ -96,7 +113,7 @@ def install_plugins(env: dict[str, str]) -> None:
 
 
 def run_pipeline(env: dict[str, str]) -> None:
-    """`meltano run tap-auth0-logs target-duckdb`; Meltano passes the STATE between runs."""
+    """Extract, load and build the dbt package; Meltano passes the STATE between runs."""
     print(f"meltano run {' '.join(PIPELINE)}")
     meltano(["run", *PIPELINE], env)
 
@@ -126,7 +143,7 @@ def count_rows() -> int:
         return int(db.sql("select count(*) from auth0.logs").fetchone()[0])  # type: ignore[index]
 
 
-def report(before: int) -> None:
+def report(before: int, planted: list[Finding]) -> None:
     """Events per type, failed logins per country, busiest applications."""
     total = count_rows()
     print(f"\nLoaded {total - before:,} logs this run; {_shown(DATABASE)} holds {total:,}.\n")
@@ -161,6 +178,39 @@ def report(before: int) -> None:
                    count(*) as logs, min(date) as first, max(date) as last
             from auth0.logs group by 1 order by 2 desc, 1 limit 5""",
         )
+        report_analytics(db, planted)
+
+
+def report_analytics(db: Any, planted: list[Finding]) -> None:
+    """What the dbt package found (against what the fake tenant planted), and the OCSF rows."""
+    show(
+        db,
+        f"Findings ({ANALYTICS}.auth0__detections)",
+        f"""
+        select detection, severity, subject_type || ' ' || subject as subject, events,
+               strftime(first_seen, '%Y-%m-%d %H:%M') as first_seen
+        from {ANALYTICS}.auth0__detections order by first_seen, detection""",
+    )
+    if planted:
+        found = set(
+            db.sql(
+                f"select detection, subject_type, subject from {ANALYTICS}.auth0__detections"
+            ).fetchall()
+        )
+        caught = [p for p in planted if (p.detection, p.subject_type, p.subject) in found]
+        print(
+            f"The fake tenant planted {len(planted)} attacks; the package found {len(caught)} of"
+            " them, each with its subject. The impossible trips beside them are the attackers'"
+            " own logins into the accounts they broke into, and the way back home.\n"
+        )
+    show(
+        db,
+        f"OCSF 1.5 rows by class ({ANALYTICS}.auth0__ocsf)",
+        f"""
+        select class_uid, json_extract_string(any_value(ocsf), '$.class_name') as class_name,
+               count(*) as logs
+        from {ANALYTICS}.auth0__ocsf group by 1 order by 1""",
+    )
 
 
 def show(db: Any, title: str, sql: str) -> None:
@@ -177,7 +227,11 @@ def show(db: Any, title: str, sql: str) -> None:
 
 
 def _plugins() -> list[tuple[str, str]]:
-    return [("extractors", "tap-auth0-logs"), ("loaders", "target-duckdb")]
+    return [
+        ("extractors", "tap-auth0-logs"),
+        ("loaders", "target-duckdb"),
+        ("utilities", "dbt-duckdb"),
+    ]
 
 
 def _shown(path: Path) -> str:
