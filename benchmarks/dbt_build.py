@@ -1,0 +1,187 @@
+"""The dbt package's cost: `dbt build` over a million logs in DuckDB, then incrementally.
+
+    .venv/bin/python -m benchmarks.dbt_build [--logs 1000000] [--new 10000] [--out FILE]
+
+(`python3 dev.py bench` runs it too.) The logs are what the tap writes: target-duckdb creates the
+`auth0.logs` table from a first real run of `meltano run tap-auth0-logs target-duckdb` over the
+first 1,000 logs; the rest are extracted by the tap itself (as a process, from the fake tenant,
+with attacks planted) and inserted in bulk, with the table's own column types, so the million
+rows do not wait on a row-by-row target. Then dbt, from its Meltano plugin environment, as a
+process: the first `dbt build` (seed, four models, their tests) with its wall time and peak
+memory, then `dbt build` again after `--new` more logs arrive (the incremental models read
+only those). Results: benchmarks/results-dbt.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from benchmarks.harness import PeakMemory
+from tap_auth0_logs.testing import ATTACKS, Attack, FakeAuth0, TenantLogs
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DBT = ROOT / ".meltano" / "utilities" / "dbt-duckdb" / "venv" / "bin" / "dbt"
+FIRST = 1000  # logs loaded by target-duckdb itself, which creates the table
+
+
+def main() -> None:
+    """Load, build, load more, build again; write the table."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.dbt_build", description=__doc__)
+    parser.add_argument("--logs", type=int, default=1_000_000)
+    parser.add_argument("--new", type=int, default=10_000)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results-dbt.md")
+    args = parser.parse_args()
+    print(run(args.logs, args.new, args.out))
+
+
+def run(logs: int, new: int, out: Path) -> str:
+    """The whole scenario; returns (and writes to `out`) the results table."""
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        env = _env(work)
+        _meltano(["install", "loader", "target-duckdb"], env)
+        _meltano(["install", "extractor", "tap-auth0-logs"], env)
+        _meltano(["install", "utility", "dbt-duckdb"], env)
+        attacks = tuple(Attack(kind, 5000 + 700 * i) for i, kind in enumerate(ATTACKS))
+        tenant_logs = TenantLogs(count=FIRST, attacks=attacks)
+        with FakeAuth0(tenant_logs) as tenant:
+            tap_env = {f"TAP_AUTH0_LOGS_{k.upper()}": v for k, v in tenant.config().items()}
+            _meltano(["run", "tap-auth0-logs", "target-duckdb"], {**env, **tap_env})
+            tenant_logs.count = logs
+            loaded = _extract_and_insert(tenant, tenant_logs.log_id(FIRST - 1), work, env)
+            first = _dbt_build(env)
+            tenant_logs.count = logs + new
+            added = _extract_and_insert(tenant, tenant_logs.log_id(logs - 1), work, env)
+            second = _dbt_build(env)
+        with duckdb.connect(env["DBT_DUCKDB_PATH"], read_only=True) as db:
+            events = db.sql("select count(*) from auth0_analytics.auth0__events").fetchone()
+            findings = db.sql(
+                "select count(*), count(distinct detection) from auth0_analytics.auth0__detections"
+            ).fetchone()
+    assert loaded == logs - FIRST, loaded
+    assert added == new, added
+    assert events == (logs + new,), events
+    table = _table(logs, new, first, second, findings)
+    out.write_text(table)
+    return table
+
+
+def _env(work: Path) -> dict[str, str]:
+    database = str(work / "logs.duckdb")
+    return {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano.db'}",
+        "TARGET_DUCKDB_FILEPATH": database,
+        "DBT_DUCKDB_PATH": database,
+        "DBT_PROJECT_DIR": str(ROOT / "transform"),
+        "DBT_PROFILES_DIR": str(ROOT / "transform" / "profiles" / "duckdb"),
+        "DBT_TARGET_PATH": str(work / "dbt-target"),
+        "DBT_LOG_PATH": str(work / "dbt-logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def _meltano(args: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [str(BIN / "meltano"), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        raise SystemExit(f"meltano {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+
+
+def _extract_and_insert(tenant: FakeAuth0, after: str, work: Path, env: dict[str, str]) -> int:
+    """Run the tap from `after` on; insert its records into auth0.logs in bulk."""
+    config = work / "tap.json"
+    config.write_text(json.dumps({**tenant.config(), "start_log_id": after}))
+    records = work / "records.ndjson"
+    count = 0
+    with records.open("w") as out:
+        tap = subprocess.Popen(
+            [str(BIN / "tap-auth0-logs"), "--config", str(config)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert tap.stdout is not None
+        for line in tap.stdout:
+            if b'"RECORD"' in line[:30]:
+                record = json.loads(line)["record"]
+                out.write(json.dumps({key.lower(): value for key, value in record.items()}))
+                out.write("\n")
+                count += 1
+        if tap.wait():
+            raise SystemExit("tap-auth0-logs failed")
+    with duckdb.connect(env["DBT_DUCKDB_PATH"]) as db:
+        columns = db.sql(
+            "select column_name, data_type from information_schema.columns"
+            " where table_schema = 'auth0' and table_name = 'logs'"
+        ).fetchall()
+        types = ", ".join(f"'{name}': '{kind}'" for name, kind in columns)
+        # The table's own column names and types, and our own file: nothing from outside.
+        sql = f"insert into auth0.logs by name select * from read_json('{records}', format = 'newline_delimited', columns = {{{types}}})"  # noqa: S608, E501
+        db.execute(sql)
+    return count
+
+
+def _dbt_build(env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak memory (MiB) of one `dbt build` process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [str(DBT), "build"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    peak = PeakMemory(process.pid)
+    output, _ = process.communicate()
+    seconds = time.perf_counter() - started
+    peak.stop()
+    if process.returncode:
+        raise SystemExit("dbt build failed:\n" + output.decode()[-3000:])
+    return seconds, peak.mib
+
+
+def _table(
+    logs: int,
+    new: int,
+    first: tuple[float, float],
+    second: tuple[float, float],
+    findings: tuple[int, int] | None,
+) -> str:
+    found, kinds = findings or (0, 0)
+    return "\n".join(
+        [
+            "# dbt package: `dbt build` in DuckDB",
+            "",
+            f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `python -m benchmarks.dbt_build"
+            f" --logs {logs} --new {new}` (dbt-core 1.11, dbt-duckdb 1.11; 2 threads).",
+            "",
+            "| build | logs in the table | new logs | seconds | peak memory (MiB) |",
+            "|---|---:|---:|---:|---:|",
+            f"| first | {logs:,} | {logs:,} | {first[0]:.1f} | {first[1]:.0f} |",
+            f"| incremental | {logs + new:,} | {new:,} | {second[0]:.1f} | {second[1]:.0f} |",
+            "",
+            f"The incremental build costs {second[0] / first[0]:.2f} of the first. Findings after"
+            f" it: {found} of {kinds} kinds (one of each attack planted; the rest are ordinary"
+            " users' logins the attackers' own logins make look like impossible trips).",
+            "",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main()
