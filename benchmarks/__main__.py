@@ -18,6 +18,8 @@ probes are all counted. Ratios compare runs made in the same session, on the sam
    that leaves a fifth of the bucket to others, 429s per client, 80% crossings, lowest level.
 5. nothing new: an incremental run with nothing to extract, against starting Python and
    importing the SDK.
+6. the dbt package: `dbt build` over a million logs in DuckDB, then after 10,000 more
+   (benchmarks/dbt_build.py; results-dbt.md).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks import dbt_build
 from benchmarks.harness import (
     ENTERPRISE,
     Measured,
@@ -380,6 +383,9 @@ def main() -> None:
     memory(results, small=10_000, large=50_000 if quick else 1_000_000)
     nothing_new(results, repeat=3 if quick else 5)
     write(results, args.out)
+    # 6. the dbt package: its own table (results-dbt.md), a first build and an incremental one.
+    dbt_out = args.out.with_name(args.out.name + "-dbt.md")
+    print(dbt_build.run(50_000 if quick else 1_000_000, 1_000 if quick else 10_000, dbt_out))
 
 
 if __name__ == "__main__":
