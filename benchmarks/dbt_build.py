@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,13 +44,14 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results-dbt.md")
     parser.add_argument("--quick", action="store_true", help="50,000 logs, then 1,000 more")
+    parser.add_argument("--keep", type=Path, help="keep the DuckDB file here, to look inside")
     args = parser.parse_args()
     if args.quick:
         args.logs, args.new = 50_000, 1_000
-    print(run(args.logs, args.new, args.out))
+    print(run(args.logs, args.new, args.out, args.keep))
 
 
-def run(logs: int, new: int, out: Path) -> str:
+def run(logs: int, new: int, out: Path, keep: Path | None = None) -> str:
     """The whole scenario; returns (and writes to `out`) the results table."""
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -73,6 +75,8 @@ def run(logs: int, new: int, out: Path) -> str:
             findings = db.sql(
                 "select count(*), count(distinct detection) from auth0_analytics.auth0__detections"
             ).fetchone()
+        if keep:
+            shutil.copyfile(env["DBT_DUCKDB_PATH"], keep)
     assert loaded == logs - FIRST, loaded
     assert added == new, added
     assert events == (logs + new,), events
