@@ -56,3 +56,19 @@ def psql(postgres: dict[str, Any], database: str, sql: str) -> str:
         check=True,
     )
     return done.stdout.strip()
+
+
+def postgres_settings(
+    postgres: dict[str, Any],
+    database: str,
+    plugin: str = "TARGET_POSTGRES",
+    name_key: str = "DATABASE",
+) -> dict[str, str]:
+    """A Postgres plugin's connection to the throwaway cluster's `database`, as environment variables."""
+    return {
+        f"{plugin}_HOST": postgres["host"],
+        f"{plugin}_PORT": str(postgres["port"]),
+        f"{plugin}_USER": postgres["user"],
+        f"{plugin}_PASSWORD": "unused",
+        f"{plugin}_{name_key}": database,
+    }

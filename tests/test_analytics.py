@@ -19,7 +19,7 @@ from ocsf_emitter import models, validate
 from ocsf_emitter.errors import InvalidFindingError
 
 from tap_auth0_logs.testing import ATTACKS, Attack, FakeAuth0, TenantLogs
-from tests.pipelines import meltano, psql, tenant_env
+from tests.pipelines import meltano, postgres_settings, psql, tenant_env
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -249,19 +249,11 @@ def test_postgres_pipeline_finds_the_planted_attacks_and_writes_valid_ocsf(
     logs = TenantLogs(count=5000, attacks=PLANTED)
     tenant = make_tenant(logs)
     psql(postgres, "postgres", "create database auth0_analytics_test")
-    connection = {
-        "HOST": postgres["host"],
-        "PORT": str(postgres["port"]),
-        "USER": postgres["user"],
-        "PASSWORD": "unused",
-    }
     env = {
         **meltano_env,
         **tenant_env(tenant),
-        **{f"TARGET_POSTGRES_{key}": value for key, value in connection.items()},
-        **{f"DBT_POSTGRES_{key}": value for key, value in connection.items()},
-        "TARGET_POSTGRES_DATABASE": "auth0_analytics_test",
-        "DBT_POSTGRES_DBNAME": "auth0_analytics_test",
+        **postgres_settings(postgres, "auth0_analytics_test"),
+        **postgres_settings(postgres, "auth0_analytics_test", "DBT_POSTGRES", "DBNAME"),
         "DBT_TARGET_PATH": str(tmp_path / "dbt-target"),
         "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
     }

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from tap_auth0_logs.testing import TenantLogs
-from tests.pipelines import meltano, psql, tenant_env
+from tests.pipelines import meltano, postgres_settings, psql, tenant_env
 
 pytestmark = pytest.mark.slow
 
@@ -119,15 +119,7 @@ def test_postgres_gets_every_log_with_types_and_awkward_names_intact(
 ):
     tenant = make_tenant(TenantLogs(count=1500))
     psql(postgres, "postgres", "create database auth0_logs")
-    env = {
-        **meltano_env,
-        **tenant_env(tenant),
-        "TARGET_POSTGRES_HOST": postgres["host"],
-        "TARGET_POSTGRES_PORT": str(postgres["port"]),
-        "TARGET_POSTGRES_USER": postgres["user"],
-        "TARGET_POSTGRES_PASSWORD": "unused",
-        "TARGET_POSTGRES_DATABASE": "auth0_logs",
-    }
+    env = {**meltano_env, **tenant_env(tenant), **postgres_settings(postgres, "auth0_logs")}
 
     meltano(["run", "tap-auth0-logs", "target-postgres"], env)
 

@@ -21,3 +21,11 @@
     from {{ relation }} as events
   ) as marked
 {% endmacro %}
+
+{#- The columns of a finding, aggregated over one group of a detection's events. -#}
+{% macro finding_columns(detection, subject_type, severity, subject='subject', alias='') %}
+    '{{ detection }}' as detection, '{{ subject_type }}' as subject_type, {{ subject }} as subject,
+    min({{ alias }}occurred_at) as first_seen, max({{ alias }}occurred_at) as last_seen, count(*) as events,
+    {{ auth0_logs.ordered_list(alias ~ 'log_id', alias ~ 'log_id') }} as log_ids,
+    '{{ severity }}' as severity
+{% endmacro %}

@@ -5,11 +5,7 @@ with failures as (
     where ip is not null
 ),
 bursts as ({{ auth0_logs.bursts('failures', var('credential_stuffing_window_minutes')) }})
-select
-    'credential_stuffing' as detection, 'ip' as subject_type, subject,
-    min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,
-    {{ auth0_logs.ordered_list('log_id', 'log_id') }} as log_ids,
-    'high' as severity
+select {{ auth0_logs.finding_columns('credential_stuffing', 'ip', 'high') }}
 from bursts
 group by subject, burst
 having count(distinct account) >= {{ var('credential_stuffing_min_users') }}

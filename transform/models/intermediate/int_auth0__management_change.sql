@@ -9,11 +9,7 @@ with changes as (
       and lower(coalesce({{ auth0_logs.json_text('details', 'request.method') }}, 'post')) <> 'get'
 ),
 bursts as ({{ auth0_logs.bursts('changes', var('management_change_window_minutes')) }})
-select
-    'management_change' as detection, 'user' as subject_type, subject,
-    min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,
-    {{ auth0_logs.ordered_list('log_id', 'log_id') }} as log_ids,
-    'low' as severity
+select {{ auth0_logs.finding_columns('management_change', 'user', 'low') }}
 from bursts
 where subject is not null
 group by subject, burst

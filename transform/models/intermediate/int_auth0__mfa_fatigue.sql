@@ -5,11 +5,7 @@ with pushes as (
     where type in ('gd_send_pn', 'gd_auth_rejected') and user_id is not null
 ),
 bursts as ({{ auth0_logs.bursts('pushes', var('mfa_fatigue_window_minutes')) }})
-select
-    'mfa_fatigue' as detection, 'user' as subject_type, subject,
-    min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,
-    {{ auth0_logs.ordered_list('log_id', 'log_id') }} as log_ids,
-    'high' as severity
+select {{ auth0_logs.finding_columns('mfa_fatigue', 'user', 'high') }}
 from bursts
 group by subject, burst
 having count(*) >= {{ var('mfa_fatigue_min_pushes') }}

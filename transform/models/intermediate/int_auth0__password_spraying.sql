@@ -25,11 +25,7 @@ sprayed as (
        and max(failures) <= {{ var('password_spraying_max_attempts_per_user') }}
        and sum(successes) >= {{ var('password_spraying_min_successes') }}
 )
-select
-    'password_spraying' as detection, 'ip' as subject_type, b.subject,
-    min(b.occurred_at) as first_seen, max(b.occurred_at) as last_seen, count(*) as events,
-    {{ auth0_logs.ordered_list('b.log_id', 'b.log_id') }} as log_ids,
-    'high' as severity
+select {{ auth0_logs.finding_columns('password_spraying', 'ip', 'high', subject='b.subject', alias='b.') }}
 from bursts as b
 join sprayed as s on s.subject = b.subject and s.burst = b.burst
 group by b.subject, b.burst

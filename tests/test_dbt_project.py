@@ -1,0 +1,66 @@
+"""The dbt package's own files, without running dbt: its table of codes, its settings in Meltano."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "transform" / "seeds" / "auth0__event_types.csv"
+
+
+def test_dbt_runs_in_its_own_plugin_environments_with_usage_reporting_off():
+    meltano = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    utilities = {plugin["name"]: plugin for plugin in meltano["plugins"]["utilities"]}
+    project = yaml.safe_load((ROOT / "transform" / "dbt_project.yml").read_text())
+    tap = (ROOT / "pyproject.toml").read_text().split("[project.optional-dependencies]")[0]
+
+    assert set(utilities) == {"dbt-duckdb", "dbt-postgres"}
+    for name, plugin in utilities.items():
+        assert "dbt-core~=1.11" in plugin["pip_url"]  # 1.12 downloads from GitHub as it installs
+        assert name in plugin["pip_url"]
+        settings = {setting["env"]: setting.get("value") for setting in plugin["settings"]}
+        assert settings["DBT_SEND_ANONYMOUS_USAGE_STATS"] is False
+        assert settings["DBT_PROJECT_DIR"] == "$MELTANO_PROJECT_ROOT/transform"
+        assert "build" in plugin["commands"]
+    assert project["flags"]["send_anonymous_usage_stats"] is False
+    assert project["vars"]["auth0_logs_schema"] == "auth0"  # the targets' defaults
+    assert project["vars"]["auth0_logs_table"] == "logs"
+    assert "dbt" not in tap  # the tap's own dependencies do not grow
+
+
+def test_the_event_types_seed_covers_every_code_and_matches_its_script():
+    with (ROOT / "tap_auth0_logs" / "data" / "log_event_types.csv").open() as source:
+        codes = {row["code"] for row in csv.DictReader(source)}
+    with SEED.open() as seed:
+        rows = list(csv.DictReader(seed))
+
+    assert {row["code"] for row in rows} == codes
+    categories = {row["category"] for row in rows}
+    assert categories == {
+        "login",
+        "logout",
+        "signup",
+        "mfa",
+        "password",
+        "token",
+        "management_api",
+        "account",
+        "rate_limit",
+        "other",
+    }
+    by_code = {row["code"]: row for row in rows}
+    assert (by_code["s"]["ocsf_class_uid"], by_code["s"]["ocsf_activity_id"]) == ("3002", "1")
+    assert by_code["ss"]["ocsf_class_uid"] == "3001"
+    assert by_code["sapi"]["ocsf_class_uid"] == "6003"
+    assert by_code["fp"]["outcome"] == "failure"
+    # The committed seed is what the script writes (run it after the tap's table changes).
+    before = SEED.read_bytes()
+    subprocess.run(
+        [sys.executable, str(ROOT / "transform" / "scripts" / "event_types_seed.py")], check=True
+    )
+    assert SEED.read_bytes() == before
