@@ -13,9 +13,12 @@ import sys
 import venv
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tap_auth0_logs.testing import TenantLogs
+from tests.pipelines import meltano
+from tests.test_analytics import PLANTED, assert_planted_found, findings
 
 ROOT = Path(__file__).resolve().parent.parent
 PYAIRBYTE = "airbyte>=0.71,<0.72"
@@ -78,3 +81,35 @@ def test_pyairbyte_checks_then_reads_twice_and_the_second_read_loads_only_new_lo
 
     assert first == {"processed": 1500, "rows": 1500, "distinct": 1500}
     assert second == {"processed": 300, "rows": 1800, "distinct": 1800}
+
+
+def test_the_dbt_package_reads_the_table_an_airbyte_loader_wrote(
+    pyairbyte, installed, make_tenant, tmp_path
+):
+    logs = TenantLogs(count=5000, attacks=PLANTED)
+    tenant = make_tenant(logs)
+    database = str(tmp_path / "pyairbyte.duckdb")
+    env = {**os.environ, "AIRBYTE_OFFLINE_MODE": "1", "DO_NOT_TRACK": "1", "HOME": str(tmp_path)}
+    command = [str(pyairbyte), "-c", CLIENT, SOURCE, json.dumps(tenant.config()), database, "-"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    dbt_env = {
+        **env,
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+        "DBT_DUCKDB_PATH": database,
+        "DBT_TARGET_PATH": str(tmp_path / "dbt-target"),
+        "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
+    }
+
+    # PyAirbyte's cache keeps the stream in main.logs, with its own column names and types.
+    where = json.dumps({"auth0_logs_schema": "main", "auth0_logs_table": "logs"})
+    meltano(["invoke", "dbt-duckdb", "build", "--vars", where], dbt_env)
+
+    with duckdb.connect(database, read_only=True) as db:
+        rows = db.sql(
+            "select detection, subject_type, subject, log_ids from auth0_analytics.auth0__detections"
+        ).fetchall()
+        events = db.sql("select count(*) from auth0_analytics.auth0__events").fetchone()
+    assert_planted_found(logs, findings(rows))
+    assert events == (5000,)
