@@ -52,3 +52,21 @@
   {%- if name in present -%}{{ alias }}.{{ adapter.quote(name) if name != name | lower else name }}
   {%- else -%}cast(null as {{ type }}){%- endif -%}
 {% endmacro %}
+
+{#- A UTC timestamp without time zone from the source's `name` column, whatever type the loader
+    gave it: a zoned timestamp is converted to UTC (not to the session's time zone), text is cast. -#}
+{% macro utc_timestamp(relation, alias, name) %}
+  {%- set dtype = [''] -%}
+  {%- if execute -%}
+    {%- for column in adapter.get_columns_in_relation(relation) if column.name | lower == name -%}
+      {%- do dtype.append(column.data_type | lower) -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {%- if 'with time zone' in dtype[-1] or dtype[-1] == 'timestamptz' -%}
+    {{ return(adapter.dispatch('utc_from_zoned', 'auth0_logs')(alias ~ '.' ~ name)) }}
+  {%- else -%}
+    {{ return('cast(' ~ alias ~ '.' ~ name ~ ' as timestamp)') }}
+  {%- endif -%}
+{% endmacro %}
+{% macro duckdb__utc_from_zoned(column) %}{{ return("timezone('UTC', " ~ column ~ ")") }}{% endmacro %}
+{% macro postgres__utc_from_zoned(column) %}{{ return("(" ~ column ~ " at time zone 'UTC')") }}{% endmacro %}

@@ -17,7 +17,7 @@ with new_logs as (
 typed as (
     select
         l.log_id,
-        cast(l.date as timestamp) as occurred_at,
+        {{ auth0_logs.utc_timestamp(logs, 'l', 'date') }} as occurred_at,
         l.type,
         coalesce(nullif({{ auth0_logs.optional_column(present, 'l', 'type_description', 'varchar') }}, ''), t.description) as type_description,
         coalesce(t.category, 'other') as category,
