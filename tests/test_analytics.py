@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -284,3 +285,30 @@ def test_postgres_pipeline_finds_the_planted_attacks_and_writes_valid_ocsf(
         if log["type"] in {"s", "ssa", "f", "fp", "fu", "fsa"}  # the families' logins here
     )
     assert daily == [str(logins)]
+
+
+def test_a_zoned_date_is_read_as_utc_whatever_the_session_zone(installed, tmp_path):
+    # A loader that writes `date` as a zoned timestamp, and dbt running in New York.
+    database = tmp_path / "zoned.duckdb"
+    with duckdb.connect(str(database)) as db:
+        db.execute("create schema auth0")
+        db.execute(
+            "create table auth0.logs (log_id varchar, date timestamptz, type varchar,"
+            " user_id varchar, client_id varchar)"
+        )
+        db.execute(
+            "insert into auth0.logs values ('1', timestamptz '2026-11-01 00:00:00+00', 's', 'u', 'c')"
+        )
+    env = {
+        **_meltano_env(tmp_path),
+        "TZ": "America/New_York",
+        "DBT_DUCKDB_PATH": str(database),
+        "DBT_TARGET_PATH": str(tmp_path / "dbt-target"),
+        "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
+    }
+
+    meltano(["invoke", "dbt-duckdb", "build"], env)
+
+    with duckdb.connect(str(database), read_only=True) as db:
+        occurred = db.sql("select occurred_at from auth0_analytics.auth0__events").fetchall()
+    assert occurred == [(datetime(2026, 11, 1, 0, 0),)]
