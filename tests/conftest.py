@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tap_auth0_logs.testing import FakeAuth0, TenantLogs
-from tests.pipelines import meltano, postgres_bin
+from tests.pipelines import meltano, meltano_environment, postgres_bin
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -51,9 +51,7 @@ def installed() -> None:
 def meltano_env(installed, tmp_path) -> dict[str, str]:
     """Environment for one test: its own system database and output folder."""
     return {
-        **os.environ,
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+        **meltano_environment(tmp_path),
         "TARGET_JSONL_DESTINATION_PATH": str(tmp_path / "jsonl"),
         "TARGET_DUCKDB_FILEPATH": str(tmp_path / "logs.duckdb"),
     }

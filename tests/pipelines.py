@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,17 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 MELTANO = str(Path(sys.executable).with_name("meltano"))
+
+
+def meltano_environment(folder: Path) -> dict[str, str]:
+    """Meltano in this project, its system database (so its STATE) and dbt's files in `folder`."""
+    return {
+        **os.environ,
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_DATABASE_URI": f"sqlite:///{folder / 'meltano.db'}",
+        "DBT_TARGET_PATH": str(folder / "dbt-target"),
+        "DBT_LOG_PATH": str(folder / "dbt-logs"),
+    }
 
 
 def meltano(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,6 @@ finding, that each threshold holds on both sides, that the OCSF rows validate ag
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ from ocsf_emitter import models, validate
 from ocsf_emitter.errors import InvalidFindingError
 
 from tap_auth0_logs.testing import ATTACKS, Attack, FakeAuth0, TenantLogs
-from tests.pipelines import meltano, postgres_settings, psql, tenant_env
+from tests.pipelines import meltano, meltano_environment, postgres_settings, psql, tenant_env
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -56,16 +55,14 @@ OCSF_CLASSES: dict[int, type[OcsfEvent]] = {
 }
 
 
-def duckdb_env(meltano_env: dict[str, str], folder: Path, tenant: FakeAuth0) -> dict[str, str]:
+def duckdb_env(folder: Path, tenant: FakeAuth0) -> dict[str, str]:
     """Meltano's environment for tap -> target-duckdb -> dbt-duckdb, all in `folder`."""
     database = str(folder / "logs.duckdb")
     return {
-        **meltano_env,
+        **meltano_environment(folder),
         **tenant_env(tenant),
         "TARGET_DUCKDB_FILEPATH": database,
         "DBT_DUCKDB_PATH": database,
-        "DBT_TARGET_PATH": str(folder / "dbt-target"),
-        "DBT_LOG_PATH": str(folder / "dbt-logs"),
     }
 
 
@@ -88,7 +85,6 @@ def findings(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str, str], set[str]
 
 def planted_ids(logs: TenantLogs, attack: Attack) -> set[str]:
     """The log_ids of the planted events the attack's detection reads."""
-    attack = attack.for_users(logs.users)
     return {
         logs.log_id(attack.at + offset)
         for offset, step in attack.steps()
@@ -99,7 +95,7 @@ def planted_ids(logs: TenantLogs, attack: Attack) -> set[str]:
 def assert_planted_found(logs: TenantLogs, found: dict[tuple[str, str, str], set[str]]) -> None:
     assert len(logs.planted()) == len(ATTACKS)
     for attack in logs.attacks:
-        finding = attack.for_users(logs.users).finding()
+        finding = attack.finding()
         key = (finding.detection, finding.subject_type, finding.subject)
         assert key in found, f"{attack.kind} planted at log {attack.at} was not found"
         assert planted_ids(logs, attack) <= found[key], attack.kind
@@ -111,17 +107,9 @@ def planted_run(installed, tmp_path_factory) -> Any:
     folder = tmp_path_factory.mktemp("planted")
     logs = TenantLogs(count=5000, attacks=PLANTED)
     with FakeAuth0(logs) as tenant:
-        env = duckdb_env(_meltano_env(folder), folder, tenant)
+        env = duckdb_env(folder, tenant)
         build(env)
     return logs, env
-
-
-def _meltano_env(folder: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "MELTANO_DATABASE_URI": f"sqlite:///{folder / 'meltano.db'}",
-    }
 
 
 def test_every_planted_attack_is_found_with_its_subject_and_its_logs(planted_run):
@@ -143,7 +131,7 @@ def test_every_planted_attack_is_found_with_its_subject_and_its_logs(planted_run
 
 def test_ordinary_traffic_alone_yields_no_finding(installed, make_tenant, tmp_path):
     tenant = make_tenant(TenantLogs(count=20_000))  # about 11 hours of a busy tenant
-    env = duckdb_env(_meltano_env(tmp_path), tmp_path, tenant)
+    env = duckdb_env(tmp_path, tenant)
 
     build(env)
 
@@ -212,7 +200,7 @@ def test_a_second_build_transforms_only_new_logs_and_brings_in_late_ones(
     installed, make_tenant, tmp_path
 ):
     tenant = make_tenant(TenantLogs(count=1500))
-    env = duckdb_env(_meltano_env(tmp_path), tmp_path, tenant)
+    env = duckdb_env(tmp_path, tenant)
     build(env)
     ids = tenant.logs.ids()
     with duckdb.connect(env["DBT_DUCKDB_PATH"]) as db:
@@ -255,8 +243,6 @@ def test_postgres_pipeline_finds_the_planted_attacks_and_writes_valid_ocsf(
         **tenant_env(tenant),
         **postgres_settings(postgres, "auth0_analytics_test"),
         **postgres_settings(postgres, "auth0_analytics_test", "DBT_POSTGRES", "DBNAME"),
-        "DBT_TARGET_PATH": str(tmp_path / "dbt-target"),
-        "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
     }
 
     meltano(["run", "tap-auth0-logs", "target-postgres", "dbt-postgres:build"], env)
@@ -300,11 +286,9 @@ def test_a_zoned_date_is_read_as_utc_whatever_the_session_zone(installed, tmp_pa
             "insert into auth0.logs values ('1', timestamptz '2026-11-01 00:00:00+00', 's', 'u', 'c')"
         )
     env = {
-        **_meltano_env(tmp_path),
+        **meltano_environment(tmp_path),
         "TZ": "America/New_York",
         "DBT_DUCKDB_PATH": str(database),
-        "DBT_TARGET_PATH": str(tmp_path / "dbt-target"),
-        "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
     }
 
     meltano(["invoke", "dbt-duckdb", "build"], env)

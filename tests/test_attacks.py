@@ -32,7 +32,7 @@ def test_planted_attacks_are_deterministic_and_hidden_among_ordinary_logs():
 
     assert logs.kept() == again.kept()
     assert [f.detection for f in logs.planted()] == list(ATTACKS)
-    brute = attacks[0].for_users(logs.users)
+    brute = logs.attacks[0]
     planted = [logs.log(brute.at + offset) for offset, _ in brute.steps()]
     assert [log["type"] for log in planted] == ["fp"] * 12 + ["limit_wc"]
     assert {log["ip"] for log in planted} == {brute.ip}
@@ -40,7 +40,7 @@ def test_planted_attacks_are_deterministic_and_hidden_among_ordinary_logs():
     # Ordinary logs in between: the attack is not a contiguous block.
     between = logs.log(brute.at + 1)
     assert between["ip"] != brute.ip
-    travel = attacks[4].for_users(logs.users)
+    travel = logs.attacks[4]
     first, second = (logs.log(travel.at + offset) for offset, _ in travel.steps())
     assert first["location_info"]["city_name"] != second["location_info"]["city_name"]
     change = logs.log(attacks[6].at)

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from tap_auth0_logs.testing import TenantLogs
-from tests.pipelines import meltano
+from tests.pipelines import meltano, meltano_environment
 from tests.test_analytics import PLANTED, assert_planted_found, findings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,14 +93,7 @@ def test_the_dbt_package_reads_the_table_an_airbyte_loader_wrote(
     command = [str(pyairbyte), "-c", CLIENT, SOURCE, json.dumps(tenant.config()), database, "-"]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    dbt_env = {
-        **env,
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-        "DBT_DUCKDB_PATH": database,
-        "DBT_TARGET_PATH": str(tmp_path / "dbt-target"),
-        "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
-    }
+    dbt_env = {**meltano_environment(tmp_path), "DBT_DUCKDB_PATH": database}
 
     # PyAirbyte's cache keeps the stream in main.logs, with its own column names and types.
     where = json.dumps({"auth0_logs_schema": "main", "auth0_logs_table": "logs"})

@@ -1,7 +1,7 @@
 """A fake Auth0 tenant for tests, benchmarks and the demo (see `server.py`)."""
 
-from tap_auth0_logs.testing.attacks import ATTACKS, Attack, Finding
-from tap_auth0_logs.testing.logs import Burst, TenantLogs, user_id_for
+from tap_auth0_logs.testing.attacks import ATTACKS, Attack, Finding, user_id_for
+from tap_auth0_logs.testing.logs import Burst, TenantLogs
 from tap_auth0_logs.testing.server import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,

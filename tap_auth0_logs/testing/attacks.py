@@ -47,13 +47,20 @@ ATTACKS = (
 ADMIN = ("google-oauth2|104387223358712001", "admin@example.com")
 
 
+def user_id_for(number: int) -> str:
+    """The id of the tenant's user `number`; its `auth0|` prefix needs URL-encoding."""
+    return f"auth0|{number:024x}"
+
+
 @dataclass(frozen=True)
 class Step:
     """One planted event: what it overrides in an ordinary log (None keeps the ordinary value)."""
 
     code: str
     user: int | None = None  # a user number of the tenant
-    user_name: str | None = None  # for a user the tenant does not know (`fu`)
+    #: (user_id, user_name) as logged, for someone who is not a numbered user of the tenant: an
+    #: unknown name (`fu`), the Management API's caller (`sapi`), nobody (an IP's block).
+    identity: tuple[str | None, str | None] | None = None
     ip: str | None = None
     far: bool = False  # from the place farthest from the user's home (else from home)
     place: int | None = None  # where the attacker is (an index into the tenant's places)
@@ -72,7 +79,10 @@ class Finding:
 
 @dataclass(frozen=True)
 class Attack:
-    """A planted attack: its kind and the log number of its first event."""
+    """A planted attack: its kind and the log number of its first event.
+
+    Victims are chosen among the tenant's users; `TenantLogs` sizes its attacks to its own.
+    """
 
     kind: str
     at: int
@@ -121,8 +131,8 @@ class Attack:
     # --- the events ----------------------------------------------------------------------
     @property
     def origin(self) -> int:
-        """Where the attacker is: an index into the tenant's places (one per planted attack)."""
-        return (self.at * 31 + ATTACKS.index(self.kind)) % 6
+        """Where the attacker is: a place of the tenant's (taken modulo their number)."""
+        return self.at * 31 + ATTACKS.index(self.kind)
 
     def steps(self) -> list[tuple[int, Step]]:
         """(offset from `at`, event) for each event; the attacker's events come from `origin`."""
@@ -147,9 +157,10 @@ class Attack:
             if k % 3 == 2:
                 step = Step("fp", user=real[(k // 3) % len(real)], ip=ip)
             else:
-                step = Step("fu", user_name=f"leaked{k}.{self.at}@example.org", ip=ip)
+                step = Step("fu", identity=(None, f"leaked{k}.{self.at}@example.org"), ip=ip)
             steps.append((2 * k, step))
-        return [*steps, (60, Step("limit_mu", ip=ip, description="Blocked IP Address"))]
+        blocked = Step("limit_mu", identity=(None, None), ip=ip, description="Blocked IP Address")
+        return [*steps, (60, blocked)]
 
     def _password_spraying(self) -> list[tuple[int, Step]]:
         return [
@@ -172,7 +183,7 @@ class Attack:
         return [(0, Step("pwd_leak", user=self.victim(), ip=self.ip, description=""))]
 
     def _management_change(self) -> list[tuple[int, Step]]:
-        target = f"auth0|{self.victim():024x}"
+        target = user_id_for(self.victim())
         changes = [
             (
                 "Assign roles to a user",
@@ -205,9 +216,14 @@ class Attack:
                 },
                 "response": {"statusCode": 200 if method == "patch" else 201, "body": {}},
             }
-            steps.append(
-                (10 * k, Step("sapi", ip=self.ip, description=description, details=details))
+            change = Step(
+                "sapi",
+                identity=(ADMIN[0], None),
+                ip=self.ip,
+                description=description,
+                details=details,
             )
+            steps.append((10 * k, change))
         return steps
 
     def finding(self) -> Finding:
@@ -216,14 +232,13 @@ class Attack:
             return Finding(self.kind, "ip", self.ip)
         if self.kind == "management_change":
             return Finding(self.kind, "user", ADMIN[0])
-        return Finding(self.kind, "user", f"auth0|{self.victim():024x}")
+        return Finding(self.kind, "user", user_id_for(self.victim()))
 
 
-def plan(attacks: tuple[Attack, ...], users: int) -> dict[int, tuple[Attack, Step]]:
+def plan(attacks: tuple[Attack, ...]) -> dict[int, tuple[Attack, Step]]:
     """Log number -> (attack, event), for every planted event; overlapping attacks are refused."""
     planted: dict[int, tuple[Attack, Step]] = {}
-    for each in attacks:
-        attack = each.for_users(users)
+    for attack in attacks:
         for offset, step in attack.steps():
             number = attack.at + offset
             if number in planted:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tap_auth0_logs.testing.attacks import Attack, Finding, Step, plan
+from tap_auth0_logs.testing.attacks import Attack, Finding, Step, plan, user_id_for
 
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 TAIL_PREFIX = "000000000000001223372"  # 21 digits; the remaining 12 are the log's number
@@ -82,11 +82,6 @@ _DESCRIPTIONS = {t[0]: t[2] for t in TYPES}
 FAILED_LOGIN_TYPES = frozenset({"f", "fp", "fu"})
 
 
-def user_id_for(number: int) -> str:
-    """The id of user `number`; its `auth0|` prefix needs URL-encoding."""
-    return f"auth0|{number:024x}"
-
-
 @dataclass(frozen=True)
 class Burst:
     """From log number `at` on, `count` logs are ingested `gap` seconds apart."""
@@ -129,12 +124,13 @@ class TenantLogs:
             segments.append((burst.at + burst.count, at_offset + burst.count * burst.gap, self.gap))
         self._segments = segments
         self._starts = [s[0] for s in segments]
-        self._planted = plan(self.attacks, self.users)
+        self.attacks = tuple(attack.for_users(self.users) for attack in self.attacks)
+        self._planted = plan(self.attacks)
 
     def planted(self) -> list[Finding]:
         """What detections must find: one finding per planted attack whose events are all kept."""
         return [
-            attack.for_users(self.users).finding()
+            attack.finding()
             for attack in self.attacks
             if all(
                 self.first_kept <= attack.at + offset < self.count for offset, _ in attack.steps()
@@ -257,8 +253,8 @@ class TenantLogs:
         return PLACES[self.home(user)]
 
     def home(self, user: int) -> int:
-        """The index of the place user `user` logs in from."""
-        return random.Random(self.seed * 8191 + user).randrange(len(PLACES))
+        """The index of the place user `user` logs in from (a hash of seed and user: no RNG)."""
+        return ((user + self.seed * 8191) * 2654435761 >> 16) % len(PLACES)
 
     def _from_template(self, number: int, date: datetime) -> dict[str, Any]:
         event = copy.deepcopy(self.templates[number % len(self.templates)])
@@ -359,20 +355,12 @@ def _apply(event: dict[str, Any], step: Step) -> None:
     """Make an ordinary event the planted one (its type's details are already filled)."""
     if step.ip is not None:
         event["ip"] = step.ip
-    if step.user_name is not None:  # someone the tenant does not know
-        event["user_id"], event["user_name"] = None, step.user_name
+    if step.identity is not None:
+        event["user_id"], event["user_name"] = step.identity
     if step.description is not None:
         event["description"] = step.description
     if step.details is not None:
         event["details"] = step.details
-    if step.code in ("sapi", "limit_mu"):  # the Management API's caller; a block of an IP
-        event["user_id"] = event["user_name"] = None
-        event["location_info"] = None
-    if step.code == "sapi":
-        event["user_id"] = (
-            step.details["request"]["auth"]["user"]["user_id"] if step.details else None
-        )
-        event["client_name"] = ""
 
 
 def _distance_km(a: tuple[Any, ...], b: tuple[Any, ...]) -> float:

@@ -13,14 +13,20 @@ with events as (
     {% endif %}
 ),
 
-classified as (
+request as (
     select
         events.*,
         {{ auth0_logs.json_text('events.details', 'request.method') }} as api_method,
-        {{ auth0_logs.json_text('events.details', 'request.path') }} as api_path,
+        {{ auth0_logs.json_text('events.details', 'request.path') }} as api_path
+    from events
+),
+
+classified as (
+    select
+        request.*,
         case
             when ocsf_class_uid = 6003 then
-                case lower({{ auth0_logs.json_text('events.details', 'request.method') }})
+                case lower(api_method)
                     when 'post' then 1 when 'get' then 2 when 'put' then 3 when 'patch' then 3
                     when 'delete' then 4 else ocsf_activity_id
                 end
@@ -32,7 +38,7 @@ classified as (
             when outcome = 'failure' then 2
             else 1
         end as severity_id
-    from events
+    from request
 ),
 
 named as (
