@@ -14,15 +14,19 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
+import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from tap_auth0_logs.settings import Settings
 from tap_auth0_logs.testing import ATTACKS, Attack, FakeAuth0, Finding, TenantLogs
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -32,6 +36,7 @@ DATABASE = OUTPUT / "auth0_logs.duckdb"
 COUNTER = OUTPUT / "fake_tenant_runs"
 FIRST_RUN_LOGS, LOGS_ADDED_PER_RUN = 5000, 500
 PIPELINE = ["tap-auth0-logs", "target-duckdb", "dbt-duckdb:build"]
+STATE_ID = "dev:tap-auth0-logs-to-target-duckdb"
 ANALYTICS = "auth0_analytics"
 #: One of each attack in the first run's logs, and one more among the second run's new logs.
 ATTACKS_PLANTED = (
@@ -44,38 +49,63 @@ def main() -> None:
     """Extract and load with Meltano, then report."""
     parser = argparse.ArgumentParser(prog="python3 dev.py demo", description=__doc__)
     parser.add_argument("--config", help="tap config file for a real tenant")
-    parser.add_argument("--reset", action="store_true", help="forget earlier runs and start over")
+    parser.add_argument(
+        "--reset", action="store_true", help="forget this tenant's earlier runs and start over"
+    )
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "PATH": _path(),
-        "TARGET_DUCKDB_FILEPATH": str(DATABASE),
-        "DBT_DUCKDB_PATH": str(DATABASE),
-        "DBT_TARGET_PATH": str(OUTPUT / "dbt" / "target"),
-        "DBT_LOG_PATH": str(OUTPUT / "dbt" / "logs"),
-    }
-    if "DEMO_OUTPUT" in os.environ:
-        env["MELTANO_DATABASE_URI"] = f"sqlite:///{OUTPUT / 'meltano.db'}"
-    if args.reset:
-        shutil.rmtree(OUTPUT, ignore_errors=True)
-        meltano(["state", "clear", "--force", "dev:tap-auth0-logs-to-target-duckdb"], env, True)
-    DATABASE.parent.mkdir(exist_ok=True)
-    install_plugins(env)
-    before = count_rows()
-    planted: list[Finding] = []
+    tenant_env: dict[str, str] | None = None
     if args.config:
         tenant_env = {
             f"TAP_AUTH0_LOGS_{k.upper()}": _text(v) for k, v in _read(args.config).items()
         }
-        print(f"Extracting from your tenant ({args.config}) ...")
-        run_pipeline({**env, **tenant_env})
+        source = f"your tenant ({args.config})"
     elif os.environ.get("TAP_AUTH0_LOGS_DOMAIN"):
-        print("Extracting from your tenant (TAP_AUTH0_LOGS_* environment variables) ...")
-        run_pipeline(env)
+        tenant_env = {}
+        source = "your tenant (TAP_AUTH0_LOGS_* environment variables)"
+    # Each tenant has a database and a Meltano state id of its own: a bookmark of one tenant
+    # means nothing to another (the tap refuses it), and one table would mix their logs.
+    suffix = None if tenant_env is None else tenant_slug({**os.environ, **tenant_env})
+    database = DATABASE if suffix is None else OUTPUT / "tenants" / suffix / DATABASE.name
+    env = {
+        **os.environ,
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PATH": _path(),
+        "TARGET_DUCKDB_FILEPATH": str(database),
+        "DBT_DUCKDB_PATH": str(database),
+        "DBT_TARGET_PATH": str(OUTPUT / "dbt" / "target"),
+        "DBT_LOG_PATH": str(OUTPUT / "dbt" / "logs"),
+    }
+    if suffix is not None:
+        env["MELTANO_RUN_STATE_ID_SUFFIX"] = suffix
+    if "DEMO_OUTPUT" in os.environ:
+        env["MELTANO_DATABASE_URI"] = f"sqlite:///{OUTPUT / 'meltano.db'}"
+    if args.reset:
+        database.unlink(missing_ok=True)
+        if suffix is None:
+            COUNTER.unlink(missing_ok=True)
+        state_id = STATE_ID + (f":{suffix}" if suffix else "")
+        meltano(["state", "clear", "--force", state_id], env, True)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    install_plugins(env)
+    before = count_rows(database)
+    planted: list[Finding] = []
+    if tenant_env is not None:
+        print(f"Extracting from {source} into {_shown(database)} ...")
+        run_pipeline({**env, **tenant_env})
     else:
         planted = run_against_fake_tenant(env)
-    report(before, planted)
+    report(database, before, planted)
+
+
+def tenant_slug(environ: Mapping[str, str]) -> str:
+    """A file and state-id name for the tenant the `TAP_AUTH0_LOGS_*` variables point at."""
+    settings = Settings.from_config(
+        {
+            "domain": environ.get("TAP_AUTH0_LOGS_DOMAIN", ""),
+            "audience": environ.get("TAP_AUTH0_LOGS_AUDIENCE"),
+        }
+    )
+    return re.sub(r"[^a-z0-9]+", "-", settings.tenant).strip("-") or "tenant"
 
 
 def run_against_fake_tenant(env: dict[str, str]) -> list[Finding]:
@@ -91,7 +121,10 @@ def run_against_fake_tenant(env: dict[str, str]) -> list[Finding]:
             f"  it holds {logs.count:,} logs (run {runs + 1}; each run adds {LOGS_ADDED_PER_RUN}),"
             f" with {len(logs.planted())} attacks hidden among them."
         )
-        tenant_env = {f"TAP_AUTH0_LOGS_{k.upper()}": v for k, v in tenant.config().items()}
+        # Named by its Management API identifier, the fake tenant is one tenant from run to
+        # run, whatever port it is served on, as a real tenant is.
+        config = tenant.config(audience=tenant.api_identifier)
+        tenant_env = {f"TAP_AUTH0_LOGS_{k.upper()}": v for k, v in config.items()}
         run_pipeline({**env, **tenant_env})
     COUNTER.write_text(str(runs + 1))
     return logs.planted()
@@ -132,22 +165,22 @@ def meltano(args: list[str], env: dict[str, str], quiet: bool = False) -> None:
         sys.exit(f"meltano {args[0]} failed (full log: {log}):\n  " + "\n  ".join(errors))
 
 
-def count_rows() -> int:
+def count_rows(database: Path) -> int:
     """Rows in the DuckDB table so far (0 before the first run)."""
-    if not DATABASE.exists():
+    if not database.exists():
         return 0
-    with duckdb.connect(str(DATABASE), read_only=True) as db:
+    with duckdb.connect(str(database), read_only=True) as db:
         tables = db.sql("select count(*) from information_schema.tables where table_name = 'logs'")
         if not tables.fetchone()[0]:  # type: ignore[index]
             return 0
         return int(db.sql("select count(*) from auth0.logs").fetchone()[0])  # type: ignore[index]
 
 
-def report(before: int, planted: list[Finding]) -> None:
+def report(database: Path, before: int, planted: list[Finding]) -> None:
     """Events per type, failed logins per country, busiest applications."""
-    total = count_rows()
-    print(f"\nLoaded {total - before:,} logs this run; {_shown(DATABASE)} holds {total:,}.\n")
-    with duckdb.connect(str(DATABASE), read_only=True) as db:
+    total = count_rows(database)
+    print(f"\nLoaded {total - before:,} logs this run; {_shown(database)} holds {total:,}.\n")
+    with duckdb.connect(str(database), read_only=True) as db:
         show(
             db,
             "Events per type",

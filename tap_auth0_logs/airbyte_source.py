@@ -57,6 +57,7 @@ from typing_extensions import override
 from tap_auth0_logs.errors import Auth0TapError, Failure, TargetClosedError
 from tap_auth0_logs.output import StdoutBuffer
 from tap_auth0_logs.settings import CONFIG_SCHEMA, read_json_input
+from tap_auth0_logs.streams import TENANT_KEY
 from tap_auth0_logs.tap import TapAuth0Logs
 
 if TYPE_CHECKING:
@@ -294,7 +295,8 @@ class AirbyteWriter(SingerWriter):
         """
         for name, singer_blob in (value.get("bookmarks") or {}).items():
             blob = {k: v for k, v in singer_blob.items() if k not in SDK_PROGRESS_KEYS}
-            if name not in self.selected or not blob or blob == self.last_states.get(name):
+            resumable = blob.keys() - {TENANT_KEY}  # the tenant alone is no resume point
+            if name not in self.selected or not resumable or blob == self.last_states.get(name):
                 continue
             self.last_states[name] = copy.deepcopy(blob)
             count = self.records_since_state.pop(name, 0)

@@ -18,6 +18,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 DEFAULT_PREFIX = "900"
+#: How long after its date Auth0 may ingest a log, at most (seen: seconds). A log dated this
+#: long before a log's ingestion time has an id before it.
+INGESTION_MARGIN = timedelta(minutes=10)
 _LOG_ID = re.compile(r"^\d{56}$")
 _TIME_FORMAT = "%Y%m%d%H%M%S"
 _SYNTHETIC_TAIL = "9" * 33

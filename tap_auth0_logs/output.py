@@ -9,6 +9,8 @@ A STATE is flushed only after the records it covers, so a target never sees it b
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import io
 import os
 import sys
@@ -30,6 +32,9 @@ class StdoutBuffer:
     def __init__(self) -> None:
         self._raw: IO[bytes] | None = None
         self._out: IO[bytes] = sys.stdout.buffer
+        # A buffer of its own is closed at exit: left to the collector, Python warns of it
+        # (`ResourceWarning: unclosed file`) in every run under `-W default`, as Meltano's is.
+        atexit.register(self.close)
 
     @property
     def stream(self) -> IO[bytes]:
@@ -37,10 +42,19 @@ class StdoutBuffer:
         raw = sys.stdout.buffer
         if raw is not self._raw:
             if self._raw is not None:
-                self._out.flush()
+                self.close()
             self._raw = raw
             self._out = raw if _is_buffered(raw) else _buffered_copy(raw)
         return self._out
+
+    def close(self) -> None:
+        """Write out what is buffered, and close the buffer of its own (never stdout itself)."""
+        out = self._out
+        with contextlib.suppress(OSError, ValueError):
+            out.flush()
+        if out is not self._raw and out is not sys.stdout.buffer:
+            with contextlib.suppress(OSError, ValueError):
+                out.close()
 
     def write(self, data: bytes | bytearray) -> None:
         """Buffer `data`."""

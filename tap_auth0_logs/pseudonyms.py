@@ -12,14 +12,17 @@ reader knows which key made a value:
 
 Fields are dotted paths into an event (`details.request.ip`); where a path meets a list, it
 applies to each element (`details.prompts.user_id`). A field the event lacks stays absent, an
-empty string stays empty, and a value in a free-text field (`description`, e.g. "To:
-jdoe@example.com") is replaced there too. Pure: no I/O, no logging of values.
+empty string stays empty. In free text (`description`, e.g. "To: jdoe@example.com", and
+`details.error.message`) the values replaced elsewhere are replaced too, and so is every e-mail and
+IP address, even one no field names. Pure: no I/O, no logging of values.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import re
 from typing import Any
 
 ALGORITHM = "hmac-sha256"
@@ -41,8 +44,15 @@ DEFAULT_FIELDS = (
 )
 #: The word in `pseudonymize_fields` that stands for `DEFAULT_FIELDS`.
 DEFAULT_WORD = "default"
-#: Free text where Auth0 may repeat a pseudonymised value ("To: jdoe@example.com").
-FREE_TEXT_FIELDS = ("description",)
+#: Free text where Auth0 writes personal data ("To: jdoe@example.com"): a pseudonymised value
+#: found there is replaced, and so is every e-mail or IP address, named in a field or not.
+FREE_TEXT_FIELDS = (("description",), ("details", "error", "message"))
+#: An e-mail address in free text (the usual dot-atom form: what Auth0 writes).
+_EMAIL = re.compile(
+    r"[\w.!#$%&'*+/=?^`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
+)
+#: A run of characters an IPv4 or IPv6 address is made of; `ipaddress` decides whether it is one.
+_IP_CANDIDATE = re.compile(r"[0-9A-Fa-f:.]{3,}")
 #: Distinct values whose pseudonyms are remembered (users and addresses repeat across logs).
 CACHE_SIZE = 1 << 16
 #: The shortest key accepted: a short key can be guessed, and the pseudonyms with it.
@@ -101,15 +111,34 @@ class Pseudonymizer:
         replaced: dict[str, str] = {}
         for path in self._paths:
             self._replace(event, path, replaced)
-        if replaced:
-            for name in FREE_TEXT_FIELDS:
-                text = event.get(name)
-                if isinstance(text, str) and text:
-                    for value, pseudonym in replaced.items():
-                        if value in text:
-                            text = text.replace(value, pseudonym)
-                    event[name] = text
+        for path in FREE_TEXT_FIELDS:
+            parent = _parent(event, path)
+            text = parent.get(path[-1]) if parent is not None else None
+            if parent is not None and isinstance(text, str) and text:
+                parent[path[-1]] = self.in_text(text, replaced)
         return event
+
+    def in_text(self, text: str, replaced: dict[str, str] | None = None) -> str:
+        """`text` with the `replaced` values, then every e-mail and IP address, pseudonymised."""
+        for value, pseudonym in (replaced or {}).items():
+            if value in text:
+                text = text.replace(value, pseudonym)
+        if "@" in text:
+            text = _EMAIL.sub(lambda found: self.of(found.group()), text)
+        return _IP_CANDIDATE.sub(self._ip_or_as_is, text)
+
+    def _ip_or_as_is(self, found: re.Match[str]) -> str:
+        """The pseudonym of an IP address (a sentence's closing dot kept); other runs as they are.
+
+        A pseudonym is never taken for an address: its run (`a256:1:<64 hex digits>`) is not one.
+        """
+        run = found.group()
+        candidate = run.rstrip(".:")
+        try:
+            ipaddress.ip_address(candidate)
+        except ValueError:
+            return run
+        return self.of(candidate) + run[len(candidate) :]
 
     def _replace(self, node: Any, path: tuple[str, ...], replaced: dict[str, str]) -> None:
         if isinstance(node, list):
@@ -132,3 +161,11 @@ class Pseudonymizer:
                 replaced[text] = self.of(text)
                 return replaced[text]
         return value  # null, true/false, objects and empty strings stay as they are
+
+
+def _parent(event: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
+    """The object holding `path`'s last key, or None when the event has no such object."""
+    node: Any = event
+    for key in path[:-1]:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None

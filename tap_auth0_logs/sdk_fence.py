@@ -22,10 +22,13 @@ act, reviewed against this page, that ends by updating those hashes.
    defaults are still filled in) and lets the tap word each error from its typed fields.
 5. `Tap.cb_test` (overridden; public, but its click signature and `_ConfigInput` are the SDK's
    internals): `--test` syncs a record of every stream, selected or not, and `run_connection_test`
-   is final; the override makes one cheap request per selected stream instead.
-6. `Tap.sync_all` (wrapped; public but marked final): the one place that runs once after every
-   stream of a run, failed or not, where the tap says in one line what it spent of the tenant's
-   rate limit. No public seam serves: `Tap.invoke` builds the tap inside itself, and
+   is final; the override makes one cheap request per selected stream instead. It runs while
+   click parses the options, outside the command whose `invoke` turns a bad config into one line
+   per error, so it says those lines itself (the SDK's own `--test` shows a traceback).
+6. `Tap.sync_all` (wrapped; public but marked final): the one place that runs once before the
+   first stream of a run (where the tap refuses another tenant's STATE before any request) and
+   once after every stream, failed or not, where the tap says in one line what it spent of the
+   tenant's rate limit. No public seam serves: `Tap.invoke` builds the tap inside itself, and
    `Stream.log_sync_costs` is skipped when a stream fails.
 7. `Stream.sync` (relied on): it logs a generic "unhandled error" line at ERROR from inside its
    `except` block, then re-raises. For an `Auth0TapError` the CLI prints the clear error itself,
@@ -177,6 +180,10 @@ class FencedTap(Tap):
         """Every config error, in the tap's words: the schema's (typed) and the tap's own."""
 
     @abstractmethod
+    def run_starting(self) -> None:
+        """Called once before any stream of a run syncs: checks that need no request."""
+
+    @abstractmethod
     def run_finished(self, *, succeeded: bool) -> None:
         """Called once after every stream of a run, whether it succeeded or not."""
 
@@ -199,6 +206,7 @@ class FencedTap(Tap):
     # `sync_all` is final in the SDK's typing only; see 6. above.
     @override  # type: ignore[misc]
     def sync_all(self) -> None:
+        self.run_starting()
         succeeded = False
         try:
             super().sync_all()
@@ -213,10 +221,19 @@ class FencedTap(Tap):
             super().cb_test(ctx, param, value)
             return
         config: Any = ctx.params.get("config")
-        tap = cls(
-            config=config.config if config else None,
-            parse_env_config=bool(config and config.parse_env),
-            validate_config=True,
-        )
+        try:
+            tap = cls(
+                config=config.config if config else None,
+                parse_env_config=bool(config and config.parse_env),
+                validate_config=True,
+            )
+        except ConfigValidationError as exc:
+            # This callback runs while click parses the options, outside the SDK's command,
+            # whose `invoke` says a config's errors in these lines; say them the same way.
+            logger = logging.getLogger(cls.name)
+            for error in exc.errors:
+                logger.error("%s", error)
+            logger.error("Config validation failed")
+            ctx.exit(1)
         tap.check_connections()
         ctx.exit()

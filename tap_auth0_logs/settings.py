@@ -6,6 +6,7 @@ Every config error is worded here, from typed values: the schema's errors from t
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from tap_auth0_logs.retry import DEFAULT_RATE_LIMIT_MAX_WAIT
 from tap_auth0_logs.transport import DEFAULT_REQUEST_TIMEOUT
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Collection, Mapping
     from pathlib import Path
 
     from jsonschema import ValidationError
@@ -339,6 +340,17 @@ class Settings:
         )
 
     @property
+    def tenant(self) -> str:
+        """The tenant a STATE belongs to: the host of its Management API identifier.
+
+        The identifier (`audience`, by default `https://DOMAIN/api/v2/`) is what Auth0 issues
+        the token for, one per tenant; `domain` must be the canonical one already, since a
+        custom domain does not serve the Management API (docs/auth0-api.md §7).
+        """
+        host = urlsplit(self.audience).netloc or urlsplit(self.base_url).netloc
+        return host.lower().removesuffix(":443")
+
+    @property
     def has_client_credentials(self) -> bool:
         """True when the tap fetches its own tokens."""
         return bool(self.client_id and self.client_secret)
@@ -417,10 +429,27 @@ def _catalog_problem(catalog: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def config_errors(config: Mapping[str, Any], schema_errors: list[ValidationError]) -> list[str]:
-    """Every error in `config`: the schema's, worded from their fields, then the tap's checks."""
-    errors = [describe_schema_error(error) for error in schema_errors]
+def config_errors(
+    config: Mapping[str, Any], schema_errors: list[ValidationError], known: Collection[str]
+) -> list[str]:
+    """Every error in `config`: names no setting has, the schema's, then the tap's checks.
+
+    `known` is every setting name the tap takes (its own and the SDK's built-in ones).
+    """
+    errors = [unknown_setting(name, known) for name in config if name not in known]
+    errors += [describe_schema_error(error) for error in schema_errors]
     return errors + [e for e in _setting_errors(config) if e not in errors]
+
+
+def unknown_setting(name: str, known: Collection[str]) -> str:
+    """A setting name the tap does not know, with the nearest one it does.
+
+    Refused rather than ignored: `start_dat` ignored would extract the tenant's whole history,
+    and a misspelled `log_types` every type, with no word.
+    """
+    nearest = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    hint = f"did you mean `{nearest[0]}`?" if nearest else "remove it (see `--about` for all)."
+    return f"Setting `{name}` is not a setting of this tap: {hint}"
 
 
 def describe_schema_error(error: ValidationError) -> str:

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tap_auth0_logs import log_ids, retention
-from tap_auth0_logs.errors import ApiResponseError, CheckpointExpiredError, NotFoundError
+from tap_auth0_logs.errors import (
+    ApiResponseError,
+    CheckpointExpiredError,
+    NotFoundError,
+    StateError,
+)
 from tap_auth0_logs.retention import Gap
 
 if TYPE_CHECKING:
@@ -82,9 +87,9 @@ class StartPoints:
 
         None when the tenant has no logs at all.
         """
-        origin = "the bookmark"
+        origin, setting = "the bookmark", False
         if not bookmark:
-            bookmark, origin = self.start_log_id, "start_log_id"
+            bookmark, origin, setting = self.start_log_id, "start_log_id", True
         if bookmark:
             if log_ids.is_synthetic(bookmark):
                 # A split point of a parallel backfill: no log has that id to look up. If
@@ -92,18 +97,21 @@ class StartPoints:
                 # oldest log kept, with a warning.
                 return StartPoint(bookmark, None, f"{origin} {bookmark}", synthetic=True)
             if not self._log_is_kept(bookmark):
-                if not self._before_oldest_log(bookmark):
-                    # Not expired: Auth0 has no such log, but the id lies after the oldest one it
-                    # keeps (a bookmark from the future, or from another tenant). `from` is a pure
-                    # bound (docs/auth0-api.md §1), so the run continues after it, losing nothing.
-                    self.logger.warning(
-                        "The %s %s is not a log Auth0 has, but is newer than the oldest log "
-                        "kept; continuing after it.",
-                        origin,
-                        bookmark,
-                    )
-                    return StartPoint(bookmark, None, f"{origin} {bookmark}")
-                return self.after_expiry(bookmark)
+                if self._expired(bookmark):
+                    return self.after_expiry(bookmark)
+                if not self._in_the_future(bookmark):
+                    raise StateError(self._foreign(bookmark, setting=setting))
+                # No log is newer than a time still to come, so nothing is skipped yet; the
+                # run emits nothing until then, and says why.
+                self.logger.warning(
+                    "%s %s is a log_id from the future (%s): no log follows it yet, so "
+                    "nothing is extracted until then. Pass this tenant's last STATE if that is "
+                    "not what you meant.",
+                    _named(setting=setting),
+                    bookmark,
+                    f"{log_ids.timestamp_of(bookmark):%Y-%m-%d %H:%M:%S} UTC",
+                )
+                return StartPoint(bookmark, None, f"{origin} {bookmark}")
             return StartPoint(bookmark, None, f"{origin} {bookmark}")
         return self.from_date(self.start_date)
 
@@ -184,10 +192,48 @@ class StartPoints:
         """The tenant's oldest log by date (search mode), or None when it has none."""
         return self._oldest.get()
 
-    def _before_oldest_log(self, log_id: str) -> bool:
-        """True when `log_id` sorts before the oldest log the tenant keeps (or it keeps none)."""
+    def _expired(self, log_id: str) -> bool:
+        """True when retention may have removed `log_id`, or the tenant keeps no log at all.
+
+        That is: it was ingested before the oldest log kept (give or take how late Auth0 ingests).
+        """
         oldest = self.oldest_log()
-        return oldest is None or log_id < str(oldest["log_id"])
+        if oldest is None:
+            return True
+        ingested, oldest_ingested = (
+            log_ids.timestamp_of(log_id),
+            log_ids.timestamp_of(str(oldest["log_id"])),
+        )
+        if ingested is None or oldest_ingested is None:
+            return log_id < str(oldest["log_id"])
+        return ingested < oldest_ingested + log_ids.INGESTION_MARGIN
+
+    @staticmethod
+    def _in_the_future(log_id: str) -> bool:
+        """True when `log_id` says it was ingested later than now (give or take the margin)."""
+        ingested = log_ids.timestamp_of(log_id)
+        return ingested is not None and ingested > retention.now() + log_ids.INGESTION_MARGIN
+
+    def _foreign(self, log_id: str, *, setting: bool) -> str:
+        """Why a log_id Auth0 does not have, yet newer than its oldest log, cannot be a start.
+
+        Retention removes the oldest logs first, so the log was never this tenant's: another
+        tenant's bookmark, or one made up. `from` it would skip every log that sorts before it.
+        """
+        oldest = self.oldest_log()
+        oldest_kept = f" (the oldest it keeps is {oldest['log_id']})" if oldest else ""
+        fix = (
+            "copy a `log_id` from this tenant's logs, or unset `start_log_id`."
+            if setting
+            else "pass the last STATE this tenant's runs wrote, or none to start afresh (in "
+            "Meltano, a state id of its own per tenant)."
+        )
+        return (
+            f"{_named(setting=setting)} {log_id} is not a log of this tenant: Auth0 has no "
+            f"such log, yet it is newer than the oldest log the tenant keeps{oldest_kept}, so "
+            f"retention did not remove it. Starting after it would skip every log before it: "
+            f"{fix}"
+        )
 
     def _log_is_kept(self, log_id: str) -> bool:
         """Ask Auth0 for the checkpoint's log: a 404 means retention has removed it."""
@@ -196,6 +242,11 @@ class StartPoints:
         except NotFoundError:
             return False
         return True
+
+
+def _named(*, setting: bool) -> str:
+    """How a message names where a start log_id came from, at the start of a sentence."""
+    return "Setting `start_log_id`" if setting else "The STATE's bookmark"
 
 
 def happened_before(row: dict[str, Any], moment: datetime) -> bool:

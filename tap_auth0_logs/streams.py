@@ -58,9 +58,8 @@ if TYPE_CHECKING:
 #: A search run covers logs ingested up to this long before it starts: newer ones may not be
 #: searchable yet, and the next run will find them.
 SEARCH_SETTLE_SECONDS = 60
-#: How long after its date Auth0 may ingest a log, at most (seen: seconds). A log dated this
-#: long before the bookmark's ingestion time has an id before the bookmark.
-INGESTION_MARGIN = timedelta(minutes=10)
+#: The key of a stream's STATE naming the tenant its bookmarks belong to (`Settings.tenant`).
+TENANT_KEY = "tenant"
 
 
 class LogEventStream(FencedStream):
@@ -155,6 +154,26 @@ class LogEventStream(FencedStream):
         """The SDK's cost lines, then the run's schema drift (the SDK calls this once a run)."""
         super().log_sync_costs()
         self.drift.report()
+
+    def claim_tenant(self) -> None:
+        """Bind the stream's STATE to this run's tenant, or refuse a STATE of another tenant.
+
+        A log_id of one tenant means nothing to another: used as `from` it skips every log
+        that sorts before it. A STATE written before the tenant was recorded is taken as this
+        tenant's (a bookmark Auth0 does not have is still refused, in `StartPoints`).
+        """
+        state = self.stream_state
+        tenant, recorded = self.settings.tenant, state.get(TENANT_KEY)
+        if recorded is not None and recorded != tenant:
+            msg = (
+                f"The STATE of `{self.name}` belongs to the tenant {recorded}, but this run reads "
+                f"the tenant {tenant} (`domain`): its bookmark would skip this tenant's logs. "
+                "Give each tenant a STATE of its own (in Meltano, a state id of its own: "
+                "`meltano run --state-id-suffix NAME …`), or pass no STATE to start this tenant "
+                "afresh."
+            )
+            raise StateError(msg)
+        state[TENANT_KEY] = tenant
 
     def bookmark(self, context: Context | None) -> str | None:
         """The log_id the state says this stream (or partition) has written up to."""
@@ -410,7 +429,7 @@ class UserLogsStream(LogEventStream):
         may repeat a log (kept once) but never skips one.
         """
         ingested = log_ids.timestamp_of(bookmark) if bookmark else None
-        settled = ingested - INGESTION_MARGIN if ingested else None
+        settled = ingested - log_ids.INGESTION_MARGIN if ingested else None
         rows: dict[str, Log] = {}
         for page in range(SEARCH_CAP // PAGE_SIZE):
             params = {"page": page, "per_page": PAGE_SIZE, "sort": "date:-1"}

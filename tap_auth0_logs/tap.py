@@ -154,7 +154,16 @@ class TapAuth0Logs(FencedTap):
 
     @override
     def config_errors(self, schema_errors: list[ValidationError]) -> list[str]:
-        return config_errors(self.config, schema_errors)
+        # The SDK has added its built-in settings (stream maps, flattening) to the schema.
+        known = self.config_jsonschema["properties"].keys()
+        return config_errors(self.config, schema_errors, known)
+
+    @override
+    def run_starting(self) -> None:
+        """Refuse a STATE of another tenant before any request: its bookmarks would skip logs."""
+        for stream in self.streams.values():
+            if stream.selected and isinstance(stream, LogEventStream):
+                stream.claim_tenant()
 
     @override
     def run_finished(self, *, succeeded: bool) -> None:

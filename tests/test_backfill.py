@@ -48,6 +48,7 @@ def test_a_parallel_backfill_delivers_every_log_exactly_once(tmp_path, make_tena
     assert Counter(run.log_ids) == Counter(tenant.logs.ids())  # each log exactly once
     assert_every_state_is_covered(run, tenant.logs.ids())
     assert run.final_state["bookmarks"]["logs"] == {
+        "tenant": tenant.base_url.split("://")[1],  # the STATE names its tenant
         "replication_key": "log_id",
         "replication_key_value": tenant.logs.ids()[-1],  # the newest log, no ranges left
     }

@@ -18,6 +18,7 @@ def test_one_cursor_extracts_the_tenants_logs_in_log_id_order(tmp_path, tenant: 
     assert run.log_ids == tenant.logs.ids()  # every log, once, in log_id order
     assert len(set(run.log_ids)) == 2500
     assert run.final_state["bookmarks"]["logs"] == {
+        "tenant": tenant.base_url.split("://")[1],  # the STATE names its tenant
         "replication_key": "log_id",
         "replication_key_value": tenant.logs.ids()[-1],
     }

@@ -79,7 +79,47 @@ def test_extra_fields_extend_the_defaults_and_free_text_follows():
     assert event["details"] is None
 
 
+def test_every_email_and_ip_address_in_free_text_is_pseudonymised_even_when_no_field_names_it():
+    pseudonyms = Pseudonymizer(KEY, "1", expand_fields(None))
+    event = {
+        "type": "fn",
+        "description": "To: Invitee.9+x@example.org; from 203.0.113.7. Retry at 12:30:45 (v1.2)",
+        "details": {"error": {"message": "Blocked 2001:db8::1 for jdoe@example.com"}},
+    }
+
+    pseudonyms.apply(event)
+
+    assert event["description"] == (
+        f"To: {pseudonyms.of('Invitee.9+x@example.org')}; from {pseudonyms.of('203.0.113.7')}. "
+        "Retry at 12:30:45 (v1.2)"  # a time and a version are not addresses
+    )
+    assert event["details"]["error"]["message"] == (
+        f"Blocked {pseudonyms.of('2001:db8::1')} for {pseudonyms.of('jdoe@example.com')}"
+    )
+    again = json.loads(json.dumps(event))
+    assert pseudonyms.apply(again) == event  # a pseudonym is never taken for an address
+
+
 # --- pseudonyms, end to end ------------------------------------------------------------------
+
+
+PLAIN_EMAIL = re.compile(r"[\w.+-]+@example\.(?:com|org)")
+
+
+def test_no_email_address_is_left_in_any_text_of_a_generated_tenant(tmp_path, make_tenant):
+    """Failed notifications name their recipient in `description`; invitations name no user."""
+    tenant = make_tenant(TenantLogs(count=1500))
+    fn = [log for log in tenant.logs.kept() if log["type"] == "fn"]
+    assert any(PLAIN_EMAIL.search(log["description"]) for log in fn)
+    assert any(not log.get("user_name") for log in fn)  # the address is only in the text
+
+    run = run_tap(tmp_path, tenant.config(pseudonymize_key=KEY), env=DEBUG)
+
+    assert run.returncode == 0, run.stderr
+    assert PLAIN_EMAIL.findall(run.stdout + run.stderr) == []
+    recipients = [r["description"] for r in run.records if r["type"] == "fn"]
+    assert len(recipients) == len(fn)
+    assert all(re.fullmatch(r"To: hmac-sha256:1:[0-9a-f]{64}", text) for text in recipients)
 
 
 @pytest.mark.slow

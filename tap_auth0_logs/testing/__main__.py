@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tap_auth0_logs.testing", description=__doc__)
     parser.add_argument("--logs", type=int, default=5000, help="log events the tenant keeps")
     parser.add_argument("--users", type=int, default=200, help="distinct users in the logs")
+    parser.add_argument(
+        "--tenant-name", default="fake-tenant", help="the tenant's name, in its logs"
+    )
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: free)")
     parser.add_argument(
         "--rate", type=float, default=1000.0, help="requests per second the bucket refills"
@@ -44,14 +47,24 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         attacks = tuple(Attack.parse(text) for text in args.plant)
-        logs = TenantLogs(count=args.logs, users=args.users, attacks=attacks)
+        logs = TenantLogs(
+            count=args.logs, users=args.users, attacks=attacks, tenant_name=args.tenant_name
+        )
     except ValueError as exc:
         parser.error(str(exc))
     tenant = FakeAuth0(
         logs,
         rate_limit=RateLimit(per_second=args.rate, burst=args.burst),
         faults=Faults(latency=args.latency, error_rate=args.error_rate),
-    ).start(port=args.port)
+    )
+    try:
+        tenant.start(port=args.port)
+    except OSError as exc:
+        parser.exit(
+            2,
+            f"Cannot serve on 127.0.0.1:{args.port} ({exc.strerror}): choose another --port, "
+            "or leave it out for a free one.\n",
+        )
     print(f"Fake Auth0 tenant with {args.logs:,} logs at {tenant.base_url}", flush=True)
     print("Tap config:", json.dumps(tenant.config()), flush=True)
     try:

@@ -68,7 +68,7 @@ TYPES = [
     ("fsa", 3, "Login required"),
     ("slo", 4, ""),
     ("ss", 3, ""),
-    ("fn", 2, "To: someone@example.com"),
+    ("fn", 2, ""),  # "To: <the recipient>" (`_fill_details`)
     ("sv", 2, ""),
     ("mgmt_api_read", 2, ""),
     ("gd_auth_succeed", 2, ""),
@@ -311,8 +311,19 @@ class TenantLogs:
                 "error": {"message": event["description"], "oauthError": "access_denied"}
             }
         elif code == "fn":
+            # As Auth0 writes it: the recipient in the text, and in `details.to`. A message to
+            # someone who is no user yet (an invitation) names no user at all.
+            recipient = event["user_name"]
+            if rng.random() < 0.5:
+                recipient = f"invitee{rng.randrange(100000)}@example.org"
+                event["user_id"] = event["user_name"] = None
+            event["description"] = f"To: {recipient}"
             event["client_name"] = None
-            event["details"] = {"email_type": "welcome_email", "error": "the domain is blacklisted"}
+            event["details"] = {
+                "email_type": "welcome_email",
+                "error": "the domain is blacklisted",
+                "to": recipient,
+            }
 
     # --- the whole set ---------------------------------------------------------------------
     def kept(self) -> list[dict[str, Any]]:

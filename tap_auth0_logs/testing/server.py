@@ -294,6 +294,15 @@ class FakeAuth0:
         assert self._server is not None
         return f"{self._scheme}://127.0.0.1:{self._server.server_address[1]}"
 
+    @property
+    def api_identifier(self) -> str:
+        """The tenant's Management API identifier, as Auth0 names it wherever it is served.
+
+        A token may be asked for this audience or for `base_url`'s own (a local convenience):
+        the first names the tenant the same whatever port it is served on.
+        """
+        return f"https://{self.logs.tenant_name}.us.auth0.com/api/v2/"
+
     # --- test helpers ------------------------------------------------------------------------
     def config(self, **extra: Any) -> dict[str, Any]:
         """A tap config for this tenant with the default client."""
@@ -366,7 +375,7 @@ class FakeAuth0:
                 "error_uri": "https://auth0.com/docs/clients/client-grant-types",
             }
         audience = form.get("audience", "")
-        if audience != f"{self.base_url}/api/v2/":
+        if audience not in {f"{self.base_url}/api/v2/", self.api_identifier}:
             return 403, {
                 "error": "access_denied",
                 "error_description": f"Service not found: {audience}",
