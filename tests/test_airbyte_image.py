@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -35,15 +36,50 @@ DOCKER = os.environ.get("DOCKER", "docker")
 IMAGE = "tap-auth0-logs/source-auth0-logs:test"
 
 
-def docker_problem() -> str | None:
-    """Why Docker cannot run here, or None."""
-    if shutil.which(DOCKER) is None:
-        return f"no `{DOCKER}` command"
-    done = subprocess.run([DOCKER, "info"], capture_output=True, text=True, check=False)
+PROBE = "tap-auth0-logs/buildkit-probe:test"
+#: What a client that cannot build airbyte/Dockerfile should get, in the skip line.
+BUILDKIT_FIX = (
+    "install Docker's buildx plugin (docker-buildx-plugin), or point DOCKER at a client that "
+    "builds with the daemon's own BuildKit (Debian's docker.io does)"
+)
+
+
+def docker_problem(docker: str = DOCKER) -> str | None:
+    """Why the image cannot be built and run here, or None.
+
+    The Dockerfile needs BuildKit (`RUN --mount=type=secret`): a daemon that answers `info` is
+    not enough when the client has no way to build with BuildKit (Docker's own static client
+    without the buildx plugin). So a one-file image is built the way the fixture builds.
+    """
+    if shutil.which(docker) is None:
+        return f"no `{docker}` command: install Docker, or point DOCKER at its client"
+    done = subprocess.run([docker, "info"], capture_output=True, text=True, check=False)
     if done.returncode:
         lines = (done.stderr or done.stdout).strip().splitlines()
         return f"no Docker daemon: {lines[-1] if lines else done.returncode}"
+    with tempfile.TemporaryDirectory() as context:
+        (Path(context) / "Dockerfile").write_text("FROM scratch\nCOPY Dockerfile /probe\n")
+        done = subprocess.run(
+            [docker, "build", "-q", "-t", PROBE, context],
+            env={**os.environ, "DOCKER_BUILDKIT": "1"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    if done.returncode:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        reason = lines[0].strip() if lines else f"exit {done.returncode}"  # the rest is advice
+        return f"`{docker}` cannot build with BuildKit ({reason}): {BUILDKIT_FIX}"
+    subprocess.run([docker, "image", "rm", "-f", PROBE], capture_output=True, check=False)
     return None
+
+
+def unavailable(problem: str, required: bool) -> None:
+    """Skip with the reason, or fail with it where Docker is required (CI)."""
+    if required:
+        pytest.fail(f"REQUIRE_DOCKER is set but the image cannot be built here: {problem}")
+    pytest.skip(f"the Airbyte image cannot be built here ({problem})")
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +87,7 @@ def image() -> str:
     """The image, built as a user builds it (the CA a BuildKit secret, when one is set)."""
     problem = docker_problem()
     if problem is not None:
-        if os.environ.get("REQUIRE_DOCKER"):
-            pytest.fail(f"REQUIRE_DOCKER is set but Docker cannot run: {problem}")
-        pytest.skip(f"Docker cannot run here ({problem}); the Airbyte image tests need it")
+        unavailable(problem, required=bool(os.environ.get("REQUIRE_DOCKER")))
     command = [DOCKER, "build", "--network", "host", "-f", "airbyte/Dockerfile", "-t", IMAGE]
     if base := os.environ.get("AIRBYTE_BASE_IMAGE"):
         command += ["--build-arg", f"BASE_IMAGE={base}"]
@@ -71,6 +105,53 @@ def image() -> str:
     )
     assert done.returncode == 0, done.stderr[-4000:]
     return IMAGE
+
+
+def fake_client(tmp_path: Path, build: str) -> str:
+    """A docker command whose `info` answers and whose `build` does what `build` says."""
+    client = tmp_path / "docker"
+    client.write_text(
+        "#!/bin/sh\n"
+        'case "$1" in\n'
+        "  info) echo 'Server Version: 28.2.2'; exit 0 ;;\n"
+        f"  build) {build} ;;\n"
+        "  *) exit 0 ;;\n"
+        "esac\n"
+    )
+    client.chmod(0o755)
+    return str(client)
+
+
+@pytest.mark.parametrize("required", [False, True])
+def test_a_client_that_answers_info_but_cannot_build_with_buildkit_skips_naming_the_fix(
+    tmp_path, required
+):
+    """Docker's static client without buildx: `info` works, `build` refuses BuildKit."""
+    refused = "ERROR: BuildKit is enabled but the buildx component is missing or broken."
+    advice = "       Install the buildx component to build images with BuildKit:"
+    client = fake_client(tmp_path, f"echo '{refused}' >&2; echo '{advice}' >&2; exit 1")
+
+    problem = docker_problem(client)
+
+    assert problem is not None
+    assert refused in problem
+    assert "buildx plugin" in problem
+    assert "point DOCKER at a client" in problem
+    outcome = pytest.fail.Exception if required else pytest.skip.Exception
+    with pytest.raises(outcome, match="buildx"):
+        unavailable(problem, required=required)
+
+
+def test_a_client_that_builds_with_buildkit_is_usable(tmp_path):
+    client = fake_client(tmp_path, "echo sha256:0123; exit 0")
+    assert docker_problem(client) is None
+
+
+def test_no_daemon_is_said_before_any_build(tmp_path):
+    client = tmp_path / "docker"
+    client.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n")
+    client.chmod(0o755)
+    assert docker_problem(str(client)) == "no Docker daemon: Cannot connect to the Docker daemon"
 
 
 def run(

@@ -81,7 +81,7 @@ def test_extra_fields_extend_the_defaults_and_free_text_follows():
 
 def test_every_email_and_ip_address_in_free_text_is_pseudonymised_even_when_no_field_names_it():
     pseudonyms = Pseudonymizer(KEY, "1", expand_fields(None))
-    event = {
+    event: dict[str, Any] = {
         "type": "fn",
         "description": "To: Invitee.9+x@example.org; from 203.0.113.7. Retry at 12:30:45 (v1.2)",
         "details": {"error": {"message": "Blocked 2001:db8::1 for jdoe@example.com"}},
