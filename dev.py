@@ -4,6 +4,7 @@
     python3 dev.py demo    # extract from the bundled fake tenant (or your tenant) and show it
     python3 dev.py test    # ruff, mypy and the whole test suite
     python3 dev.py bench   # every benchmark scenario: benchmarks/results.md and .png
+    python3 dev.py setup   # only create .venv (the tap, source-auth0-logs, Meltano)
 
 Only the standard library is used here, so it runs on any Python 3.11+.
 """
@@ -46,11 +47,14 @@ def run(command: list[str]) -> None:
 
 
 def main() -> None:
-    """Dispatch `demo`, `test` or `bench`."""
+    """Dispatch `demo`, `test`, `bench` or `setup`."""
     task, args = (sys.argv[1] if len(sys.argv) > 1 else ""), sys.argv[2:]
-    if task not in {"demo", "test", "bench"}:
+    if task not in {"demo", "test", "bench", "setup"}:
         sys.exit(__doc__)
     ensure_environment()
+    if task == "setup":
+        print(f"Ready: {BIN.relative_to(ROOT)}/ has tap-auth0-logs, source-auth0-logs and meltano.")
+        return
     os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
     if task == "demo":
         run([str(PYTHON), "-m", "demo", *args])

@@ -51,8 +51,8 @@ def airbyte_main() -> None:
         from tap_auth0_logs.airbyte_source import main as source_main  # noqa: PLC0415
     except ImportError as exc:
         sys.exit(
-            f"source-auth0-logs needs the `airbyte` extra ({exc.name} is missing): "
-            "pip install 'tap-auth0-logs[airbyte]'."
+            f"source-auth0-logs needs the `airbyte` extra ({exc.name} is missing): install the "
+            "package with it, from a clone of the repository: pip install '.[airbyte]'."
         )
     source_main()
 

@@ -404,6 +404,9 @@ def _fixes(option: str) -> str:
 
 
 def _state_problem(state: dict[str, Any]) -> tuple[str, str] | None:
+    if state.get("type") == "STATE" and isinstance(state.get("value"), dict):
+        # Taken as it is, it holds no bookmark, and the run would start over in silence.
+        return "is a whole STATE message", "pass its `value` (the object with `bookmarks`)."
     bookmarks = state.get("bookmarks", {})
     if not isinstance(bookmarks, dict):
         return "has `bookmarks` that is not an object of streams", _STATE_FIX

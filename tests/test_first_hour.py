@@ -270,3 +270,20 @@ def test_a_run_leaves_no_file_unclosed(tmp_path, make_tenant):
     assert run.returncode == 0, run.stderr
     assert len(run.records) == 300
     assert "ResourceWarning" not in run.stderr
+
+
+def test_a_whole_state_message_given_as_state_is_refused_not_taken_as_no_bookmark(
+    tmp_path, make_tenant
+):
+    tenant = make_tenant(TenantLogs(count=300))
+    done = run_tap(tmp_path, tenant.config())
+    message = next(m for m in reversed(done.messages) if m["type"] == "STATE")
+
+    run = run_tap(tmp_path, tenant.config(), message)
+
+    assert run.returncode != 0
+    assert "is a whole STATE message: pass its `value`" in run.stderr
+    assert run.records == []
+    resumed = run_tap(tmp_path, tenant.config(), message["value"])
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.records == []
