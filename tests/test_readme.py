@@ -138,10 +138,15 @@ class Reader:
         )
 
     def run(self, command: str, cwd: Path = ROOT, timeout: float = 900) -> str:
+        """A README command walked here, filled in; its output. It must succeed."""
         assert command in WALK, command
         assert WALK[command] == WALKED, command
+        return self.shell(self.fill(command), cwd, timeout)
+
+    def shell(self, text: str, cwd: Path = ROOT, timeout: float = 900) -> str:
+        """Any command line, as the reader types it; its output. It must succeed."""
         done = subprocess.run(
-            ["bash", "-c", self.fill(command)],
+            ["bash", "-c", text],
             cwd=cwd,
             env=self.env,
             capture_output=True,
@@ -149,7 +154,7 @@ class Reader:
             timeout=timeout,
             check=False,
         )
-        assert done.returncode == 0, f"{command}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        assert done.returncode == 0, f"{text}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         return done.stdout + done.stderr
 
 
@@ -187,24 +192,10 @@ def test_the_readme_walk(tmp_path, make_tenant, installed):
         """.venv/bin/meltano invoke dbt-duckdb build --vars '{"brute_force_min_failures": 20}'""",
     ):
         assert f"`{command}`" in readme
-        done = subprocess.run(
-            ["bash", "-c", command],
-            cwd=ROOT,
-            env=reader.env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode == 0, done.stdout[-3000:]
+        reader.shell(command)
 
     # "In your own Meltano project": a new project, the tap added from the Hub definition.
-    subprocess.run(
-        [str(BIN / "meltano"), "init", "project", "--no_usage_stats"],
-        cwd=tmp_path,
-        env=reader.env,
-        capture_output=True,
-        check=True,
-    )
+    reader.shell("meltano init project --no_usage_stats", tmp_path)
     project = tmp_path / "project"
     add = (
         "meltano add --plugin-type extractor tap-auth0-logs --from-ref "
@@ -213,15 +204,7 @@ def test_the_readme_walk(tmp_path, make_tenant, installed):
     assert WALK[add] == WALKED
     # As written, with the path filled in; installing needs GitHub (the definition's pip_url),
     # adding and configuring do not.
-    done = subprocess.run(
-        ["bash", "-c", f"{add.replace('path/to/tap-auth0-logs', str(ROOT))} --no-install"],
-        cwd=project,
-        env=reader.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    reader.shell(f"{add.replace('path/to/tap-auth0-logs', str(ROOT))} --no-install", project)
     added = (project / "meltano.yml").read_text()
     assert "tap-auth0-logs" in added
     assert "utilities" not in added  # no stray utility beside the extractor
