@@ -20,6 +20,8 @@ probes are all counted. Ratios compare runs made in the same session, on the sam
    importing the SDK.
 6. the dbt package: `dbt build` over a million logs in DuckDB, then after 10,000 more
    (benchmarks/dbt_build.py; results-dbt.md).
+7. the declarative logs stream (airbyte/declarative/) beside source-auth0-logs and the bare loop
+   (benchmarks/declarative.py; results-declarative.md).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import dbt_build
+from benchmarks import dbt_build, declarative
 from benchmarks.harness import (
     ENTERPRISE,
     Measured,
@@ -386,6 +388,8 @@ def main() -> None:
     # 6. the dbt package: its own table (results-dbt.md), a first build and an incremental one.
     dbt_out = args.out.with_name(args.out.name + "-dbt.md")
     print(dbt_build.run(50_000 if quick else 1_000_000, 1_000 if quick else 10_000, dbt_out))
+    # 7. the declarative logs stream beside the tap's Airbyte source.
+    declarative.run(quick, args.out.with_name(args.out.name + "-declarative.md"))
 
 
 if __name__ == "__main__":

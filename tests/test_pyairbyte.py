@@ -10,19 +10,17 @@ import json
 import os
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from tap_auth0_logs.testing import TenantLogs
+from tests.airbyte_runs import airbyte_environment
 from tests.pipelines import meltano, meltano_environment
 from tests.test_analytics import PLANTED, assert_planted_found, findings
 
 ROOT = Path(__file__).resolve().parent.parent
-PYAIRBYTE = "airbyte>=0.71,<0.72"
-ENVIRONMENT = ROOT / ".venv-pyairbyte"
 SOURCE = str(Path(sys.executable).with_name("source-auth0-logs"))
 
 pytestmark = pytest.mark.slow
@@ -49,15 +47,7 @@ print(json.dumps({"processed": result.processed_records, "rows": rows, "distinct
 
 @pytest.fixture(scope="session")
 def pyairbyte() -> Path:
-    python = ENVIRONMENT / "bin" / "python"
-    stamp = ENVIRONMENT / ".installed-requirement"
-    if not (python.exists() and stamp.exists() and stamp.read_text() == PYAIRBYTE):
-        venv.EnvBuilder(with_pip=True, clear=True).create(ENVIRONMENT)
-        install = [str(python), "-m", "pip", "install", "--quiet", PYAIRBYTE]
-        done = subprocess.run(install, capture_output=True, text=True, check=False)
-        assert done.returncode == 0, done.stderr[-3000:]
-        stamp.write_text(PYAIRBYTE)
-    return python
+    return airbyte_environment()
 
 
 def test_pyairbyte_checks_then_reads_twice_and_the_second_read_loads_only_new_logs(
