@@ -9,7 +9,9 @@ with attacks planted) and inserted in bulk, with the table's own column types, s
 rows do not wait on a row-by-row target. Then dbt, from its Meltano plugin environment, as a
 process: the first `dbt build` (seed, four models, their tests) with its wall time and peak
 memory, then `dbt build` again after `--new` more logs arrive (the incremental models read
-only those). Results: benchmarks/results-dbt.md.
+only those); then the OCSF export (`transform/scripts/export_ocsf.py`, what `meltano invoke
+dbt-duckdb:export-ocsf` runs) in each OCSF version, with its time, peak memory and bytes on disk
+per class. Results: benchmarks/results-dbt.md.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from tap_auth0_logs.testing import ATTACKS, Attack, FakeAuth0, TenantLogs
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DBT = ROOT / ".meltano" / "utilities" / "dbt-duckdb" / "venv" / "bin" / "dbt"
+EXPORT = ROOT / "transform" / "scripts" / "export_ocsf.py"
 FIRST = 1000  # logs loaded by target-duckdb itself, which creates the table
 
 
@@ -70,6 +73,7 @@ def run(logs: int, new: int, out: Path, keep: Path | None = None) -> str:
             tenant_logs.count = logs + new
             added = _extract_and_insert(tenant, tenant_logs.log_id(logs - 1), work, env)
             second = _dbt_build(env)
+        exports = [_export(env, version, work / "ocsf") for version in ("1.5.0", "1.1.0")]
         with duckdb.connect(env["DBT_DUCKDB_PATH"], read_only=True) as db:
             events = db.sql("select count(*) from auth0_analytics.auth0__events").fetchone()
             findings = db.sql(
@@ -80,7 +84,7 @@ def run(logs: int, new: int, out: Path, keep: Path | None = None) -> str:
     assert loaded == logs - FIRST, loaded
     assert added == new, added
     assert events == (logs + new,), events
-    table = _table(logs, new, first, second, findings)
+    table = _table(logs, new, first, second, findings) + _export_table(logs + new, exports)
     out.write_text(table)
     return table
 
@@ -176,6 +180,65 @@ def _dbt_build(env: dict[str, str]) -> Build:
         key=lambda node: -node[1],
     )
     return Build(seconds, peak.mib, float(results["elapsed_time"]), nodes[:4])
+
+
+@dataclass
+class Export:
+    """One export process: its version, wall time, peak memory, and per class rows and bytes."""
+
+    version: str
+    seconds: float
+    peak_mib: float
+    classes: dict[str, tuple[int, int, int]]  # class -> (rows, Parquet bytes, JSON lines bytes)
+
+
+def _export(env: dict[str, str], version: str, out: Path) -> Export:
+    """Run the OCSF export with the dbt plugin's Python, as Meltano does; measure it."""
+    python = DBT.with_name("python")
+    command = [str(python), str(EXPORT), "--ocsf-version", version, "--out", str(out)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE)
+    peak = PeakMemory(process.pid)
+    output, _ = process.communicate()
+    seconds = time.perf_counter() - started
+    peak.stop()
+    if process.returncode:
+        raise SystemExit(f"export-ocsf {version} failed")
+    classes = {}
+    for name in ("authentication", "account-change", "api-activity", "detection-finding"):
+        lines = out / version / "jsonl" / f"{name}.jsonl"
+        parquet = out / version / "security-lake" / "ext" / f"auth0-{name}"
+        rows = sum(1 for _ in lines.open("rb"))
+        size = sum(path.stat().st_size for path in parquet.rglob("*.parquet"))
+        classes[name] = (rows, size, lines.stat().st_size)
+    del output
+    return Export(version, seconds, peak.mib, classes)
+
+
+def _export_table(logs: int, exports: list[Export]) -> str:
+    lines = [
+        "",
+        "## The OCSF export",
+        "",
+        f"`export_ocsf.py` over the {logs:,} logs' OCSF rows (and the findings), after the"
+        " incremental build: Parquet in Security Lake's layout (zstd, one file a day per class)"
+        " and JSON lines, per OCSF version; the process's seconds and peak memory.",
+        "",
+        "| OCSF version | seconds | peak memory (MiB) | class | rows | Parquet bytes |"
+        " bytes a row | JSON lines bytes |",
+        "|---|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    for export in exports:
+        for index, (name, (rows, size, text)) in enumerate(export.classes.items()):
+            head = (
+                f"| {export.version} | {export.seconds:.1f} | {export.peak_mib:.0f} |"
+                if index == 0
+                else "| | | |"
+            )
+            lines.append(
+                f"{head} {name} | {rows:,} | {size:,} | {size / max(rows, 1):.1f} | {text:,} |"
+            )
+    return "\n".join([*lines, ""])
 
 
 def _table(

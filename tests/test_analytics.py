@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -19,6 +19,7 @@ from ocsf_emitter import models, validate
 from ocsf_emitter.errors import InvalidFindingError
 
 from tap_auth0_logs.testing import ATTACKS, Attack, FakeAuth0, TenantLogs
+from tests.ocsf_checks import check, empty_objects, loads
 from tests.pipelines import meltano, meltano_environment, postgres_settings, psql, tenant_env
 
 if TYPE_CHECKING:
@@ -52,7 +53,13 @@ OCSF_CLASSES: dict[int, type[OcsfEvent]] = {
     3001: models.AccountChange,
     3002: models.Authentication,
     6003: models.ApiActivity,
+    2004: models.DetectionFinding,
 }
+#: Every OCSF row the package writes: the logs', then the findings'.
+ALL_OCSF = (
+    "select class_uid, cast(ocsf as varchar) from auth0_analytics.auth0__ocsf union all"
+    " select class_uid, cast(ocsf as varchar) from auth0_analytics.auth0__ocsf_findings"
+)
 
 
 def duckdb_env(folder: Path, tenant: FakeAuth0) -> dict[str, str]:
@@ -170,23 +177,29 @@ def validate_ocsf(rows: list[tuple[int, str]]) -> Counter[int]:
     return valid
 
 
-def test_ocsf_rows_are_valid_ocsf_1_5_events_of_their_class(planted_run):
+def test_every_ocsf_row_of_every_class_is_valid_ocsf_1_5(planted_run):
+    """Against OCSF's own 1.5.0 schema (ocsf-json-schema), and ocsf-emitter's models."""
     _, env = planted_run
-    rows = query(env, "select class_uid, cast(ocsf as varchar) from auth0_analytics.auth0__ocsf")
+    rows = query(env, ALL_OCSF)
 
+    checked, failures = check(loads(rows), "1.5.0")
     valid = validate_ocsf(rows)
 
-    assert set(valid) == {3001, 3002, 6003}
+    assert failures == []
+    assert set(checked) == {3001, 3002, 6003, 2004}
+    assert checked == valid
     covered = query(
         env, "select count(*) from auth0_analytics.auth0__events where ocsf_class_uid is not null"
     )
-    assert sum(valid.values()) == covered[0][0]
+    detections = query(env, "select count(*) from auth0_analytics.auth0__detections")
+    assert sum(valid.values()) == covered[0][0] + detections[0][0]
+    assert [path for event in loads(rows) for path in empty_objects(event)] == []
     # The Management API changes name who made them and what they called.
     changes = [json.loads(text) for class_uid, text in rows if class_uid == 6003]
     admin = [e for e in changes if e["actor"]["user"].get("email_addr") == "admin@example.com"]
     assert {e["api"]["operation"].split(" ")[0] for e in admin} == {"POST", "PATCH"}
     assert {e["activity_id"] for e in admin} == {1, 3}  # create, update
-    # The validator is not a rubber stamp: a broken event fails it.
+    # The validators are not rubber stamps: a broken event fails them.
     broken = json.loads(next(text for class_uid, text in rows if class_uid == 3002))
     broken["type_uid"] = 300201 if broken["activity_id"] != 1 else 300202
     with pytest.raises(InvalidFindingError):
@@ -194,6 +207,173 @@ def test_ocsf_rows_are_valid_ocsf_1_5_events_of_their_class(planted_run):
     del broken["user"]
     with pytest.raises(Exception, match="user"):
         models.Authentication.model_validate(broken)
+    assert check([broken], "1.5.0")[1]  # `user` is required
+    pseudonymised = json.loads(next(text for class_uid, text in rows if class_uid == 3002))
+    pseudonymised["src_endpoint"] = {"ip": "hmac-sha256:1:" + "0" * 64}
+    assert check([pseudonymised], "1.5.0")[1]  # an ip_t holds an address
+    pseudonymised["src_endpoint"] = {}
+    assert check([pseudonymised], "1.5.0")[1]  # an endpoint holds at least one of its ids
+
+
+def test_the_ocsf_rows_say_what_happened(planted_run):
+    """OCSF's classes and activities for what each is, not the nearest name (docs/ocsf-mapping.md)."""
+    _, env = planted_run
+    rows = query(
+        env,
+        "select e.type, cast(o.ocsf as varchar) from auth0_analytics.auth0__ocsf o"
+        " join auth0_analytics.auth0__events e using (log_id)",
+    )
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for code, text in rows:
+        by_type.setdefault(code, []).append(json.loads(text))
+
+    def one(code: str) -> dict[str, Any]:
+        return by_type[code][0]
+
+    # OAuth 2.0 token exchanges are not Kerberos tickets (activities 3 to 5).
+    for code in ("seacft", "seccft"):
+        exchange = one(code)
+        assert (exchange["activity_id"], exchange["activity_name"]) == (99, "Token Exchange")
+        assert (exchange["auth_protocol_id"], exchange["auth_protocol"]) == (6, "OAUTH 2.0")
+    assert {
+        e["activity_id"] for events in by_type.values() for e in events if e["class_uid"] == 3002
+    } <= {1, 2, 99}
+    # An MFA challenge sent is a step, not a success; is_mfa only where the log is about MFA.
+    push = one("gd_send_pn")
+    assert (push["status_id"], push["activity_name"], push["is_mfa"]) == (
+        99,
+        "MFA Challenge Sent",
+        True,
+    )
+    assert all("is_mfa" not in e for e in by_type["s"] + by_type["fp"])
+    assert one("gd_auth_rejected")["status_id"] == 2
+    # What matters most has a class: breached passwords and Auth0's blocks.
+    leak = one("pwd_leak")
+    assert (leak["class_uid"], leak["activity_id"], leak["status_id"], leak["severity_id"]) == (
+        3002,
+        1,
+        2,
+        4,
+    )
+    assert (one("limit_wc")["class_uid"], one("limit_wc")["activity_name"]) == (3001, "Lock")
+    # Only what the class defines; the tenant; what the Management API answered and touched.
+    assert not [
+        e
+        for events in by_type.values()
+        for e in events
+        if e["class_uid"] != 3002 and "session" in e
+    ]
+    assert not [e for e in by_type["ss"] if "dst_endpoint" in e]
+    assert {e["metadata"].get("tenant_uid") for e in by_type["s"]} == {"fake-tenant", None}
+    calls = by_type["sapi"]
+    assert all(call["http_response"]["code"] in {200, 201, 204} for call in calls)
+    assert {r["type"] for call in calls for r in call["resources"]} >= {"users"}
+    # Codes the fake tenant does not plant, classified in the seed.
+    seed = query(
+        env,
+        "select code, ocsf_class_uid, ocsf_activity_id, ocsf_activity_name, ocsf_auth_protocol_id"
+        " from auth0_analytics.auth0__event_types"
+        " where code in ('srrt', 'sertft', 'limit_mu', 'signup_pwd_leak', 'reset_pwd_leak', 'limit_sul')",
+    )
+    assert sorted(seed) == [
+        ("limit_mu", 3002, 1, None, None),
+        ("limit_sul", 3001, 9, None, None),
+        ("reset_pwd_leak", 3001, 4, None, None),
+        ("sertft", 3002, 99, "Refresh Token Exchange", 6),
+        ("signup_pwd_leak", 3001, 1, None, None),
+        ("srrt", 3002, 2, None, 6),  # a revoked refresh token ends its grant: Logoff
+    ]
+    # Every finding as a Detection Finding, with its stable id and the logs it rests on.
+    detections = query(env, "select finding_id, log_ids from auth0_analytics.auth0__detections")
+    found = {
+        event["finding_info"]["uid"]: event
+        for event in loads(
+            query(env, "select cast(ocsf as varchar) from auth0_analytics.auth0__ocsf_findings")
+        )
+    }
+    assert set(found) == {finding_id for finding_id, _ in detections}
+    for finding_id, log_ids in detections:
+        assert found[finding_id]["evidences"][0]["data"]["auth0_log_ids"] == list(log_ids)
+
+
+def test_the_export_writes_security_lake_parquet_and_json_lines_in_both_versions(
+    planted_run, tmp_path
+):
+    """`dbt-duckdb:export-ocsf`: what it writes is valid in its version and the same in both forms."""
+    _, env = planted_run
+    total = query(env, f"select class_uid, count(*) from ({ALL_OCSF}) group by 1")
+    places = {"1.5.0": [], "1.1.0": ["--region", "eu-west-1", "--account", "123456789012"]}
+    for version, place in places.items():
+        out = tmp_path / "ocsf"
+        region, account = (place[1], place[3]) if place else ("us-east-1", "000000000000")
+        export = ["invoke", "dbt-duckdb:export-ocsf", "--ocsf-version", version, *place]
+        meltano([*export, "--out", str(out)], env)
+        lines: list[dict[str, Any]] = []
+        for name in ("authentication", "account-change", "api-activity", "detection-finding"):
+            events = [
+                json.loads(line)
+                for line in (out / version / "jsonl" / f"{name}.jsonl").read_text().splitlines()
+            ]
+            assert len({e["class_uid"] for e in events}) == 1  # one class a file, one a source
+            source = out / version / "security-lake" / "ext" / f"auth0-{name}"
+            files = sorted(source.glob(f"region={region}/accountId={account}/eventDay=*/*.parquet"))
+            assert files, source
+            assert sorted(files) == sorted(p for p in source.rglob("*") if p.is_file())
+            parquet = []
+            with duckdb.connect() as db:
+                for path in files:
+                    day = path.parent.name.removeprefix("eventDay=")
+                    typed = db.sql(
+                        f"describe select * from read_parquet('{path}', hive_partitioning=false)"
+                    )
+                    assert "JSON" not in {kind for _, kind, *_ in typed.fetchall()}  # typed columns
+                    codecs = db.sql(f"select distinct compression from parquet_metadata('{path}')")
+                    assert codecs.fetchall() == [("ZSTD",)]
+                    rows = db.sql(
+                        f"select to_json(t) from read_parquet('{path}', hive_partitioning=false) t"
+                    ).fetchall()
+                    part = [without_nulls(json.loads(text)) for (text,) in rows]
+                    assert [e["time"] for e in part] == sorted(e["time"] for e in part)
+                    assert {
+                        datetime.fromtimestamp(e["time"] / 1000, UTC).strftime("%Y%m%d")
+                        for e in part
+                    } == {day}
+                    parquet += part
+            assert parquet == events  # row for row, the same events
+            lines += events
+        checked, failures = check(lines, version)
+        assert failures == []
+        assert sorted(checked.items()) == sorted(total)  # every row of every class
+
+
+def without_nulls(value: Any) -> Any:
+    """A Parquet row read back as JSON, without the nulls of its fixed schema."""
+    if isinstance(value, dict):
+        kept = {key: without_nulls(item) for key, item in value.items() if item is not None}
+        return {key: item for key, item in kept.items() if item != {}}
+    if isinstance(value, list):
+        return [without_nulls(item) for item in value]
+    return value
+
+
+def test_pseudonymised_addresses_go_only_where_their_type_allows(installed, make_tenant, tmp_path):
+    tenant = make_tenant(TenantLogs(count=1500, attacks=PLANTED[:3]))
+    env = {
+        **duckdb_env(tmp_path, tenant),
+        "TAP_AUTH0_LOGS_PSEUDONYMIZE_KEY": "k3y-kept-apart-from-the-data",
+    }
+
+    build(env)
+
+    events = loads(query(env, ALL_OCSF))
+    assert check(events, "1.5.0")[1] == []
+    endpoints = [e["src_endpoint"] for e in events if "src_endpoint" in e]
+    assert endpoints
+    assert not [point for point in endpoints if "ip" in point]  # every address is a pseudonym
+    assert all(point["uid"].startswith("hmac-sha256:1:") for point in endpoints if "uid" in point)
+    users = [e["user"] for e in events if "user" in e]
+    assert not [user for user in users if "email_addr" in user]
+    assert any(user["name"].startswith("hmac-sha256:1:") for user in users if "name" in user)
 
 
 def test_a_second_build_transforms_only_new_logs_and_brings_in_late_ones(
@@ -259,10 +439,16 @@ def test_postgres_pipeline_finds_the_planted_attacks_and_writes_valid_ocsf(
     ]
     assert_planted_found(logs, findings([(d, t, s, ids.split(",")) for d, t, s, ids in rows]))
     ocsf = [
-        json.loads(line) for line in select("select ocsf::text from auth0_analytics.auth0__ocsf")
+        json.loads(line)
+        for line in select(
+            "select ocsf::text from auth0_analytics.auth0__ocsf union all"
+            " select ocsf::text from auth0_analytics.auth0__ocsf_findings"
+        )
     ]
     valid = validate_ocsf([(event["class_uid"], json.dumps(event)) for event in ocsf])
-    assert set(valid) == {3001, 3002, 6003}
+    assert set(valid) == {3001, 3002, 6003, 2004}
+    assert check(ocsf, "1.5.0") == (valid, [])
+    assert [path for event in ocsf for path in empty_objects(event)] == []
     assert select("select count(*) from auth0_analytics.auth0__events") == ["5000"]
     daily = select("select sum(logins + failed_logins) from auth0_analytics.auth0__daily_activity")
     logins = sum(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,21 @@ def test_the_event_types_seed_covers_every_code_and_matches_its_script():
         [sys.executable, str(ROOT / "transform" / "scripts" / "event_types_seed.py")], check=True
     )
     assert SEED.read_bytes() == before
+
+
+def test_the_ocsf_mapping_table_lists_every_classified_code_in_its_row():
+    """docs/ocsf-mapping.md says what the seed does: each code in the row of its class and activity."""
+    with SEED.open(newline="") as seed:
+        classified = {
+            row["code"]: (row["ocsf_class_uid"], row["ocsf_activity_id"])
+            for row in csv.DictReader(seed)
+            if row["ocsf_class_uid"]
+        }
+    table = (ROOT / "docs" / "ocsf-mapping.md").read_text()
+    listed: dict[str, tuple[str, str]] = {}
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.split("|")[1:-1]]
+        if len(cells) == 5 and cells[0][:4].isdigit():
+            for code in re.findall(r"`([^`]+)` \([sfo]\)", cells[3]):
+                listed[code] = (cells[0].split()[0], cells[1].split()[0])
+    assert listed == classified

@@ -48,6 +48,8 @@ WALK = {
     "DOCKER_BUILDKIT=1 docker build --secret id=ca,src=/path/to/corporate-ca.pem -f airbyte/Dockerfile -t registry.example.com/source-auth0-logs:0.1.0 .": "tests/test_airbyte_image.py (the image fixture passes the CA so when one is set)",
     'docker run --rm --network host -v "$PWD/airbyte/secrets:/secrets:ro" source-auth0-logs:0.1.0 read --config /secrets/config.json --catalog /secrets/catalog.json --state /secrets/state.json': "tests/test_airbyte_image.py::test_read_then_read_again_with_the_last_state_delivers_every_log_once",
     ".venv/bin/meltano run tap-auth0-logs target-duckdb dbt-duckdb:build": "tests/test_analytics.py (DuckDB)",
+    ".venv/bin/meltano invoke dbt-duckdb:export-ocsf": "tests/test_analytics.py::test_the_export_writes_security_lake_parquet_and_json_lines_in_both_versions (with --out in a temporary folder)",
+    ".venv/bin/meltano invoke dbt-duckdb:export-ocsf --ocsf-version 1.1.0 --region eu-west-1 --account 123456789012": "tests/test_analytics.py::test_the_export_writes_security_lake_parquet_and_json_lines_in_both_versions (with --out in a temporary folder)",
     ".venv/bin/meltano run tap-auth0-logs target-postgres dbt-postgres:build": "tests/test_analytics.py (PostgreSQL)",
     "pip install -e .": "not here: it would reinstall the environment these tests run in (.venv is that install)",
     "tap-auth0-logs --config config.json > out.jsonl": WALKED,

@@ -70,3 +70,15 @@
 {% endmacro %}
 {% macro duckdb__utc_from_zoned(column) %}{{ return("timezone('UTC', " ~ column ~ ")") }}{% endmacro %}
 {% macro postgres__utc_from_zoned(column) %}{{ return("(" ~ column ~ " at time zone 'UTC')") }}{% endmacro %}
+
+{#- A JSON array of the JSON values the caller lists. -#}
+{% macro json_list() %}{{ return(adapter.dispatch('json_list', 'auth0_logs')(caller())) }}{% endmacro %}
+{% macro duckdb__json_list(items) %}json_array({{ items }}){% endmacro %}
+{% macro postgres__json_list(items) %}jsonb_build_array({{ items }}){% endmacro %}
+
+{#- True when the text is written as an IPv4 or IPv6 address (a keyed pseudonym is not). -#}
+{% macro is_ip(text) %}{{ return(adapter.dispatch('matches', 'auth0_logs')(text, '^([0-9]{1,3}[.]){3}[0-9]{1,3}$|^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*$')) }}{% endmacro %}
+{#- True when the text is written as an e-mail address (a keyed pseudonym is not). -#}
+{% macro is_email(text) %}{{ return(adapter.dispatch('matches', 'auth0_logs')(text, '^[^@ ]+@[^@ ]+[.][^@ ]+$')) }}{% endmacro %}
+{% macro duckdb__matches(text, pattern) %}coalesce(regexp_full_match({{ text }}, '{{ pattern }}'), false){% endmacro %}
+{% macro postgres__matches(text, pattern) %}coalesce(({{ text }}) ~ '{{ pattern }}', false){% endmacro %}

@@ -1,5 +1,8 @@
 {#- The OCSF 1.5 event of one row of `auth0__ocsf`'s `named` step, as adapter JSON.
-    Auth0's fields go where OCSF names them; what has no OCSF attribute goes to `unmapped`. -#}
+    Auth0's fields go where OCSF names them, each only where its class defines it and its type
+    holds it (a keyed pseudonym of an address is an endpoint's `uid`, not its `ip`); an object is
+    built only when it has what OCSF requires of it; what has no OCSF attribute goes to
+    `unmapped`. docs/ocsf-mapping.md has the table. -#}
 {% macro json_build_event() %}
   {%- call auth0_logs.json_build() -%}
     'class_uid', ocsf_class_uid, 'class_name', class_name,
@@ -11,45 +14,66 @@
     'status_id', status_id, 'status', status,
     'status_detail', description,
     'message', type_description,
-    'metadata', {% call auth0_logs.json_build() %}
-        'version', '1.5.0',
-        'uid', log_id,
-        'log_name', 'Auth0 tenant logs',
-        'product', {% call auth0_logs.json_build() %}'name', 'Auth0', 'vendor_name', 'Okta'{% endcall %}
-      {% endcall %},
-    'src_endpoint', {% call auth0_logs.json_build() %}
-        'ip', ip,
-        'location', case when country_code is not null or city is not null or latitude is not null then
-          {% call auth0_logs.json_build() %}'country', country_code, 'city', city, 'lat', latitude, 'long', longitude{% endcall %}
-        end
-      {% endcall %},
+    'metadata', {{ auth0_logs.ocsf_metadata('log_id') }},
+    'src_endpoint', case
+        when src_ip is not null or src_uid is not null then
+          {% call auth0_logs.json_build() %}
+            'ip', src_ip, 'uid', src_uid,
+            'location', case when country_code is not null or city is not null or latitude is not null then
+              {% call auth0_logs.json_build() %}'country', country_code, 'city', city, 'lat', latitude, 'long', longitude{% endcall %}
+            end
+          {% endcall %}
+        {#- API Activity requires where the call came from: without an address, the calling app. -#}
+        when ocsf_class_uid = 6003 then
+          {% call auth0_logs.json_build() %}'uid', coalesce(client_id, 'unknown'), 'name', client_name{% endcall %}
+      end,
     'http_request', case when user_agent is not null then
         {% call auth0_logs.json_build() %}'user_agent', user_agent{% endcall %}
       end,
+    'http_response', case when ocsf_class_uid = 6003 and api_status_code is not null then
+        {% call auth0_logs.json_build() %}'code', api_status_code{% endcall %}
+      end,
     'user', case when ocsf_class_uid <> 6003 then
-        {% call auth0_logs.json_build() %}
-          'uid', coalesce(user_id, case when user_name is null then client_id end),
-          'name', coalesce(user_name, case when user_id is null then client_name end),
-          'type_id', case when user_id is null and user_name is null then 3 else 1 end,
-          'type', case when user_id is null and user_name is null then 'System' else 'User' end
-        {% endcall %}
-      end,
-    'is_mfa', case when ocsf_class_uid = 3002 then category = 'mfa' end,
-    'service', case when ocsf_class_uid = 3002 then
-        {% call auth0_logs.json_build() %}'uid', client_id, 'name', client_name{% endcall %}
-      end,
-    'session', case when {{ auth0_logs.json_text('details', 'session_id') }} is not null then
-        {% call auth0_logs.json_build() %}'uid', {{ auth0_logs.json_text('details', 'session_id') }}{% endcall %}
-      end,
-    'actor', case when ocsf_class_uid = 6003 then
-        {% call auth0_logs.json_build() %}
-          'app_uid', client_id, 'app_name', client_name,
-          'user', {% call auth0_logs.json_build() %}
-              'uid', coalesce({{ auth0_logs.json_text('details', 'request.auth.user.user_id') }}, user_id),
-              'name', {{ auth0_logs.json_text('details', 'request.auth.user.name') }},
-              'email_addr', {{ auth0_logs.json_text('details', 'request.auth.user.email') }}
+        case
+          when user_id is not null or user_name is not null then
+            {% call auth0_logs.json_build() %}
+              'uid', user_id, 'name', user_name, 'email_addr', user_email, 'type_id', 1, 'type', 'User'
             {% endcall %}
-        {% endcall %}
+          when client_id is not null or client_name is not null then
+            {% call auth0_logs.json_build() %}
+              'uid', client_id, 'name', client_name, 'type_id', 3, 'type', 'System'
+            {% endcall %}
+          else {% call auth0_logs.json_build() %}'name', 'Unknown', 'type_id', 0, 'type', 'Unknown'{% endcall %}
+        end
+      end,
+    'is_mfa', case when ocsf_class_uid = 3002 and category = 'mfa' then true end,
+    'auth_protocol_id', case when ocsf_class_uid = 3002 then auth_protocol_id end,
+    'auth_protocol', case when ocsf_class_uid = 3002 then auth_protocol end,
+    'service', case when ocsf_class_uid = 3002 then
+        {% call auth0_logs.json_build() %}'uid', client_id, 'name', coalesce(client_name, client_id, 'Auth0'){% endcall %}
+      end,
+    'session', case when ocsf_class_uid = 3002 and session_uid is not null then
+        {% call auth0_logs.json_build() %}'uid', session_uid{% endcall %}
+      end,
+    'actor', case
+        when ocsf_class_uid = 6003 then
+          {% call auth0_logs.json_build() %}
+            'app_uid', client_id,
+            'app_name', coalesce(client_name, case when client_id is null then 'unknown' end),
+            'user', case when coalesce(requester_uid, user_id, requester_name) is not null then
+                {% call auth0_logs.json_build() %}
+                  'uid', coalesce(requester_uid, user_id), 'name', requester_name,
+                  'email_addr', requester_email_addr
+                {% endcall %}
+              end
+          {% endcall %}
+        {#- An account changed by an administrator, through the dashboard or the API. -#}
+        when ocsf_class_uid = 3001 and coalesce(requester_uid, requester_name) is not null then
+          {% call auth0_logs.json_build() %}
+            'user', {% call auth0_logs.json_build() %}
+                'uid', requester_uid, 'name', requester_name, 'email_addr', requester_email_addr
+              {% endcall %}
+          {% endcall %}
       end,
     'api', case when ocsf_class_uid = 6003 then
         {% call auth0_logs.json_build() %}
@@ -57,9 +81,89 @@
           'service', {% call auth0_logs.json_build() %}'name', 'Auth0 Management API'{% endcall %}
         {% endcall %}
       end,
-    'dst_endpoint', {% call auth0_logs.json_build() %}'hostname', hostname{% endcall %},
+    'resources', case when ocsf_class_uid = 6003 and api_path is not null then
+        {% call auth0_logs.json_list() %}
+          {{ auth0_logs.json_strip_nulls(auth0_logs.ocsf_resource('api_path')) }}
+        {% endcall %}
+      end,
+    'dst_endpoint', case when ocsf_class_uid <> 3001 and hostname is not null then
+        {% call auth0_logs.json_build() %}'hostname', hostname{% endcall %}
+      end,
     'unmapped', {% call auth0_logs.json_build() %}
-        'auth0_type', type, 'connection', connection, 'strategy', strategy, 'organization_id', organization_id
+        'auth0_type', type, 'connection', connection, 'strategy', strategy,
+        'organization_id', organization_id, 'requester_email', requester_email_other
       {% endcall %}
+  {%- endcall -%}
+{% endmacro %}
+
+{#- OCSF `metadata`: the version, the event's own id, the product, the tenant. -#}
+{% macro ocsf_metadata(uid) %}
+  {%- call auth0_logs.json_build() -%}
+    'version', '1.5.0',
+    'uid', {{ uid }},
+    'log_name', 'Auth0 tenant logs',
+    'tenant_uid', tenant_name,
+    'product', {% call auth0_logs.json_build() %}'name', 'Auth0', 'vendor_name', 'Okta'{% endcall %}
+  {%- endcall -%}
+{% endmacro %}
+
+{#- The Management API resource a call touched, from its path: /api/v2/<type>/<id>/... -#}
+{% macro ocsf_resource(path) %}
+  {%- call auth0_logs.json_build() -%}
+    'type', nullif(split_part({{ path }}, '/', 4), ''),
+    'uid', nullif(split_part({{ path }}, '/', 5), ''),
+    'name', {{ path }}
+  {%- endcall -%}
+{% endmacro %}
+
+{#- The OCSF 1.5 Detection Finding of one row of `auth0__ocsf_findings`' `findings` step. -#}
+{% macro json_build_finding() %}
+  {%- call auth0_logs.json_build() -%}
+    'class_uid', 2004, 'class_name', 'Detection Finding',
+    'category_uid', 2, 'category_name', 'Findings',
+    'activity_id', 1, 'activity_name', 'Create',
+    'type_uid', 200401, 'type_name', 'Detection Finding: Create',
+    'time', {{ auth0_logs.epoch_ms('last_seen') }},
+    'start_time', {{ auth0_logs.epoch_ms('first_seen') }},
+    'end_time', {{ auth0_logs.epoch_ms('last_seen') }},
+    'count', events,
+    'severity_id', severity_id,
+    'severity', case severity_id when 2 then 'Low' when 3 then 'Medium' when 4 then 'High' else 'Critical' end,
+    'status_id', 1, 'status', 'New',
+    'message', title || ' on ' || subject_type || ' ' || subject || ': ' || cast(events as varchar) || ' events',
+    'metadata', {% call auth0_logs.json_build() %}
+        'version', '1.5.0',
+        'uid', finding_id,
+        'log_name', 'Auth0 tenant logs: auth0_logs detections',
+        'product', {% call auth0_logs.json_build() %}'name', 'Auth0', 'vendor_name', 'Okta'{% endcall %}
+      {% endcall %},
+    'finding_info', {% call auth0_logs.json_build() %}
+        'uid', finding_id,
+        'title', title,
+        'types', {% call auth0_logs.json_list() %}detection{% endcall %},
+        'first_seen_time', {{ auth0_logs.epoch_ms('first_seen') }},
+        'last_seen_time', {{ auth0_logs.epoch_ms('last_seen') }},
+        'analytic', {% call auth0_logs.json_build() %}
+            'uid', detection, 'name', detection, 'type_id', 1, 'type', 'Rule'
+          {% endcall %}
+      {% endcall %},
+    'evidences', {% call auth0_logs.json_list() %}
+        {{ auth0_logs.json_strip_nulls(auth0_logs.ocsf_evidence()) }}
+      {% endcall %}
+  {%- endcall -%}
+{% endmacro %}
+
+{#- The evidence of a finding: its subject, and the logs it rests on (`data.auth0_log_ids`). -#}
+{% macro ocsf_evidence() %}
+  {%- call auth0_logs.json_build() -%}
+    'data', {% call auth0_logs.json_build() %}'auth0_log_ids', log_ids{% endcall %},
+    'user', case when subject_type = 'user' then
+        {% call auth0_logs.json_build() %}'uid', subject{% endcall %}
+      end,
+    'src_endpoint', case when subject_type = 'ip' then
+        {% call auth0_logs.json_build() %}
+          'ip', subject_ip, 'uid', case when subject_ip is null then subject end
+        {% endcall %}
+      end
   {%- endcall -%}
 {% endmacro %}

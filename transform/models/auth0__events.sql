@@ -39,8 +39,11 @@ typed as (
         nullif({{ auth0_logs.optional_column(present, 'l', 'hostname', 'varchar') }}, '') as hostname,
         nullif({{ auth0_logs.optional_column(present, 'l', 'strategy', 'varchar') }}, '') as strategy,
         {{ auth0_logs.optional_column(present, 'l', 'details', auth0_logs.json_type()) }} as details,
+        nullif({{ auth0_logs.optional_column(present, 'l', 'tenant_name', 'varchar') }}, '') as tenant_name,
         t.ocsf_class_uid,
-        t.ocsf_activity_id
+        t.ocsf_activity_id,
+        nullif(t.ocsf_activity_name, '') as ocsf_activity_name,
+        t.ocsf_auth_protocol_id
     from new_logs as l
     left join {{ ref('auth0__event_types') }} as t on t.code = l.type
 )
