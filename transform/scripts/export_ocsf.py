@@ -24,6 +24,7 @@ import argparse
 import copy
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -143,13 +144,12 @@ def structure(class_uid: int, version: str) -> dict[str, Any]:
 
 
 def downgrade(event: dict[str, Any], version: str) -> dict[str, Any]:
-    """`event` (OCSF 1.5.0) as `version` defines it; what it does not define goes to `unmapped`.
+    """`event` (OCSF 1.5.0) as `version` defines it (changed in place); the rest to `unmapped`.
 
     1.1.0 has no `lat`/`long` (a location's `coordinates` are [long, lat]), no `app_uid` or
     `app_name` on an actor (`invoked_by` names the app), no `http_response` on API Activity, and
     no `user` on a finding's evidence (an `actor` carries it).
     """
-    event = copy.deepcopy(event)
     if version == "1.5.0":
         return event
     event["metadata"]["version"] = version
@@ -208,6 +208,7 @@ def export(
 
     written: dict[int, dict[str, Any]] = {}
     with duckdb.connect(database, read_only=True) as db:
+        db.execute(f"set temp_directory = '{out / '.tmp'}'")  # a database opened read-only
         for class_uid, (name, model, uid) in CLASSES.items():
             result = db.execute(
                 f"select cast(ocsf as varchar) from {schema}.{model}"  # noqa: S608
@@ -231,6 +232,7 @@ def export(
                 "parquet": files,
                 "bytes": sum(path.stat().st_size for path in files),
             }
+    shutil.rmtree(out / ".tmp", ignore_errors=True)  # DuckDB's spill files, if any
     return written
 
 
@@ -250,12 +252,16 @@ def write_parquet(
     columns = {key: duckdb_type(kind) for key, kind in structure(class_uid, version).items()}
     if not lines.stat().st_size:
         return []
-    events = f"read_json('{lines}', format='newline_delimited', columns={columns!r})"
+    # Read once, into a table of the fixed schema; then one file a day, from it.
+    table = f'"export_{class_uid}"'
+    db.execute(
+        f"create or replace temporary table {table} as select * from read_json("  # noqa: S608
+        f"'{lines}', format='newline_delimited', columns={columns!r})"
+    )
+    day_of = "strftime(make_timestamp(time * 1000), '%Y%m%d')"
     days = [
         day
-        for (day,) in db.execute(
-            f"select distinct strftime(make_timestamp(time * 1000), '%Y%m%d') from {events}"  # noqa: S608
-        ).fetchall()
+        for (day,) in db.execute(f"select distinct {day_of} from {table}").fetchall()  # noqa: S608
     ]
     files = []
     for day in sorted(days):
@@ -263,12 +269,12 @@ def write_parquet(
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{prefix}-{name}.zstd.parquet"
         db.execute(
-            f"copy (select * from {events}"  # noqa: S608
-            f" where strftime(make_timestamp(time * 1000), '%Y%m%d') = '{day}'"
+            f"copy (select * from {table} where {day_of} = '{day}'"  # noqa: S608
             " order by time, metadata.uid)"
             f" to '{path}' (format parquet, compression zstd)"
         )
         files.append(path)
+    db.execute(f"drop table {table}")
     return files
 
 
