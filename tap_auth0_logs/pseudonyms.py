@@ -125,6 +125,8 @@ class Pseudonymizer:
                 text = text.replace(value, pseudonym)
         if "@" in text:
             text = _EMAIL.sub(lambda found: self.of(found.group()), text)
+        if "." not in text and ":" not in text:
+            return text  # no address can be written without one
         return _IP_CANDIDATE.sub(self._ip_or_as_is, text)
 
     def _ip_or_as_is(self, found: re.Match[str]) -> str:
@@ -133,6 +135,8 @@ class Pseudonymizer:
         A pseudonym is never taken for an address: its run (`a256:1:<64 hex digits>`) is not one.
         """
         run = found.group()
+        if ":" not in run and run.count(".") < 3:
+            return run  # a word, a number, a version: no address (and no exception to pay for)
         candidate = run.rstrip(".:")
         try:
             ipaddress.ip_address(candidate)
