@@ -16,8 +16,8 @@ import time
 import requests
 
 
-def main() -> None:
-    base, client_id, client_secret, start = sys.argv[1:5]
+def token_session(base: str, client_id: str, client_secret: str) -> requests.Session:
+    """A session that sends a Management API token got with the client-credentials grant."""
     session = requests.Session()
     token = session.post(
         f"{base}/oauth/token",
@@ -30,6 +30,12 @@ def main() -> None:
         timeout=60,
     ).json()["access_token"]
     session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+def main() -> None:
+    base, client_id, client_secret, start = sys.argv[1:5]
+    session = token_session(base, client_id, client_secret)
     url = f"{base}/api/v2/logs"
     params: dict[str, str | int] | None = {"from": start, "take": 100}
     out = sys.stdout

@@ -161,6 +161,16 @@ class Tenant:
             start,
         ]
 
+    def citizen(self) -> list[str]:
+        """The simple citizen's command line (`benchmarks/citizen.py`)."""
+        command = [sys.executable, "-m", "benchmarks.citizen", self.fake.base_url]
+        return [*command, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET]
+
+    def api_seconds(self) -> float:
+        """From the first API request the fake saw since the last `reset` to the last one."""
+        moments = [request.at for request in self.fake.api_requests()]
+        return max(moments) - min(moments)
+
     def count(self, status: int) -> int:
         """Answers with `status` since the last `reset`."""
         return sum(1 for r in self.fake.api_requests() if r.status == status)
@@ -169,8 +179,7 @@ class Tenant:
         """Forget recorded requests and refill the bucket, so that runs start alike."""
         with self.fake.lock:
             self.fake.requests.clear()
-            limit = self.fake.rate_limit
-            self.fake.rate_limit = RateLimit(per_second=limit.per_second, burst=limit.burst)
+        self.fake.rate_limit.restart()
 
 
 @contextlib.contextmanager

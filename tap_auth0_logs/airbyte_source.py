@@ -15,6 +15,7 @@ import copy
 import logging
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,8 +56,9 @@ from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMes
 from typing_extensions import override
 
 from tap_auth0_logs.errors import Auth0TapError, Failure, TargetClosedError
+from tap_auth0_logs.inputs import read_json_input
 from tap_auth0_logs.output import StdoutBuffer
-from tap_auth0_logs.settings import CONFIG_SCHEMA, read_json_input
+from tap_auth0_logs.settings import CONFIG_SCHEMA
 from tap_auth0_logs.streams import TENANT_KEY
 from tap_auth0_logs.tap import TapAuth0Logs
 
@@ -251,6 +253,9 @@ class AirbyteWriter(SingerWriter):
         self.current: str | None = None
         self.running = False
         self.done: list[str] = []
+        #: `current` and `done` change on the run's thread and are read from a cursor's
+        #: (`rate_limited`): both sides hold this.
+        self._lock = threading.Lock()
         self._encode = msgspec.json.Encoder(enc_hook=str).encode
 
     @override
@@ -283,8 +288,9 @@ class AirbyteWriter(SingerWriter):
         if stream == self.current:
             return
         self.finish()
-        self.current, self.running = stream, False
-        self.status(stream, AirbyteStreamStatus.STARTED)
+        with self._lock:
+            self.current, self.running = stream, False
+            self.status(stream, AirbyteStreamStatus.STARTED)
 
     def _stream_states(self, value: Mapping[str, Any]) -> None:
         """One STREAM state per stream whose bookmark moved, with the records written since.
@@ -316,23 +322,24 @@ class AirbyteWriter(SingerWriter):
 
     def finish(self, status: AirbyteStreamStatus = AirbyteStreamStatus.COMPLETE) -> None:
         """End the current stream with `status`."""
-        if self.current is not None and self.current not in self.done:
-            self.done.append(self.current)
-            self.status(self.current, status)
+        with self._lock:
+            if self.current is not None and self.current not in self.done:
+                self.done.append(self.current)
+                self.status(self.current, status)
 
     def rate_limited(self, until: float) -> None:
         """The run waits on the tenant's rate limit until `until` (Unix time): say so.
 
         Called from the cursor that waits; one write of one line, so it never splits a record's.
         """
-        stream = self.current
-        if stream is None or stream in self.done:
-            return
         reason = AirbyteStreamStatusReason(
             type=AirbyteStreamStatusReasonType.RATE_LIMITED,
             rate_limited=AirbyteStreamStatusRateLimitedReason(quota_reset=int(until * 1000)),
         )
-        self.status(stream, AirbyteStreamStatus.RUNNING, [reason])
+        with self._lock:
+            stream = self.current
+            if stream is not None and stream not in self.done:
+                self.status(stream, AirbyteStreamStatus.RUNNING, [reason])
 
     def status(
         self,

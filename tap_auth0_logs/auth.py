@@ -40,31 +40,11 @@ DEFAULT_TOKEN_LIFETIME = 86400
 logger = logging.getLogger(__name__)
 
 
-class TokenSource:
-    """What the API client needs from credentials: a header, and what to do after a 401."""
+class StaticToken:
+    """A ready Management API token from the `api_token` setting; it cannot be refreshed.
 
-    def authorization(self) -> str:
-        """The `Authorization` header value for a request sent now."""
-        raise NotImplementedError
-
-    def rejected(self, used: str) -> bool:
-        """Auth0 answered 401 to a request sent with `used`: True when a new token may help."""
-        return False
-
-    def accepted(self) -> None:
-        """Auth0 accepted the current token (re-arms the one refresh after a 401)."""
-
-    def rejection_error(self, message: str) -> CredentialsError:
-        """The error to show when Auth0 answers 401 and a new token cannot help."""
-        return CredentialsError(
-            f"Auth0 rejected the Management API token (401: {message}): check `api_token` (it "
-            "may be invalid or expired), or use `client_id` and `client_secret` so the tap can "
-            "fetch and refresh tokens."
-        )
-
-
-class StaticToken(TokenSource):
-    """A ready Management API token from the `api_token` setting; it cannot be refreshed."""
+    One of the run's `sender.Credentials`, as `ClientCredentials` is.
+    """
 
     def __init__(self, token: str) -> None:
         self._header = f"Bearer {token}"
@@ -73,8 +53,23 @@ class StaticToken(TokenSource):
         """The token as given."""
         return self._header
 
+    def rejected(self, used: str) -> bool:
+        """A given token cannot be replaced."""
+        return False
 
-class ClientCredentials(TokenSource):
+    def accepted(self) -> None:
+        """Nothing to re-arm."""
+
+    def rejection_error(self, message: str) -> CredentialsError:
+        """Auth0 refused the given token: say which setting to fix."""
+        return CredentialsError(
+            f"Auth0 rejected the Management API token (401: {message}): check `api_token` (it "
+            "may be invalid or expired), or use `client_id` and `client_secret` so the tap can "
+            "fetch and refresh tokens."
+        )
+
+
+class ClientCredentials:
     """The client-credentials grant (`POST /oauth/token`), with a margin before expiry."""
 
     def __init__(
@@ -159,7 +154,7 @@ class ClientCredentials(TokenSource):
         return token, lifetime
 
     @staticmethod
-    def _rate_limit_error(budget: Budget, limit: int | None) -> RateLimitError:
+    def _rate_limit_error(budget: Budget, limit: float) -> RateLimitError:
         return RateLimitError(
             "Auth0's token endpoint kept answering 429 (rate limit) for "
             f"{budget.rate_limit_waited:.0f} s: too many token requests on this tenant; run later."

@@ -4,9 +4,10 @@ One checkpoint cursor is sequential (each page's Link names the next), so alone 
 round trip per 100 logs. But log ids begin with their ingestion time (docs/auth0-api.md §4):
 the log_id line can be cut into ranges, each paged by its own cursor from a synthetic checkpoint
 at its start. `Backfill` runs the ranges it is given (one open range on an ordinary run) with a few
-worker threads. A worker with nothing to do splits the range with the most left to fetch in two,
-and only when that range holds an estimated `SPLIT_MIN_PAGES` pages or more: a run a few pages
-behind stays one sequential cursor, and a burst of logs in one range is shared out as it is met.
+worker threads. What a worker with nothing to do does next is a pure function (`next_step`, of
+the cursors, the newest log and the pacer's room): it splits the range with the most left in
+two, and only when that range holds an estimated `SPLIT_MIN_PAGES` pages or more: a run a few
+pages behind stays one sequential cursor, and a burst of logs in one range is shared as it is met.
 
 Pages leave through a bounded queue (memory stays flat however long the backfill), and the
 stream confirms each page once its records are written. Only confirmed pages move the ranges
@@ -16,6 +17,7 @@ resume point: a killed run repeats at most the page each cursor was writing.
 
 from __future__ import annotations
 
+import enum
 import logging
 import queue
 import threading
@@ -26,7 +28,7 @@ from tap_auth0_logs import log_ids
 from tap_auth0_logs.client import PAGE_SIZE
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
 #: Cursors side by side by default, and at most (see the README's performance section).
 DEFAULT_BACKFILL_CONCURRENCY = 8
@@ -223,24 +225,29 @@ class Backfill:
                 return
 
     def _next_cursor(self) -> Cursor | None:
-        """A range to page through: one not started, or half of the one with most left."""
+        """A range to page through, as `next_step` decides; None once there is none left."""
         with self._cond:
             while not self._stop.is_set():
-                # The first range goes alone until its first page is in: if Auth0 refuses its
-                # checkpoint, nothing else has been fetched and the stream can start elsewhere.
-                pending = [c for c in self._cursors if not c.running and not c.fetched_all]
-                if pending and (self._first_page_queued or pending[0] is self._cursors[0]):
-                    pending[0].running = True
-                    return pending[0]
-                if not any(c.running for c in self._cursors) and not pending:
+                running = sum(cursor.running for cursor in self._cursors)
+                situation = Situation(
+                    first_page_queued=self._first_page_queued,
+                    newest=self._newest,
+                    newest_asked=self._newest_asked,
+                    room=self._room.room_for_cursor(max(running, 1)),
+                    workers=self._workers,
+                )
+                step = next_step(self._cursors, situation)
+                if isinstance(step, Cursor):
+                    step.running = True
+                    return step
+                if isinstance(step, Split):
+                    return self._split(step, running)
+                if step is Step.DONE:
                     return None
-                if self._first_page_queued:
-                    if self._wants_newest():
-                        self._ask_newest()
-                        continue
-                    if (half := self._split()) is not None:
-                        return half
-                self._cond.wait()
+                if step is Step.ASK_NEWEST:
+                    self._ask_newest()
+                else:
+                    self._cond.wait()
             return None
 
     def _page_through(self, cursor: Cursor) -> None:
@@ -267,24 +274,6 @@ class Backfill:
                 return
             url = next_url()
 
-    def _pages_left(self, cursor: Cursor) -> float:
-        """Pages estimated between where `cursor` has fetched and its end, from its density."""
-        end = cursor.until or self._newest
-        if cursor.first is None or cursor.logs < PAGE_SIZE or end is None or end <= cursor.fetched:
-            return 0.0
-        covered = log_ids.to_number(cursor.fetched) - log_ids.to_number(cursor.first)
-        left = log_ids.to_number(end) - log_ids.to_number(cursor.fetched)
-        if covered <= 0:
-            return float("inf")
-        return left * (cursor.logs - 1) / covered / PAGE_SIZE
-
-    def _wants_newest(self) -> bool:
-        """True when the open range could be split but its end is not known yet."""
-        if self._newest_asked or not self._room.room_for_cursor(1):
-            return False
-        last = self._cursors[-1]
-        return last.running and last.logs >= PAGE_SIZE
-
     def _ask_newest(self) -> None:
         """Learn the newest log's id (one search request), outside the lock."""
         self._newest_asked = True
@@ -295,25 +284,89 @@ class Backfill:
             self._cond.acquire()
         self._newest = newest
 
-    def _split(self) -> Cursor | None:
-        """Cut the running range with most left in two; the new half starts at once."""
-        running = [c for c in self._cursors if c.running]
-        if not running or len(running) >= self._workers:
-            return None
-        if not self._room.room_for_cursor(len(running)):
-            return None
-        cursor = max(running, key=self._pages_left)
-        if self._pages_left(cursor) < SPLIT_MIN_PAGES:
-            return None
-        end = cursor.until or self._newest
-        assert end is not None
-        middle = log_ids.split_point(cursor.fetched, end)
-        if middle is None:
-            return None
-        half = Cursor(middle, cursor.until, after=middle, fetched=middle, running=True)
-        cursor.until = middle
+    def _split(self, split: Split, running: int) -> Cursor:
+        """Cut `split.cursor`'s range at `split.at`; the new half starts at once."""
+        cursor = split.cursor
+        half = Cursor(split.at, cursor.until, after=split.at, fetched=split.at, running=True)
+        cursor.until = split.at
         self._cursors.insert(self._cursors.index(cursor) + 1, half)
         self.stats.splits += 1
-        self.stats.peak_cursors = max(self.stats.peak_cursors, len(running) + 1)
-        logger.debug("Split a range at %s: %d cursors running.", middle, len(running) + 1)
+        self.stats.peak_cursors = max(self.stats.peak_cursors, running + 1)
+        logger.debug("Split a range at %s: %d cursors running.", split.at, running + 1)
         return half
+
+
+# --- the policy: what an idle worker does next, from values alone ------------------------------
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What the policy decides from, besides the cursors."""
+
+    first_page_queued: bool
+    newest: str | None  # the newest log's id, once asked (None: unknown)
+    newest_asked: bool
+    room: bool  # the pacer's answer: another cursor can still help
+    workers: int
+
+
+class Step(enum.Enum):
+    """A next step that is not a range to page through."""
+
+    WAIT = "wait"  # for a page, or for a cursor to finish
+    ASK_NEWEST = "ask newest"  # learn how far the open range goes
+    DONE = "done"  # every range is fetched
+
+
+@dataclass(frozen=True)
+class Split:
+    """Cut `cursor`'s range at `at`: the half after it becomes a cursor of its own."""
+
+    cursor: Cursor
+    at: str
+
+
+def next_step(cursors: Sequence[Cursor], now: Situation) -> Cursor | Split | Step:
+    """What an idle worker does next; changes nothing.
+
+    A range not started, in order: the first alone until its first page is in (if Auth0 refuses
+    its checkpoint, nothing else has been fetched and the stream can start elsewhere). Then,
+    while the pacer has room: learn the newest log when the open range could be split but its
+    end is unknown, or split the running range with most left. Else wait, until all is fetched.
+    """
+    pending = [c for c in cursors if not c.running and not c.fetched_all]
+    if pending and (now.first_page_queued or pending[0] is cursors[0]):
+        return pending[0]
+    running = [c for c in cursors if c.running]
+    if not running and not pending:
+        return Step.DONE
+    if not now.first_page_queued or not now.room:
+        return Step.WAIT
+    last = cursors[-1]
+    if not now.newest_asked and last.running and last.logs >= PAGE_SIZE:
+        return Step.ASK_NEWEST
+    return _split_of(running, now) or Step.WAIT
+
+
+def _split_of(running: list[Cursor], now: Situation) -> Split | None:
+    """Half of the running range with most left, when it holds `SPLIT_MIN_PAGES` or more."""
+    if len(running) >= now.workers:
+        return None
+    cursor = max(running, key=lambda c: pages_left(c, now.newest))
+    end = cursor.until or now.newest
+    if end is None or pages_left(cursor, now.newest) < SPLIT_MIN_PAGES:
+        return None
+    middle = log_ids.split_point(cursor.fetched, end)
+    return Split(cursor, middle) if middle is not None else None
+
+
+def pages_left(cursor: Cursor, newest: str | None) -> float:
+    """Pages estimated between where `cursor` has fetched and its end, from its density."""
+    end = cursor.until or newest
+    if cursor.first is None or cursor.logs < PAGE_SIZE or end is None or end <= cursor.fetched:
+        return 0.0
+    covered = log_ids.to_number(cursor.fetched) - log_ids.to_number(cursor.first)
+    left = log_ids.to_number(end) - log_ids.to_number(cursor.fetched)
+    if covered <= 0:
+        return float("inf")
+    return left * (cursor.logs - 1) / covered / PAGE_SIZE

@@ -1,142 +1,194 @@
-"""What the tenant's rate-limit bucket surely holds: pure arithmetic on levels, times and requests.
+"""What the tap knows of the tenant's bucket, and the one step each answer takes it by.
 
-Auth0's answers report the bucket's level in whole requests (docs/auth0-api.md §5). Between two
-answers the tap only knows a *lower bound* of the level: the last answer's level, less every
-request of the tap that may have been processed after it, plus what the bucket surely refilled
-since. `Bound` is that bound as a value: every method returns a number or a new `Bound`, and
-nothing here reads a clock, sleeps or locks (the pacer, `pacing.py`, does that around it).
+Auth0's Management API bucket is shared by everything the tenant runs (docs/auth0-api.md §5);
+answers say its size, the whole requests left and the whole second the next is added. The
+simplest model that reached the plan profiles' figures (README, "Rate limits"):
 
-Refills are counted two ways side by side, because a bucket refilled per second refills
-continuously and one refilled per minute only at whole seconds: `continuous` and `stepped`. Until
-the pacer has seen a continuous refill it believes the lesser of the two, which is safe for both.
+- **the reset is the truth**: by then the bucket holds one request more than an answer said;
+- **the plan's published refill is a prior** (`PLAN_REFILLS`): a small bucket goes at its rate,
+  not one request per whole-second reset, and cursors go between answers;
+- **a 429, or a level the bound cannot reach** (others spend too), cuts the rate by a fifth; a
+  level a request above the bound grows it back, up to the plan's; a reset further than the
+  rate allows leaves the reset alone (a bucket of a plan's size that is not that plan's).
+
+Every answer re-bases the bound, so a wrong prior costs at most the requests between two. All
+of it is values: `learn` is the one step per answer; `level` and `due` read the bound.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-#: The furthest `x-ratelimit-reset` the bound believes: Auth0's buckets refill at least that fast.
-MAX_RESET_SECONDS = 60.0
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
-
-@dataclass(frozen=True)
-class Reading:
-    """One answer's level, and what is needed to compare it with another's."""
-
-    at: float
-    level: int
-    answered: int  # the tap's answers so far, this one included
-    overlap: int  # the tap's requests that may be processed after this one: in `level` or not
-    second: str  # the server's second (its `Date` header), or the local one
-    stale: bool = False  # a request sent after this one was answered first
-    sent: float = -math.inf  # when its request went (local clock)
+MAX_RESET_SECONDS = 60.0  # the furthest reset believed: a skewed clock must not stall a run
+YIELD_FACTOR = 0.8  # a 429, or a level the rate cannot explain, cuts it by this
+#: Added to the kept level where there is a line to keep: Auth0 counts "at 80%" as crossing.
+ABOVE = 1e-6
+HEADERS = ("x-ratelimit-remaining", "x-ratelimit-limit", "x-ratelimit-reset", "Retry-After")
 
 
 @dataclass(frozen=True)
 class Refill:
-    """What the pacer knows of how the bucket refills: a net rate (a lower bound), and its kind."""
+    """How the bucket refills: `rate` requests a second, continuously or once a second."""
 
-    rate: float | None = None  # requests per second, once learned
-    continuous: bool = False  # seen to refill within a second
+    rate: float
+    continuous: bool = True
 
 
-def kept_level(limit: int | None, reserve: float) -> float:
-    """The level the tap leaves in the bucket: the reserve, and one request more.
+#: No refill counted on: the reset alone (a bucket of no published plan's size).
+RESET_ONLY = Refill(0.0)
+#: Auth0's published Management API limits by bucket size (docs/auth0-api.md §5): 2 is the Free
+#: plan's (2 a second), 50 Enterprise's (16 a second), 10 the Essentials and Professional `/logs`
+#: bucket's (100 a minute, added once a second: the slowest of the plans' buckets of 10).
+PLAN_REFILLS: dict[float, Refill] = {2: Refill(2.0), 10: Refill(100 / 60, False), 50: Refill(16.0)}
 
-    One more because Auth0 warns at 80% used, not above it. A bucket of fewer than 10 has no
-    whole request to spare for that: there the reserve rounds down.
-    """
-    if not limit or reserve <= 0:
-        return 0.0
-    if limit < 10:
-        return float(math.floor(reserve * limit))
-    return reserve * limit + 1
+
+def header_number(headers: Mapping[str, str], name: str) -> float | None:
+    """The number a header holds, or None when it is absent or not a number."""
+    try:
+        return float(headers[name])
+    except (KeyError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
-class Bound:
-    """A lower bound of the bucket's level, as of the latest answer read in order."""
+class Reading:
+    """One answer's rate-limit headers, and the tap's requests around it."""
 
-    continuous: float  # at `at`, after the requests that may come after it
-    stepped: float  # the same, were the bucket refilled once a second
-    at: float
-    floor: float  # the lowest level the latest answer allows (its level, less overlap)
-    reset: float  # by then, one more request than `floor` (the latest answer's reset)
-    limit: int | None = None  # the bucket's size, once an answer said it
+    at: float  # when the answer was read (local clock)
+    level: float | None  # `x-ratelimit-remaining`, None when the answer does not say
+    limit: float | None = None
+    reset: float | None = None  # Unix seconds
+    retry_after: float | None = None
+    #: The tap's requests that may be processed after this one (sent after it, or in flight
+    #: beside it): its level may count them or not, so the bound counts them spent.
+    overlap: int = 0
+    stale: bool = False  # a request sent after this one was answered first
+    rate_limited: bool = False  # a 429
+
+
+def read(
+    headers: Mapping[str, str], at: float, overlap: int = 0, *, stale: bool = False,
+    rate_limited: bool = False,
+) -> Reading:  # fmt: skip
+    """The `Reading` of an answer's headers."""
+    level, limit, reset, retry_after = (header_number(headers, name) for name in HEADERS)
+    return Reading(at, level, limit, reset, retry_after, overlap, stale, rate_limited)
+
+
+def resume_at(reading: Reading) -> float:
+    """When Auth0 takes requests again after a 429: `Retry-After`, else the reset."""
+    reset = reading.reset or reading.at + 1.0
+    wait = reset - reading.at if reading.retry_after is None else reading.retry_after
+    return reading.at + min(MAX_RESET_SECONDS, max(0.0, wait))
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the tap knows of the bucket: a lower bound of its level, and how it refills."""
+
+    level: float | None = None  # at `at`, all the tap sent counted; None: no answer yet
+    at: float = -math.inf
+    floor: float = 0.0  # the latest answer's level less its overlap
+    reset: float = -math.inf  # by then, `floor` + 1
     spent: int = 0  # requests sent since `at`
+    limit: float = math.inf  # the bucket's size, once an answer says it
+    refill: Refill | None = None  # None until the first answer with a level
+    resume_at: float = -math.inf  # after a 429: no request before then
 
-    @classmethod
-    def first(cls, reading: Reading, reset: float | None, limit: int | None) -> Bound:
-        """The bound after the first answer: its level, less the requests beside it."""
-        floor = float(reading.level - reading.overlap)
-        return cls(floor, floor, reading.at, floor, _reset(reading.at, reset), limit)
-
-    def reset_by(self, moment: float) -> Bound:
-        """A 429 said requests are taken again at `moment`: one more request by then."""
-        return replace(self, reset=min(self.reset, moment))
-
-    def spend(self) -> Bound:
+    def sent(self) -> Known:
         """One more request sent."""
         return replace(self, spent=self.spent + 1)
 
-    def predicted(self, now: float, refill: Refill) -> tuple[float, float]:
-        """The two bounds (continuous, once a second) carried to `now`, less what was sent since.
 
-        A bucket never holds more than its size: an idle tap's bound stops there too.
-        """
-        continuous, stepped = self.continuous, self.stepped
-        if refill.rate is not None:
-            continuous += refill.rate * (now - self.at)
-            stepped += refill.rate * (math.floor(now) - math.floor(self.at))
-        return self._capped(continuous) - self.spent, self._capped(stepped) - self.spent
+def kept_level(limit: float, reserve: float) -> float:
+    """The level the tap stays above: the reserve, and a request more for the other clients.
 
-    def level(self, now: float, refill: Refill) -> float:
-        """The bound now: requests the tap may still count on, those in flight already spent."""
-        continuous, stepped = self.predicted(now, refill)
-        level = continuous if refill.continuous else min(continuous, stepped)
-        if refill.rate is None and now >= self.reset:  # the reset's one more request
-            level = max(level, self._capped(self.floor + 1) - self.spent)
-        return level
-
-    def due(self, kept: float, refill: Refill) -> float:
-        """When the bound first lets a request go (inf when only an answer can tell)."""
-        wanted = kept + 1 + self.spent  # the bound a request needs, counted from `at`
-        if self.limit is not None and wanted > self.limit:
-            return math.inf
-        if refill.rate is None:
-            return self.reset if self.floor + 1 >= wanted else math.inf
-        due = self.at + (wanted - self.continuous) / refill.rate
-        if not refill.continuous:
-            seconds = math.ceil((wanted - self.stepped) / refill.rate - 1e-9)
-            due = max(due, math.floor(self.at) + seconds)
-        return due
-
-    def rebased(
-        self, reading: Reading, reset: float | None, refill: Refill, limit: int | None
-    ) -> tuple[Bound, bool]:
-        """The bound after `reading`, and whether the bucket fell faster than the tap's use.
-
-        The prediction is kept where the answer allows it (it is finer than a whole-request
-        level); an answer that came after a newer one can only lower the bound. A prediction at
-        or above the level plus one means other clients spend more than the rate allowed for.
-        """
-        floor = float(reading.level - reading.overlap)
-        ceiling = reading.level + 1
-        continuous, stepped = replace(self, limit=limit).predicted(reading.at, refill)
-        fell = not reading.stale and refill.rate is not None and min(continuous, stepped) >= ceiling
-        if reading.stale:
-            continuous, stepped = min(continuous, floor), min(stepped, floor)
-        else:
-            continuous = continuous if floor <= continuous < ceiling else floor
-            stepped = stepped if floor <= stepped < ceiling else floor
-        bound = Bound(continuous, stepped, reading.at, floor, _reset(reading.at, reset), limit)
-        return bound, fell
-
-    def _capped(self, level: float) -> float:
-        return level if self.limit is None else min(level, float(self.limit))
+    One of theirs between two refills then stays above Auth0's 80% line; below 10, rounded down.
+    """
+    if math.isinf(limit) or reserve <= 0:
+        return 0.0
+    return float(math.floor(reserve * limit)) if limit < 10 else reserve * limit + 1 + ABOVE
 
 
-def _reset(now: float, reset: float | None) -> float:
-    """When one more request is surely there: the answer's reset, else a second from now."""
-    return min(reset, now + MAX_RESET_SECONDS) if reset is not None else now + 1.0
+def level(known: Known, now: float) -> float | None:
+    """The bound now, less what the tap sent since; never above the bucket's size.
+
+    Refills count from when the answer was read; for a bucket refilled per minute, once a second
+    from the reset on.
+    """
+    if known.level is None or known.refill is None:
+        return known.level
+    gained = known.floor + 1 - known.level if now >= known.reset else 0.0
+    refill = known.refill
+    seconds = now - known.at if refill.continuous else math.floor(now - known.reset) + 1.0
+    gained = max(gained, refill.rate * max(seconds, 0.0))
+    return min(known.level + gained, known.limit) - known.spent
+
+
+def due(known: Known, kept: float) -> float:
+    """When the bound first lets a request go and stay above `kept` (inf: only an answer can)."""
+    assert known.level is not None
+    wanted = kept + 1 + known.spent - known.level  # what it must gain since `at`
+    if wanted <= 0:
+        return known.at
+    assert known.refill is not None
+    if kept + 1 + known.spent > known.limit:
+        return math.inf
+    by_reset = known.reset if known.floor + 1 - known.level >= wanted else math.inf
+    if known.refill.rate <= 0:
+        return by_reset
+    steps = wanted / known.refill.rate
+    if known.refill.continuous:
+        return min(by_reset, known.at + steps)
+    return min(by_reset, known.reset + math.ceil(steps) - 1)
+
+
+def learn(known: Known, reading: Reading) -> Known:
+    """What the tap knows after one more answer: the one step each answer takes.
+
+    The bound keeps its finer prediction where the answer's whole level allows it, else takes
+    that level less the tap's requests that may come after it. An answer silent on the level
+    (an unmetered tenant) or older than one already read teaches only its 429.
+    """
+    resume = max(known.resume_at, resume_at(reading)) if reading.rate_limited else known.resume_at
+    if reading.level is None or reading.stale:
+        unmetered = math.inf if known.level is None else known.level
+        return replace(known, level=unmetered, resume_at=resume)
+    limit = reading.limit or known.limit
+    plan = PLAN_REFILLS.get(limit, RESET_ONLY)
+    refill = known.refill or plan
+    floor = reading.level - reading.overlap
+    predicted = level(known, reading.at)
+    predicted = floor if predicted is None else predicted
+    rate = _rate(refill.rate, plan.rate, reading, predicted, floor < limit - 1)
+    reset = resume_at(reading) if reading.rate_limited else reading.reset or reading.at + 1.0
+    return Known(
+        level=predicted if floor <= predicted < reading.level + 1 else floor,
+        at=reading.at,
+        floor=floor,
+        reset=min(reset, reading.at + MAX_RESET_SECONDS),
+        limit=limit,
+        refill=replace(refill, rate=rate),
+        resume_at=resume,
+    )
+
+
+def _rate(rate: float, plan: float, reading: Reading, predicted: float, below_full: bool) -> float:
+    """The refill rate after an answer read in order (see the module's docstring).
+
+    A full bucket refills nothing, so it tells nothing of the rate.
+    """
+    assert reading.level is not None
+    if (reading.reset or reading.at) - reading.at > 1 / max(rate, 1e-9) + 1:
+        return 0.0
+    if reading.rate_limited or predicted >= reading.level + 1:
+        return rate * YIELD_FACTOR
+    if not below_full:
+        return rate
+    floor = reading.level - reading.overlap
+    return min(plan, rate / YIELD_FACTOR) if floor >= predicted + 1 else rate

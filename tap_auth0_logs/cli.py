@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tap_auth0_logs.errors import Auth0TapError, InputFileError, TargetClosedError
-from tap_auth0_logs.settings import read_input_file
+from tap_auth0_logs.inputs import read_input_file
 from tap_auth0_logs.tap import TapAuth0Logs
 
 #: The options whose value is a JSON file the SDK reads.

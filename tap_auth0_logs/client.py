@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -27,14 +28,13 @@ from tap_auth0_logs.errors import (
     auth0_message,
 )
 from tap_auth0_logs.retry import Transient
-from tap_auth0_logs.sender import Request
+from tap_auth0_logs.sender import Credentials, Request
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     import requests
 
-    from tap_auth0_logs.auth import TokenSource
     from tap_auth0_logs.retry import Budget
     from tap_auth0_logs.sender import Sender
 
@@ -68,7 +68,7 @@ class Answer:
 class Auth0Client:
     """Sends the run's API requests; thread-safe, shared by every stream and cursor."""
 
-    def __init__(self, *, base_url: str, sender: Sender, tokens: TokenSource) -> None:
+    def __init__(self, *, base_url: str, sender: Sender, tokens: Credentials) -> None:
         self.base_url, self.sender, self.tokens = base_url, sender, tokens
 
     # --- what the streams ask -----------------------------------------------------------------
@@ -145,8 +145,15 @@ def _read(kind: RequestKind, after: str | None, response: requests.Response) -> 
     return Answer(body, response.links if kind is RequestKind.CHECKPOINT else {})
 
 
-def _rate_limit_error(budget: Budget, limit: int | None) -> RateLimitError:
-    bucket = f" (bucket of {limit} requests)" if limit else ""
+def _rate_limit_error(budget: Budget, limit: float) -> RateLimitError:
+    bucket = f" (bucket of {limit:.0f} requests)" if math.isfinite(limit) else ""
+    if budget.rate_limit_max_wait <= 0:
+        return RateLimitError(
+            f"Auth0 answered 429: the Management API rate limit{bucket} is exhausted, and "
+            "`rate_limit_max_wait` is 0, so the tap does not wait for it: run later, or set "
+            "`rate_limit_max_wait` to the seconds a request may wait. The next run resumes "
+            "from the last STATE."
+        )
     return RateLimitError(
         f"Auth0's Management API rate limit{bucket} stayed exhausted longer than "
         f"`rate_limit_max_wait` allows ({budget.rate_limit_max_wait:.0f} s for one request): "

@@ -15,8 +15,6 @@ from typing import Any
 
 from tap_auth0_logs import log_ids
 
-#: Days each Auth0 plan keeps logs (docs/auth0-api.md §6).
-PLAN_RETENTION_DAYS = {"Free": 1, "Essentials": 5, "Professional": 10, "Enterprise": 30}
 #: The STATE key of a stream's list of lost windows.
 GAPS = "gaps"
 

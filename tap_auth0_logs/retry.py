@@ -3,10 +3,11 @@
 A request's `Budget` is a value (after urllib3's `Retry`): each decision returns a `Retry` that
 carries the wait and the budget left, or None when the budget has run out. Two budgets:
 
-- **the rate-limit budget**: a 429 waits until the time Auth0 names (`Retry-After` when sent, else
-  `x-ratelimit-reset`), and so does a request the pacer holds while the bucket is empty; all that
-  waiting is bounded in total by `rate_limit_max_wait` (the bucket is the tenant's, shared with its
-  own apps, and may stay empty for a while: docs/auth0-api.md §5);
+- **the rate-limit budget**: after a 429 the request waits until the time Auth0 names
+  (`Retry-After` when sent, else `x-ratelimit-reset`), in the pacer, with the run's other
+  requests; all that waiting is bounded in total by `rate_limit_max_wait` (the bucket is the
+  tenant's, shared with its own apps, and may stay empty for a while: docs/auth0-api.md §5), and
+  0 stops at the first 429;
 - **the failure budget**: 408, 5xx, dropped connections, timeouts and malformed bodies back off
   exponentially with jitter, at most `MAX_FAILURES` times in a row; a TLS failure stops at once (a
   certificate does not heal by retrying) and a host name that does not resolve after `DNS_TRIES`.
@@ -18,51 +19,30 @@ jitter is a number in [0, 1) that the caller draws, so a decision is a function 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 import requests
 
-from tap_auth0_logs.bucket import MAX_RESET_SECONDS
 from tap_auth0_logs.errors import is_name_resolution_failure
-from tap_auth0_logs.pacing import header_number
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 MAX_FAILURES = 8
 #: Tries for a host name that does not resolve: a DNS blip heals fast, a wrong `domain` never.
 DNS_TRIES = 3
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
-DEFAULT_RATE_LIMIT_MAX_WAIT = 900.0
-#: At most this is added to a 429's wait, so that cursors do not all come back at one instant.
-RATE_LIMIT_JITTER_SECONDS = 0.25
 
 
 class Transient(Exception):
     """An answer worth another try on the failure budget (a malformed body); `str()` says why."""
 
 
-def rate_limit_wait(headers: Mapping[str, str], now: float) -> float:
-    """Seconds until Auth0 takes requests again: `Retry-After`, else `x-ratelimit-reset`.
-
-    At most `bucket.MAX_RESET_SECONDS` (the furthest reset the tap believes: a clock skew must not
-    stall a run); a second when the answer names neither.
-    """
-    retry_after = header_number(headers, "Retry-After")
-    if retry_after is not None:
-        wait = retry_after
-    else:
-        reset = header_number(headers, "x-ratelimit-reset")
-        wait = reset - now if reset is not None else 1.0
-    return min(MAX_RESET_SECONDS, max(0.0, wait))
-
-
 @dataclass(frozen=True)
 class Retry:
-    """Try again after `wait` seconds, with `budget` left; `reason` says why (no secrets)."""
+    """Try again after `wait` seconds, with `budget` left; `reason` says why (no secrets).
 
-    wait: float
+    `wait` is None after a 429 on a paced request: the pacer waits, for every request of the run.
+    """
+
+    wait: float | None
     reason: str
     budget: Budget
 
@@ -71,7 +51,7 @@ class Retry:
 class Budget:
     """The retries one request has left."""
 
-    rate_limit_max_wait: float = DEFAULT_RATE_LIMIT_MAX_WAIT
+    rate_limit_max_wait: float
     failures: int = 0  # in a row
     rate_limit_waited: float = 0.0
 
@@ -86,11 +66,17 @@ class Budget:
             return None
         return replace(self, rate_limit_waited=self.rate_limit_waited + seconds)
 
-    def after_rate_limit(
-        self, headers: Mapping[str, str], now: float, reason: str, jitter: float
-    ) -> Retry | None:
-        """After a 429: wait until Auth0 takes requests again, charged to the rate-limit budget."""
-        wait = rate_limit_wait(headers, now) + jitter * RATE_LIMIT_JITTER_SECONDS
+    def after_rate_limit(self, reason: str, wait: float | None = None) -> Retry | None:
+        """After a 429: try again once Auth0 takes requests; None when the budget forbids it.
+
+        `wait` is the wait when the caller sleeps it itself (an unpaced request), charged here;
+        a paced request's wait is charged when the pacer has waited it. With
+        `rate_limit_max_wait` at 0, a 429 is never waited for.
+        """
+        if self.rate_limit_max_wait <= 0:
+            return None
+        if wait is None:
+            return Retry(None, reason, self)
         left = self.waited(wait)
         return Retry(wait, reason, left) if left is not None else None
 

@@ -4,11 +4,13 @@
 
 1. the token, when the request is signed (the token request itself comes back through this
    same sender, unpaced, with a budget of its own);
-2. a slot in the tenant's bucket (`pacing.py`), when the request is paced; the wait is charged
-   to the request's rate-limit budget;
+2. a slot in the tenant's bucket (`pacing.py`), when the request is paced: the one place a
+   request waits on the bucket, before it goes and after a 429 (what a 429 imposes is charged
+   to the request's rate-limit budget);
 3. the transport (`transport.py`): one send, no retries;
 4. the answer's `x-ratelimit-*` headers, told to the pacer with the slot;
-5. the status, classified once: 429 → wait as Auth0 says; 408 and 5xx → back off; 401 on a
+5. the status, classified once: 429 → try again once the pacer lets it (the pacer learned from
+   the 429's headers when Auth0 takes requests again); 408 and 5xx → back off; 401 on a
    signed request → one fresh token; anything else → the request's own reader, which returns
    its value or raises a clear error (or `retry.Transient` for a malformed body);
 6. the slot released; then the retry policy's decision (`retry.Budget`): return, wait and try
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import requests
 
+from tap_auth0_logs import bucket
 from tap_auth0_logs.errors import (
     Auth0TapError,
     RetriesExhaustedError,
@@ -43,6 +46,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: At most this is added to an unpaced request's wait after a 429 (the token endpoint's).
+UNPACED_JITTER_SECONDS = 0.25
 #: Network failures worth another try (a TLS failure is one of them, and stops at once).
 NETWORK_FAILURES = (
     ConnectionResetError,
@@ -87,7 +92,7 @@ class Request(Generic[T]):
     method: str
     url: str
     read: Callable[[requests.Response], T]
-    exhausted: Callable[[Budget, int | None], Auth0TapError]
+    exhausted: Callable[[Budget, float], Auth0TapError]
     params: Mapping[str, Any] | None = None
     data: Mapping[str, str] | None = None
     paced: bool = True
@@ -127,21 +132,25 @@ class Sender:
                     self.pacer.release(slot)
             if isinstance(step, _Done):
                 return step.value
-            if step.wait:
+            if step.wait is None:
+                logger.warning(
+                    "Retrying once the tenant's rate limit allows, after: %s", step.reason
+                )
+            elif step.wait:
                 logger.warning("Retrying in %.2f s after: %s", step.wait, step.reason)
-            self.sleep(step.wait)
+                self.sleep(step.wait)
             budget = step.budget
 
     def _slot(self, request: Request[Any], budget: Budget) -> tuple[Slot | None, Budget]:
-        """A place in the tenant's bucket for a paced request, its wait charged to `budget`."""
+        """A place in the tenant's bucket for a paced request; what a 429 held it charged."""
         if not request.paced:
             return None, budget
         slot = self.pacer.acquire(budget.rate_limit_left)
-        left = budget.waited(slot.waited) if slot is not None else None
+        left = budget.waited(slot.held) if slot is not None else None
         if slot is None or left is None:
             if slot is not None:
                 self.pacer.release(slot)
-            raise request.exhausted(budget, self.pacer.spending.limit)
+            raise request.exhausted(budget, self.pacer.known.limit)
         return slot, left
 
     def _try(
@@ -184,14 +193,20 @@ class Sender:
         budget: Budget,
         slot: Slot | None,
     ) -> Retry:
-        """The one decision on a 429: how long to wait; the run's other requests wait as long."""
+        """The one decision on a 429: try again once Auth0 takes requests, if the budget allows.
+
+        A paced request's wait is the pacer's (it learned the moment from this answer); the
+        token endpoint's bucket is its own, so an unpaced request waits here.
+        """
         reason = f"429 {response.reason}: {auth0_message(response)}"
-        now = self.pacer.clock()
-        retry = budget.after_rate_limit(response.headers, now, reason, self.jitter())
+        wait = None
+        if slot is None:
+            now = self.pacer.clock()
+            resume_at = bucket.resume_at(bucket.read(response.headers, now, rate_limited=True))
+            wait = resume_at - now + self.jitter() * UNPACED_JITTER_SECONDS
+        retry = budget.after_rate_limit(reason, wait)
         if retry is None:
-            raise request.exhausted(budget, self.pacer.spending.limit)
-        if slot is not None:
-            self.pacer.resume_at(now + retry.wait)
+            raise request.exhausted(budget, self.pacer.known.limit)
         return retry
 
     def _read(

@@ -7,7 +7,6 @@ Every config error is worded here, from typed values: the schema's errors from t
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -16,18 +15,17 @@ from singer_sdk import typing as th
 
 from tap_auth0_logs import log_ids, pseudonyms
 from tap_auth0_logs.backfill import DEFAULT_BACKFILL_CONCURRENCY, MAX_BACKFILL_CONCURRENCY
-from tap_auth0_logs.errors import InputFileError
-from tap_auth0_logs.retry import DEFAULT_RATE_LIMIT_MAX_WAIT
 from tap_auth0_logs.transport import DEFAULT_REQUEST_TIMEOUT
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
-    from pathlib import Path
 
     from jsonschema import ValidationError
 
 #: The share of the tenant's bucket left to its other clients by default.
 DEFAULT_RATE_LIMIT_RESERVE = 0.2
+#: Seconds one request may wait on the bucket after 429s, by default.
+DEFAULT_RATE_LIMIT_MAX_WAIT = 900.0
 #: The largest reserve: a tap that may spend less than a tenth of the bucket would never finish.
 MAX_RATE_LIMIT_RESERVE = 0.9
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -171,12 +169,13 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     ),
     th.Property(
         "rate_limit_max_wait",
-        th.NumberType,
+        th.NumberType(minimum=0),
         default=DEFAULT_RATE_LIMIT_MAX_WAIT,
         title="Rate Limit Max Wait",
         description=(
-            "Seconds one request may spend waiting on 429 answers (the tenant's rate limit "
-            "is shared with everything else it runs) before the tap gives up."
+            "Seconds one request may wait after Auth0 answered 429 (the tenant's rate limit "
+            "is shared with everything else it runs) before the tap stops with a clear error; "
+            "0 stops at the first 429. The tap's own pacing is not counted."
         ),
     ),
     th.Property(
@@ -309,31 +308,23 @@ class Settings:
             log_types=frozenset(config.get("log_types") or ()),
             search_query=config.get("search_query") or None,
             user_ids=tuple(str(user) for user in config.get("user_ids") or ()),
-            fail_on_expired_checkpoint=config.get("expired_checkpoint") == "fail",
-            rate_limit_max_wait=float(
-                config.get("rate_limit_max_wait") or DEFAULT_RATE_LIMIT_MAX_WAIT
-            ),
-            rate_limit_reserve=float(
-                DEFAULT_RATE_LIMIT_RESERVE
-                if config.get("rate_limit_reserve") is None
-                else config["rate_limit_reserve"]
-            ),
+            fail_on_expired_checkpoint=setting(config, "expired_checkpoint") == "fail",
+            rate_limit_max_wait=float(setting(config, "rate_limit_max_wait")),
+            rate_limit_reserve=float(setting(config, "rate_limit_reserve")),
             max_requests_per_second=(
                 float(config["max_requests_per_second"])
                 if config.get("max_requests_per_second")
                 else None
             ),
-            backfill_concurrency=int(
-                config.get("backfill_concurrency") or DEFAULT_BACKFILL_CONCURRENCY
-            ),
-            request_timeout=float(config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT),
+            backfill_concurrency=int(setting(config, "backfill_concurrency")),
+            request_timeout=float(setting(config, "request_timeout")),
             pseudonymize_fields=(
                 pseudonyms.expand_fields(config.get("pseudonymize_fields"))
                 if config.get("pseudonymize_key")
                 else ()
             ),
             pseudonymize_key=config.get("pseudonymize_key") or None,
-            pseudonymize_key_version=str(config.get("pseudonymize_key_version") or "1"),
+            pseudonymize_key_version=str(setting(config, "pseudonymize_key_version")),
             retention_days=(
                 float(config["retention_days"]) if config.get("retention_days") else None
             ),
@@ -356,80 +347,16 @@ class Settings:
         return bool(self.client_id and self.client_secret)
 
 
-def read_json_input(option: str, path: Path) -> Any:
-    """The JSON in the file given as `option` (`--config`, …), or a clear `InputFileError`."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        msg = f"The {option} file {path} does not exist: check the path."
-    except (OSError, UnicodeDecodeError) as exc:
-        msg = f"The {option} file {path} cannot be read ({exc.__class__.__name__}): check it."
-    except ValueError as exc:
-        msg = f"The {option} file {path} is not valid JSON ({exc}): fix the file."
-    raise InputFileError(msg)
+#: Every setting's default, as the schema states it: the one place each default is stated.
+DEFAULTS: dict[str, Any] = {
+    name: spec["default"] for name, spec in CONFIG_SCHEMA["properties"].items() if "default" in spec
+}
 
 
-def read_input_file(option: str, path: Path) -> Any:
-    """The JSON in `option`'s file, checked for the shape that option takes (else one clear line).
-
-    `--config` an object; `--state` a Singer STATE (`{"bookmarks": {stream: {...}}}`);
-    `--catalog` a Singer catalog (`{"streams": [{"tap_stream_id": ..., ...}]}`).
-    """
-    data = read_json_input(option, path)
-    problem = _shape_problem(option, data)
-    if problem is not None:
-        what, fix = problem
-        msg = f"The {option} file {path} {what}: {fix}"
-        raise InputFileError(msg)
-    return data
-
-
-_STATE_FIX = "pass the last STATE the tap wrote, or none to start over."
-_CATALOG_FIX = "pass a catalog from `tap-auth0-logs --discover`, or none for the default one."
-
-
-def _shape_problem(option: str, data: Any) -> tuple[str, str] | None:
-    if not isinstance(data, dict):
-        kind = {"--state": "a STATE", "--catalog": "a catalog"}.get(option, "a config")
-        return f"is not a JSON object, as {kind} is", _fixes(option)
-    if option == "--state":
-        return _state_problem(data)
-    if option == "--catalog":
-        return _catalog_problem(data)
-    return None
-
-
-def _fixes(option: str) -> str:
-    return {"--state": _STATE_FIX, "--catalog": _CATALOG_FIX}.get(option, "fix the file.")
-
-
-def _state_problem(state: dict[str, Any]) -> tuple[str, str] | None:
-    if state.get("type") == "STATE" and isinstance(state.get("value"), dict):
-        # Taken as it is, it holds no bookmark, and the run would start over in silence.
-        return "is a whole STATE message", "pass its `value` (the object with `bookmarks`)."
-    bookmarks = state.get("bookmarks", {})
-    if not isinstance(bookmarks, dict):
-        return "has `bookmarks` that is not an object of streams", _STATE_FIX
-    for stream, bookmark in bookmarks.items():
-        if not isinstance(bookmark, dict):
-            return f"has a bookmark for `{stream}` that is not an object", _STATE_FIX
-    return None
-
-
-def _catalog_problem(catalog: dict[str, Any]) -> tuple[str, str] | None:
-    streams = catalog.get("streams")
-    if not isinstance(streams, list):
-        return "has no `streams` list", _CATALOG_FIX
-    for index, entry in enumerate(streams):
-        if not isinstance(entry, dict) or not isinstance(entry.get("tap_stream_id"), str):
-            return f"has a stream (number {index + 1}) without a `tap_stream_id`", _CATALOG_FIX
-        if not isinstance(entry.get("metadata", []), list):
-            return f"has `metadata` of `{entry['tap_stream_id']}` that is not a list", _CATALOG_FIX
-        if not isinstance(entry.get("schema", {}), dict):
-            return f"has a `schema` of `{entry['tap_stream_id']}` that is not an object", (
-                _CATALOG_FIX
-            )
-    return None
+def setting(config: Mapping[str, Any], name: str) -> Any:
+    """Setting `name`'s value: the config's, else the schema's default (None if it has none)."""
+    value = config.get(name)
+    return DEFAULTS.get(name) if value is None else value
 
 
 def config_errors(

@@ -50,18 +50,42 @@ class OldestLog:
 
     def __init__(self, client: Auth0Client) -> None:
         self._client = client
-        self._lock = threading.Lock()
-        self._asked = False
+        self._lock = threading.Lock()  # held only to claim the question, never across it
+        self._answered: threading.Event | None = None
         self._oldest: Log | None = None
 
     def get(self) -> Log | None:
-        """A copy of the oldest log, or None when the tenant has none."""
-        with self._lock:
-            if not self._asked:
-                body = self._client.search({"sort": "date:1", "per_page": 1, "page": 0})
+        """A copy of the oldest log, or None when the tenant has none.
+
+        One caller asks; the others wait for its answer without a lock held across the request
+        (which may wait minutes on the rate limit). If the request fails, the next caller asks.
+        """
+        while True:
+            with self._lock:
+                asking = self._answered is None
+                if asking:
+                    self._answered = threading.Event()
+                answered = self._answered
+            assert answered is not None
+            if asking:
+                return self._ask(answered)
+            answered.wait()
+            with self._lock:
+                if self._answered is answered:
+                    return dict(self._oldest) if self._oldest is not None else None
+
+    def _ask(self, answered: threading.Event) -> Log | None:
+        try:
+            body = self._client.search({"sort": "date:1", "per_page": 1, "page": 0})
+            with self._lock:
                 self._oldest = dict(body[0]) if body else None
-                self._asked = True
-            return dict(self._oldest) if self._oldest is not None else None
+        except BaseException:
+            with self._lock:
+                self._answered = None  # the next caller asks again
+            raise
+        finally:
+            answered.set()
+        return dict(self._oldest) if self._oldest is not None else None
 
 
 class StartPoints:

@@ -22,15 +22,15 @@ from singer_sdk.helpers.capabilities import (
 from typing_extensions import override
 
 from tap_auth0_logs import __version__, retention
-from tap_auth0_logs.auth import ClientCredentials, StaticToken, TokenSource
+from tap_auth0_logs.auth import ClientCredentials, StaticToken
 from tap_auth0_logs.backfill import MAX_BACKFILL_CONCURRENCY
 from tap_auth0_logs.client import Auth0Client
 from tap_auth0_logs.errors import Auth0TapError
 from tap_auth0_logs.output import BufferedMsgSpecWriter
-from tap_auth0_logs.pacing import Pacer, Rules
+from tap_auth0_logs.pacing import Pacer
 from tap_auth0_logs.pseudonyms import Pseudonymizer
 from tap_auth0_logs.sdk_fence import FencedTap
-from tap_auth0_logs.sender import Sender
+from tap_auth0_logs.sender import Credentials, Sender
 from tap_auth0_logs.settings import CONFIG_SCHEMA, Settings, config_errors
 from tap_auth0_logs.start_points import OldestLog
 from tap_auth0_logs.streams import LogEventStream, LogSearchStream, LogsStream, UserLogsStream
@@ -111,11 +111,11 @@ class TapAuth0Logs(FencedTap):
     @cached_property
     def pacer(self) -> Pacer:
         """One pacer per run: every stream and cursor shares the tenant's rate limit."""
-        rules = Rules(
+        return Pacer(
             reserve=self.settings.rate_limit_reserve,
             max_per_second=self.settings.max_requests_per_second,
+            on_long_wait=self._on_long_wait or (lambda until: None),
         )
-        return Pacer(rules, on_long_wait=self._on_long_wait)
 
     @cached_property
     def transport(self) -> Transport:
@@ -134,7 +134,7 @@ class TapAuth0Logs(FencedTap):
         )
 
     @cached_property
-    def tokens(self) -> TokenSource:
+    def tokens(self) -> Credentials:
         """One token source per run, shared by every stream: Auth0 meters machine tokens."""
         settings = self.settings
         if settings.has_client_credentials:

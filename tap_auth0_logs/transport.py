@@ -33,9 +33,7 @@ def ca_bundle() -> str | bool:
 class Transport:
     """A `requests` session set up once for the run; thread-safe for the backfill's cursors."""
 
-    def __init__(
-        self, *, user_agent: str, timeout: float = DEFAULT_REQUEST_TIMEOUT, connections: int = 10
-    ) -> None:
+    def __init__(self, *, user_agent: str, timeout: float, connections: int = 10) -> None:
         self.timeout = timeout
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": user_agent})

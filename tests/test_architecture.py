@@ -18,7 +18,7 @@ FLOORS = {
     "errors": 0,
     "bucket": 0,
     "pseudonyms": 0,
-    "refill": 1,
+    "inputs": 1,
     "retention": 1,
     "transport": 1,
     "ranges": 1,
@@ -162,3 +162,47 @@ def test_the_attribute_count_sees_fields_and_assignments(tmp_path):
         "@dataclass(frozen=True)\nclass Value:\n" + fields.replace("f", "g") + "\n" + fields + "\n"
     )
     assert _crowded_classes(probe) == ["probe.Crowded: 13"]
+
+
+#: The modules that pace the run's requests, and what they may weigh (issue 26: the pacer earns
+#: its lines; the plan profiles in the README show what each part earns).
+PACING = ("bucket", "pacing")
+MAX_PACING_LINES = 450
+MAX_PACING_DECISIONS = 60
+
+
+def decision_points(source: str) -> int:
+    """Branches a reader follows: if, conditional expression, loop, except, comprehension (and
+    its ifs), match case, and each `and`/`or` beyond the first operand."""
+    count = 0
+    for node in ast.walk(ast.parse(source)):
+        branches = (ast.If, ast.IfExp, ast.For, ast.While, ast.ExceptHandler, ast.match_case)
+        if isinstance(node, branches):
+            count += 1
+        elif isinstance(node, ast.comprehension):
+            count += 1 + len(node.ifs)
+        elif isinstance(node, ast.BoolOp):
+            count += len(node.values) - 1
+    return count
+
+
+def test_the_pacing_stays_small():
+    sources = [(PACKAGE / f"{name}.py").read_text() for name in PACING]
+    assert sum(len(source.splitlines()) for source in sources) <= MAX_PACING_LINES
+    assert sum(decision_points(source) for source in sources) <= MAX_PACING_DECISIONS
+
+
+def test_the_decision_count_sees_every_kind_of_branch():
+    """Guards the test above."""
+    probe = (
+        "def f(x):\n"
+        "    if x and x > 1 or x < -1:\n"
+        "        return [y for y in x if y]\n"
+        "    while x:\n"
+        "        x = 1 if x else 2\n"
+        "    try:\n"
+        "        pass\n"
+        "    except ValueError:\n"
+        "        pass\n"
+    )
+    assert decision_points(probe) == 1 + 2 + 2 + 1 + 1 + 1

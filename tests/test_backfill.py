@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tap_auth0_logs import log_ids
-from tap_auth0_logs.backfill import Backfill
+from tap_auth0_logs import bucket, log_ids
+from tap_auth0_logs.backfill import Backfill, Cursor, Situation, Split, Step, next_step, pages_left
 from tap_auth0_logs.pacing import Pacer
 from tap_auth0_logs.testing import RateLimit, TenantLogs
 from tests.helpers import (
@@ -168,11 +167,13 @@ def make_ids(count: int, step_ms: int = 10) -> list[str]:
 class FakeCheckpoints:
     """`from`/Link paging over a list of ids, counting requests and the cursors in flight."""
 
-    def __init__(self, ids: list[str], delay: float = 0.0, newest: str | None = None) -> None:
-        self.ids, self.delay, self.newest_id = ids, delay, newest
+    def __init__(self, ids: list[str], newest: str | None = None, *, hold: bool = False) -> None:
+        self.ids, self.newest_id, self.hold = ids, newest, hold
         self.requests: list[str | None] = []
         self.in_flight = self.most_in_flight = 0
         self.lock = threading.Lock()
+        #: With `hold`, every request after the first waits here until two are in flight.
+        self.side_by_side = threading.Event()
 
     def newest(self) -> str | None:
         return self.newest_id
@@ -183,7 +184,11 @@ class FakeCheckpoints:
             self.requests.append(url)
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        time.sleep(self.delay)
+            if self.in_flight >= 2:
+                self.side_by_side.set()
+            wait = self.hold and len(self.requests) > 1
+        if wait:
+            self.side_by_side.wait(timeout=10)
         page = [{"log_id": i} for i in self.ids if i > start][:100]
         with self.lock:
             self.in_flight -= 1
@@ -199,16 +204,61 @@ def drain(backfill: Backfill) -> list[str]:
 
 
 def test_engine_splits_a_long_range_and_fetches_each_log_once():
+    # The first cursor's second page is held until another cursor's request comes beside it:
+    # only a split can bring one (no timing decides it).
     ids = make_ids(5000)
-    source = FakeCheckpoints(ids, delay=0.005, newest=ids[-1])
+    source = FakeCheckpoints(ids, newest=ids[-1], hold=True)
     backfill = Backfill(source, [("0" * 56, None)], workers=4)
 
     seen = drain(backfill)
 
     assert Counter(seen) == Counter(ids)
-    assert backfill.stats.splits >= 3
+    assert backfill.stats.splits >= 1
     assert source.most_in_flight > 1
     assert backfill.ranges_left() == [(ids[-1], None)]
+
+
+def cursor(start: str, until: str | None, **kw: Any) -> Cursor:
+    return Cursor(start=start, until=until, after=start, fetched=kw.pop("fetched", start), **kw)
+
+
+def situation(**kw: Any) -> Situation:
+    values = {"first_page_queued": True, "newest": None, "newest_asked": False, "room": True}
+    return Situation(**{**values, "workers": 4, **kw})
+
+
+def test_policy_the_first_range_goes_alone_until_its_first_page_is_in():
+    ids = make_ids(3000)
+    first, second = cursor("0" * 56, ids[1000]), cursor(ids[1000], None)
+    assert next_step([first, second], situation(first_page_queued=False)) is first
+    first.running = True
+    assert next_step([first, second], situation(first_page_queued=False)) is Step.WAIT
+    assert next_step([first, second], situation()) is second
+    first.running, first.fetched_all = False, True
+    second.fetched_all = True
+    assert next_step([first, second], situation()) is Step.DONE
+
+
+def test_policy_learns_the_newest_log_then_splits_the_range_with_most_left_while_there_is_room():
+    ids = make_ids(5000)
+    open_range = cursor("0" * 56, None, running=True, first=ids[0], fetched=ids[99], logs=100)
+    assert next_step([open_range], situation()) is Step.ASK_NEWEST
+    assert next_step([open_range], situation(room=False)) is Step.WAIT
+    step = next_step([open_range], situation(newest=ids[-1], newest_asked=True))
+    assert isinstance(step, Split)
+    assert step.cursor is open_range
+    assert ids[99] < step.at < ids[-1]
+    assert open_range.until is None  # the policy decides; the engine cuts
+    assert next_step([open_range], situation(newest=ids[-1], newest_asked=True, workers=1)) is (
+        Step.WAIT
+    )
+
+
+def test_policy_does_not_split_a_range_a_few_pages_long():
+    ids = make_ids(600)
+    open_range = cursor("0" * 56, None, running=True, first=ids[0], fetched=ids[99], logs=100)
+    assert pages_left(open_range, ids[-1]) < 10
+    assert next_step([open_range], situation(newest=ids[-1], newest_asked=True)) is Step.WAIT
 
 
 def test_engine_with_one_worker_is_one_sequential_cursor():
@@ -262,8 +312,8 @@ def test_pacer_holds_requests_beyond_the_level_minus_those_in_flight():
     first, second = pacer.acquire(0), pacer.acquire(0)
     assert first is not None
     assert second is not None
-    # Two requests in flight will spend the two left: a third must wait (max_wait 0: refused).
-    assert pacer.acquire(0) is None
+    # Two requests in flight will spend the two left: a third waits for an answer or the reset.
+    assert bucket.due(pacer.known, pacer.kept) == 1005
     # The first one's answer shows the bucket refilled: the third may go at once.
     pacer.observe(first, {"x-ratelimit-remaining": "5", "x-ratelimit-reset": "1001"})
     pacer.release(first)
@@ -287,7 +337,7 @@ def test_pacer_lets_a_late_answer_only_lower_what_it_believes():
     pacer.release(early)
     # The early request's answer (5) came last but is older: it must not raise the level the
     # late one's answer gave (2, less the early one, which might have been processed after it).
-    assert pacer.spare() == 1
+    assert bucket.level(pacer.known, now[0]) == 1
 
 
 def test_the_state_check_catches_a_state_ahead_of_its_records():

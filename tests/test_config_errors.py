@@ -55,6 +55,10 @@ def assert_clear_failure(run, *phrases: str) -> None:
             {"domain": "acme.us.auth0.com", "api_token": "x", "max_requests_per_second": 0},
             ["Setting `max_requests_per_second` is invalid"],
         ),
+        (
+            {"domain": "acme.us.auth0.com", "api_token": "x", "rate_limit_max_wait": -1},
+            ["Setting `rate_limit_max_wait` is invalid", "minimum of 0"],
+        ),
     ],
 )
 def test_bad_config_is_refused_before_any_request(tmp_path, config, phrases):

@@ -108,7 +108,8 @@ def run_in_process(adapter: HostileAdapter) -> tuple[list[dict], Exception | Non
     # Waits are computed, not slept: the pacer's clock moves by what it would have slept.
     now = [time.time()]
     tap.pacer.clock = lambda: now[0]
-    tap.pacer.sleep = tap.sender.sleep = lambda seconds: now.__setitem__(0, now[0] + seconds)
+    tap.sender.sleep = lambda seconds: now.__setitem__(0, now[0] + seconds)
+    tap.pacer.wait = lambda _, seconds: now.__setitem__(0, now[0] + seconds)
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # the msgspec writer uses .buffer
     error: Exception | None = None
     with contextlib.redirect_stdout(out):

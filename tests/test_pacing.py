@@ -1,131 +1,51 @@
 """The pacer against the fake tenant's bucket, on a simulated clock (nothing sleeps).
 
-Each simulation drives one `Pacer` the way the retrier does (acquire, one request, observe, release)
-against `RateLimit`, the fake tenant's model of Auth0's bucket, with the tenant's other clients
-spending it at a set rate while the clock moves.
+Each simulation drives one `Pacer` the way the sender does (acquire, one request, observe,
+release) against `RateLimit`, the fake tenant's model of Auth0's bucket, with the tenant's other
+clients spending it at a set rate while the clock moves; beside it, the simple citizen
+(`tests/pacing_simulation.py`), which the pacer must not fall behind.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-from dataclasses import dataclass, field
 
 import pytest
 
-from tap_auth0_logs.pacing import SPLIT_MIN_SPARE, Pacer, Rules
-from tap_auth0_logs.testing.server import RateLimit
+from tap_auth0_logs import bucket
+from tap_auth0_logs.pacing import Pacer
+from tests.pacing_simulation import Simulation, sustained_seconds
 
-
-@dataclass
-class Simulation:
-    """One tap (sequential requests) and the tenant's other clients on one bucket."""
-
-    per_second: float
-    burst: int
-    per_minute: bool = False
-    latency: float = 0.05
-    others: float = 0.0  # the other clients' requests per second
-    reserve: float = 0.2
-    max_per_second: float | None = None
-    #: Seconds between the bucket's take and the answer's `Date` stamp (the server's work).
-    processing: float = 0.0
-    start: float = 1_000.3
-    now: float = field(init=False)
-    bucket: RateLimit = field(init=False)
-    pacer: Pacer = field(init=False)
-    sent_at: list[float] = field(init=False, default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.now = self.start
-        self._others_due = self.start
-        self.bucket = RateLimit(
-            per_second=self.per_second,
-            burst=self.burst,
-            per_minute=self.per_minute,
-            clock=lambda: self.now,
-        )
-        self.pacer = Pacer(
-            Rules(reserve=self.reserve, max_per_second=self.max_per_second),
-            clock=lambda: self.now,
-            sleep=lambda seconds: self.advance(self.now + seconds),
-        )
-
-    def advance(self, to: float) -> None:
-        """Move the clock, letting the other clients spend what they spend meanwhile."""
-        while self.others and self._others_due <= to:
-            self.now = max(self.now, self._others_due)
-            self.bucket.take("others")
-            self._others_due += 1 / self.others
-        self.now = max(self.now, to)
-
-    def request(self) -> bool:
-        """One paced request; True when the bucket allowed it."""
-        slot = self.pacer.acquire(900)
-        assert slot is not None
-        self.sent_at.append(self.now)
-        self.advance(self.now + self.latency)
-        allowed, headers = self.bucket.take("tap")
-        # The server's second, as HTTP's Date says, stamped once the answer is ready.
-        headers["date"] = str(math.floor(self.now + self.processing))
-        self.pacer.observe(slot, headers, rate_limited=not allowed)
-        if not allowed:
-            self.advance(float(headers["x-ratelimit-reset"]))  # the sender's wait
-        self.pacer.release(slot)
-        return allowed
-
-    def run(self, requests: int) -> float:
-        """Seconds (simulated) the tap takes for `requests` allowed requests."""
-        done = 0
-        while done < requests:
-            done += self.request()
-        return self.now - self.start
-
-
-def sustained_seconds(requests: int, sim: Simulation) -> float:
-    """What a perfect client takes: the usable burst at once, the rest at the net refill rate."""
-    usable = (1 - sim.reserve) * sim.burst
-    return (requests - usable) / (sim.per_second - sim.others)
+STARTS = [1_000.0 + step / 10 for step in range(10)]
 
 
 @pytest.mark.parametrize("start", [1_000.05, 1_000.3, 1_000.6, 1_000.9])
-def test_the_refill_rate_is_learned_and_a_small_bucket_goes_at_it(start):
+def test_a_small_continuous_bucket_goes_at_its_plans_rate(start):
     sim = Simulation(per_second=2, burst=2, start=start)
     seconds = sim.run(40)
     # A pacer that waited for each whole-second reset would get about half the rate.
-    assert seconds < 1.15 * sustained_seconds(40, sim)
-    assert sim.pacer.refill.continuous
-    assert sim.pacer.refill.rate is not None
-    assert 1.6 <= sim.pacer.refill.rate <= 2.0
+    assert seconds < 1.05 * sustained_seconds(40, sim)
+    assert sim.pacer.known.refill == bucket.Refill(2.0)
     assert sim.bucket.too_many["tap"] == 0
 
 
 @pytest.mark.parametrize("start", [1_000.05, 1_000.5, 1_000.9])
-def test_a_bucket_refilled_once_a_second_is_never_taken_for_a_continuous_one(start):
+def test_a_bucket_refilled_once_a_second_is_paced_at_whole_seconds(start):
     sim = Simulation(per_second=100 / 60, burst=10, per_minute=True, latency=0.1, start=start)
     seconds = sim.run(40)
-    assert not sim.pacer.refill.continuous
     assert sim.bucket.too_many["tap"] == 0
-    assert seconds < 1.15 * sustained_seconds(40, sim)
+    assert sim.bucket.crossings == 0
+    assert seconds < 1.1 * sustained_seconds(40, sim)
 
 
 @pytest.mark.parametrize("start", [1_000.0 + step / 20 for step in range(20)])
-def test_dates_stamped_after_the_take_never_make_a_once_a_second_bucket_look_continuous(start):
+def test_dates_stamped_after_the_take_never_lead_the_pacer_over_the_line(start):
     # The server stamps `Date` as the answer leaves, after its take from the bucket; a pacer
     # that sends at whole seconds meets takes just before a second's edge often.
     sim = Simulation(per_second=100 / 60, burst=10, per_minute=True, start=start, processing=0.02)
     sim.run(60)
-    assert not sim.pacer.refill.continuous
     assert sim.bucket.crossings == 0
     assert sim.bucket.too_many["tap"] == 0
-
-
-@pytest.mark.parametrize("start", [1_000.05, 1_000.5, 1_000.9])
-def test_a_continuous_bucket_is_proven_so_though_dates_lag_the_take(start):
-    sim = Simulation(per_second=16, burst=50, latency=0.1, start=start, processing=0.02)
-    sim.run(150)
-    assert sim.pacer.refill.continuous
-    assert sim.bucket.crossings == 0
 
 
 @pytest.mark.parametrize(
@@ -159,12 +79,15 @@ def test_a_competing_client_makes_the_tap_yield(per_second, burst, per_minute, o
     assert sim.bucket.too_many["others"] == 0
     assert sim.bucket.too_many["tap"] == 0
     # The tap spends what the bucket gains net of the others, not the plan's whole rate.
-    assert sim.pacer.refill.rate is not None
-    assert sim.pacer.refill.rate <= per_second - others + 0.25
+    taken = sim.bucket.taken["tap"] - (1 - 0.2) * burst
+    assert taken / (sim.now - sim.start) <= per_second - others + 0.25
 
 
-def test_other_clients_at_a_quarter_of_the_rate_never_see_the_80_percent_line():
-    sim = Simulation(per_second=100 / 60, burst=10, per_minute=True, latency=0.1, others=0.4)
+@pytest.mark.parametrize("start", STARTS)
+def test_other_clients_at_a_quarter_of_the_rate_never_see_the_80_percent_line(start):
+    sim = Simulation(
+        per_second=100 / 60, burst=10, per_minute=True, latency=0.1, others=0.4, start=start
+    )
     sim.run(40)
     assert sim.bucket.crossings == 0
     assert sim.bucket.too_many["others"] == 0
@@ -173,19 +96,20 @@ def test_other_clients_at_a_quarter_of_the_rate_never_see_the_80_percent_line():
 def test_other_clients_that_start_mid_run_are_yielded_to_at_once():
     sim = Simulation(per_second=100 / 60, burst=10, per_minute=True, latency=0.1)
     sim.run(20)
-    sim.others, sim._others_due = 1.0, sim.now
+    sim.others_start(1.0)
+    before = sim.bucket.taken["tap"]
+    began = sim.now
     sim.run(20)
     assert sim.bucket.too_many["others"] == 0
-    # The surge itself meets the bucket at the reserve (that is what the reserve is for), and
-    # the tap then spends only what the others leave.
-    assert sim.pacer.refill.rate is not None
-    assert sim.pacer.refill.rate <= 100 / 60 - 1.0 + 0.1
+    # The surge meets the bucket at the reserve (that is what the reserve is for), and the tap
+    # then spends only what the others leave.
+    assert (sim.bucket.taken["tap"] - before - 3) / (sim.now - began) <= 100 / 60 - 1.0 + 0.1
 
 
 def after_a_429(reset: int) -> tuple[Pacer, list[float]]:
     """A pacer on a simulated clock at 100.2 s whose one request got a 429 naming `reset`."""
     now = [100.2]
-    pacer = Pacer(clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    pacer = Pacer(clock=lambda: now[0], wait=lambda _, s: now.__setitem__(0, now[0] + s))
     headers = {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "0"}
     headers["x-ratelimit-reset"] = str(reset)
     slot = pacer.acquire(10)
@@ -196,26 +120,32 @@ def after_a_429(reset: int) -> tuple[Pacer, list[float]]:
     return pacer, now
 
 
-def test_a_429_still_waits_for_the_reset():
+def test_a_429_holds_every_request_until_the_reset_and_counts_the_wait():
     pacer, now = after_a_429(103)
     slot = pacer.acquire(10)
     assert slot is not None
     assert now[0] >= 103
+    assert slot.held == pytest.approx(2.8)
     assert pacer.spending.rate_limited == 1
-    assert "1 answered 429" in pacer.summary()
+    assert pacer.spending.waited == pytest.approx(2.8)
+    assert "2.8 s waiting on the bucket, 1 answered 429" in pacer.summary()
 
 
-def test_a_request_that_would_wait_past_the_budget_is_refused():
-    pacer, _ = after_a_429(160)
+def test_a_429_wait_past_the_budget_is_refused():
+    pacer, now = after_a_429(160)
     assert pacer.acquire(5) is None
+    assert now[0] == 100.2  # refused before waiting
 
 
-def test_a_long_wait_on_the_bucket_is_said(caplog):
+def test_a_long_wait_is_said_and_told_to_the_orchestrator(caplog):
+    told: list[float] = []
     pacer, _ = after_a_429(130)
+    pacer.on_long_wait = told.append
     with caplog.at_level(logging.INFO, logger="tap_auth0_logs.pacing"):
         pacer.acquire(60)
     assert any("Waiting 30 s for the tenant's rate limit" in r.message for r in caplog.records)
     assert any("Waited 30 s" in r.message for r in caplog.records)
+    assert told == [pytest.approx(130.0)]
 
 
 def test_max_requests_per_second_caps_the_tap_below_the_bucket():
@@ -223,18 +153,16 @@ def test_max_requests_per_second_caps_the_tap_below_the_bucket():
     sim.run(20)
     gaps = [b - a for a, b in zip(sim.sent_at, sim.sent_at[1:], strict=False)]
     assert min(gaps) >= 0.25 - 1e-9
+    assert sim.pacer.spending.spacing.seconds > 0
 
 
-def test_the_spare_requests_fall_as_the_bucket_binds():
+def test_room_for_another_cursor_falls_as_the_bucket_binds():
     sim = Simulation(per_second=16, burst=50, latency=0.02)
     sim.request()
-    early = sim.pacer.spare()
+    assert sim.pacer.room_for_cursor(running=4)
     sim.run(60)
-    assert early is not None
-    assert early >= 30
-    late = sim.pacer.spare()
-    assert late is not None
-    assert late < SPLIT_MIN_SPARE
+    # The bucket binds, and 16/s x 0.02 s round trips is less than one cursor's worth.
+    assert not sim.pacer.room_for_cursor(running=1)
 
 
 def test_the_closing_line_counts_what_the_run_spent():
@@ -246,24 +174,24 @@ def test_the_closing_line_counts_what_the_run_spent():
     assert "lowest level 0 of 2" in line
 
 
-def test_a_slow_bucket_is_not_mistaken_for_a_starved_one():
-    # A request every 6 s: a few seconds of answers show almost no refill, which must not be
-    # taken for a rate near zero (waits of minutes); the reset still says when one is added.
+def test_a_slow_bucket_of_a_plans_size_falls_back_on_the_reset():
+    # A bucket of 2 refilled every 6 s is not the Free plan's: its first reset says so, and the
+    # pacer counts on the reset alone rather than on the plan's 2 a second (429 after 429).
     sim = Simulation(per_second=1 / 6, burst=2, reserve=0)
     seconds = sim.run(6)
     assert seconds < 1.25 * sustained_seconds(6, sim)
     assert sim.bucket.too_many["tap"] == 0
+    assert sim.pacer.known.refill == bucket.RESET_ONLY
 
 
 def test_a_level_lower_than_the_taps_own_use_explains_cuts_the_rate_at_once():
-    sim = Simulation(per_second=100 / 60, burst=10, per_minute=True, latency=0.1)
-    sim.run(25)
-    before = sim.pacer.refill.rate
-    assert before is not None
-    sim.others, sim._others_due = 3.0, sim.now  # a deploy pipeline starts hammering the bucket
+    sim = Simulation(per_second=16, burst=50, latency=0.1)
+    sim.run(80)
+    assert sim.pacer.known.refill is not None
+    before = sim.pacer.known.refill.rate
+    sim.others_start(30.0)  # a deploy pipeline starts hammering the bucket
     sim.request()  # its answer shows the level fell by more than this one request
-    assert sim.pacer.refill.rate is not None
-    assert sim.pacer.refill.rate <= 0.8 * before
+    assert sim.pacer.known.refill.rate == pytest.approx(bucket.YIELD_FACTOR * before)
     assert sim.bucket.too_many["tap"] == 0
 
 
@@ -272,8 +200,44 @@ def test_an_idle_tap_does_not_take_a_full_bucket_for_other_clients():
     # the next stream), a full bucket would look like one that others had emptied.
     sim = Simulation(per_second=16, burst=50, latency=0.02)
     sim.run(120)
-    learned = sim.pacer.refill.rate
-    assert learned is not None
+    learned = sim.pacer.known.refill
     sim.advance(sim.now + 10)
     sim.request()
-    assert sim.pacer.refill.rate == learned
+    assert sim.pacer.known.refill == learned
+
+
+@pytest.mark.parametrize(
+    ("profile", "requests"),
+    [
+        ({"per_second": 2, "burst": 2, "latency": 0.05}, 40),
+        ({"per_second": 100 / 60, "burst": 10, "per_minute": True, "latency": 0.1}, 40),
+        (
+            {
+                "per_second": 100 / 60,
+                "burst": 10,
+                "per_minute": True,
+                "latency": 0.1,
+                "others": 0.4,
+            },
+            40,
+        ),
+        ({"per_second": 16, "burst": 50, "latency": 0.1, "others": 4.0}, 300),
+    ],
+    ids=["free", "essentials", "essentials-others", "enterprise-others"],
+)
+def test_sequential_the_pacer_keeps_up_with_the_simple_citizen_and_never_crosses_the_line(
+    profile, requests
+):
+    # The simple citizen sleeps until the reset at a fifth of the bucket: it leaves the other
+    # clients no margin (it crosses the 80% line); the pacer keeps pace without crossing it.
+    tap = citizen = 0.0
+    for start in STARTS:
+        tap_sim, citizen_sim = (
+            Simulation(start=start, **profile),
+            Simulation(start=start, **profile),
+        )
+        tap += tap_sim.run(requests)
+        citizen += citizen_sim.run(requests, citizen=True)
+        assert tap_sim.bucket.too_many["tap"] == tap_sim.bucket.too_many["others"] == 0
+        assert profile["burst"] < 10 or tap_sim.bucket.crossings == 0
+    assert tap <= 1.02 * citizen

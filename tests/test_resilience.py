@@ -51,21 +51,50 @@ def test_429_waits_for_the_reset_then_continues(tmp_path, make_tenant):
     assert run.returncode == 0, run.stderr
     assert run.log_ids == tenant.logs.ids()
     assert statuses(tenant)[429] == 3
-    assert "Retrying in" in run.stderr
+    assert "Retrying once the tenant's rate limit allows" in run.stderr
 
 
 @pytest.mark.slow
 def test_rate_limit_gives_up_after_the_bounded_wait_with_a_clear_message(tmp_path, make_tenant):
-    tenant = make_tenant(TenantLogs(count=1000), rate_limit=RateLimit(per_second=0.05, burst=3))
+    # Other clients keep the bucket empty: 429 after 429, each held until the reset.
+    tenant = make_tenant(TenantLogs(count=1000))
+    tenant.faults.fail_next = ["ok", "ok", *[429] * 30]
 
-    run = run_tap(tmp_path, tenant.config(rate_limit_max_wait=3, backfill_concurrency=1))
+    run = run_tap(tmp_path, tenant.config(rate_limit_max_wait=2, backfill_concurrency=1))
 
     assert run.returncode != 0
     assert "Traceback" not in run.stderr
-    assert "rate limit (bucket of 3 requests) stayed exhausted" in run.stderr
+    assert "rate limit (bucket of 1000 requests) stayed exhausted" in run.stderr
     assert run.log_ids == tenant.logs.ids()[: len(run.log_ids)]
     assert "rate_limit_max_wait" in run.stderr
     assert_state_never_passes_records(run, tenant.logs.ids())
+
+
+def test_a_rate_limit_max_wait_of_zero_stops_at_the_first_429(tmp_path, make_tenant):
+    tenant = make_tenant(TenantLogs(count=1000))
+    tenant.faults.fail_next = ["ok", "ok", 429]
+
+    run = run_tap(tmp_path, tenant.config(rate_limit_max_wait=0, backfill_concurrency=1))
+
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr
+    assert "`rate_limit_max_wait` is 0, so the tap does not wait" in run.stderr
+    assert statuses(tenant)[429] == 1
+    assert_state_never_passes_records(run, tenant.logs.ids())
+
+
+@pytest.mark.slow
+def test_a_slow_bucket_is_waited_for_politely_however_small_rate_limit_max_wait_is(
+    tmp_path, make_tenant
+):
+    # `rate_limit_max_wait` bounds what 429s impose; the tap's own pacing never fails a run.
+    tenant = make_tenant(TenantLogs(count=1000), rate_limit=RateLimit(per_second=2, burst=2))
+
+    run = run_tap(tmp_path, tenant.config(rate_limit_max_wait=0, backfill_concurrency=1))
+
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.log_ids) == tenant.logs.ids()
+    assert statuses(tenant)[429] == 0
 
 
 @pytest.mark.slow

@@ -38,18 +38,21 @@ class Script:
 
 
 def run(script_answers: list[requests.Response], *, max_wait: float = 900.0):
+    """A sender on a simulated clock: the pacer's waits and the sender's own sleeps recorded."""
     clock = [1_000.0]
-    pacer = Pacer(clock=lambda: clock[0], sleep=lambda s: clock.__setitem__(0, clock[0] + s))
-    transport = Script(clock, *script_answers)
-    sleeps: list[float] = []
-    held: list[bool] = []
+    waits: list[float] = []  # on the bucket, in the pacer
+    sleeps: list[float] = []  # the sender's own (backoff after failures)
+
+    def wait(_: object, seconds: float) -> None:
+        waits.append(seconds)
+        clock[0] += seconds
 
     def sleep(seconds: float) -> None:
         sleeps.append(seconds)
-        if seconds:  # while one request waits after a 429, may any other request go?
-            held.append(pacer.acquire(max(0.0, seconds - 0.01)) is None)
         clock[0] += seconds
 
+    pacer = Pacer(clock=lambda: clock[0], wait=wait)
+    transport = Script(clock, *script_answers)
     sender = Sender(
         transport,  # type: ignore[arg-type]
         pacer,
@@ -57,7 +60,7 @@ def run(script_answers: list[requests.Response], *, max_wait: float = 900.0):
         sleep=sleep,
         jitter=lambda: 0.0,
     )
-    return sender, transport, pacer, sleeps, held
+    return sender, transport, pacer, sleeps, waits
 
 
 def get(sender: Sender, credentials=None) -> Any:
@@ -70,27 +73,37 @@ def get(sender: Sender, credentials=None) -> Any:
     return sender.send(request, credentials or StaticToken("t"))
 
 
-def test_a_429_is_waited_for_once_as_retry_after_says_and_holds_the_runs_other_requests():
+def test_a_429_is_waited_for_once_in_the_pacer_as_retry_after_says_for_every_request():
     limited = answer(
         429, {"message": "Global limit"}, x_ratelimit_remaining="0", x_ratelimit_reset="1050"
     )
     limited.headers["Retry-After"] = "3"
-    sender, transport, pacer, sleeps, held = run([limited, answer(200, ["ok"])])
+    sender, transport, pacer, sleeps, waits = run([limited, answer(200, ["ok"])])
 
     assert get(sender) == ["ok"]
-    assert sleeps == [3.0]  # Retry-After, not the reset 50 s away, and only once
-    assert held == [True]  # the other cursors wait as long
+    assert waits == [3.0]  # Retry-After, not the reset 50 s away, and only once
+    assert sleeps == []  # the one place that waits on the bucket is the pacer
+    assert pacer.known.resume_at == 1_003.0  # every other request of the run waits as long
     assert [at for _, _, at in transport.sent] == [1_000.0, 1_003.0]
     assert pacer.spending.rate_limited == 1
+    assert "3.0 s waiting on the bucket, 1 answered 429" in pacer.summary()
 
 
 def test_the_rate_limit_budget_is_charged_once_per_429_and_ends_in_the_clear_error():
     limited = answer(429, {}, x_ratelimit_remaining="0", x_ratelimit_reset="1004")
     limited.headers["Retry-After"] = "3"
-    sender, _, _, sleeps, _ = run([limited, limited, limited], max_wait=7)
+    sender, _, _, _, waits = run([limited, limited, limited], max_wait=7)
     with pytest.raises(RateLimitError):
         get(sender)
-    assert sleeps == [3.0, 3.0]  # the third 3 s would pass the 7 s budget
+    assert waits == [3.0, 3.0]  # the third 3 s would pass the 7 s budget: refused, not waited
+
+
+def test_a_rate_limit_max_wait_of_zero_stops_at_the_first_429_without_waiting():
+    limited = answer(429, {}, x_ratelimit_remaining="0", x_ratelimit_reset="1004")
+    sender, transport, _, sleeps, waits = run([limited, answer(200, ["ok"])], max_wait=0)
+    with pytest.raises(RateLimitError):
+        get(sender)
+    assert (waits, sleeps, len(transport.sent)) == ([], [], 1)
 
 
 def test_a_server_error_backs_off_then_succeeds():
@@ -138,7 +151,7 @@ def test_a_refused_token_is_replaced_once_at_once_then_the_clear_error():
     refused = answer(401, {"message": "Expired token"})
     sender, transport, _, sleeps, _ = run([tokens[0], refused, tokens[1], answer(200, ["log"])])
     assert get(sender, credentials_for(sender)) == ["log"]
-    assert sleeps == [0.0]
+    assert sleeps == []  # at once
     assert transport.sent[-1][1] == {"Authorization": "Bearer tok-2"}
 
     sender, *_ = run([refused])

@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,9 +22,10 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError
 from tap_auth0_logs import log_ids
 from tap_auth0_logs.event_types import describe, event_type_names
 from tap_auth0_logs.output import StdoutBuffer
-from tap_auth0_logs.retry import DNS_TRIES, MAX_FAILURES, Budget, rate_limit_wait
+from tap_auth0_logs.retry import DNS_TRIES, MAX_FAILURES, Budget
 from tap_auth0_logs.schema import KNOWN_FIELDS, LOG_EVENT, gather_extra_fields, normalize_scope
-from tap_auth0_logs.settings import tenant_base_url
+from tap_auth0_logs.settings import CONFIG_SCHEMA, DEFAULTS, Settings, tenant_base_url
+from tap_auth0_logs.start_points import OldestLog
 
 SAMPLES = json.loads((Path(__file__).parent / "sample_logs.json").read_text())
 
@@ -127,16 +129,6 @@ def test_domain_forms_that_are_refused(domain, reason):
         tenant_base_url(domain)
 
 
-def test_rate_limit_wait_prefers_retry_after_then_reset():
-    assert rate_limit_wait({"Retry-After": "3", "x-ratelimit-reset": "150"}, 100.0) == 3.0
-    assert rate_limit_wait({"x-ratelimit-reset": "105"}, 100.0) == 5.0
-    assert rate_limit_wait({"x-ratelimit-reset": "95"}, 100.0) == 0.0
-    assert rate_limit_wait({}, 100.0) == 1.0
-    # One cap for both: a clock skew or a strange header must not stall a run.
-    assert rate_limit_wait({"Retry-After": "3600"}, 100.0) == 60.0
-    assert rate_limit_wait({"x-ratelimit-reset": "9999"}, 100.0) == 60.0
-
-
 def test_log_id_numbers_round_trip_and_bisect_in_time():
     log_id = "90020230314144709188593000000000000001223372037868840734"
     assert log_ids.from_number(log_ids.to_number(log_id)) == log_id
@@ -160,7 +152,7 @@ def _failures(budget: Budget, exc: BaseException, count: int) -> list[float | No
 
 
 def test_retry_budget_gives_up_at_once_on_tls_and_soon_on_dns():
-    assert Budget().after_failure("tls", 0.5, requests.exceptions.SSLError("bad cert")) is None
+    assert Budget(900).after_failure("tls", 0.5, requests.exceptions.SSLError("bad cert")) is None
     dns = requests.exceptions.ConnectionError(
         MaxRetryError(
             None,  # type: ignore[arg-type]
@@ -168,10 +160,10 @@ def test_retry_budget_gives_up_at_once_on_tls_and_soon_on_dns():
             NameResolutionError("no-such-tenant.invalid", None, socket.gaierror(-2, "unknown")),  # type: ignore[arg-type]
         )
     )
-    waits = _failures(Budget(), dns, DNS_TRIES)
+    waits = _failures(Budget(900), dns, DNS_TRIES)
     assert None not in waits[:-1]
     assert waits[-1] is None
-    waits = _failures(Budget(), ConnectionResetError(), MAX_FAILURES)
+    waits = _failures(Budget(900), ConnectionResetError(), MAX_FAILURES)
     assert None not in waits[:-1]
     assert waits[-1] is None
     # Equal jitter: the wait doubles with each failure, within [ceiling/2, ceiling].
@@ -181,16 +173,24 @@ def test_retry_budget_gives_up_at_once_on_tls_and_soon_on_dns():
 def test_retry_budget_bounds_the_total_rate_limit_wait():
     budget = Budget(rate_limit_max_wait=10)
     for _ in range(2):
-        retry = budget.after_rate_limit({"Retry-After": "4"}, 0.0, "429", 0.0)
+        retry = budget.after_rate_limit("429", wait=4.0)  # an unpaced request's own wait
         assert retry is not None
         assert retry.wait == 4.0
         budget = retry.budget
     assert budget.rate_limit_waited == 8.0
-    assert budget.after_rate_limit({"Retry-After": "4"}, 0.0, "429", 0.0) is None
-    # The jitter is added once, and charged with the wait.
-    retry = Budget().after_rate_limit({"Retry-After": "4"}, 0.0, "429", 1.0)
-    assert retry is not None
-    assert retry.wait == retry.budget.rate_limit_waited == 4.25
+    assert budget.after_rate_limit("429", wait=4.0) is None
+    # A paced request's wait is the pacer's, charged when it has been waited.
+    paced = budget.after_rate_limit("429")
+    assert paced is not None
+    assert paced.wait is None
+    assert paced.budget == budget
+    assert budget.waited(2.0) is not None
+    assert budget.waited(2.5) is None
+
+
+def test_a_rate_limit_max_wait_of_zero_never_waits_on_a_429():
+    assert Budget(0).after_rate_limit("429") is None
+    assert Budget(0).after_rate_limit("429", wait=0.5) is None
 
 
 def test_records_wait_in_a_buffer_even_when_stdout_is_unbuffered(monkeypatch):
@@ -211,3 +211,62 @@ def test_records_wait_in_a_buffer_even_when_stdout_is_unbuffered(monkeypatch):
     assert not raw.closed  # the buffer is on a duplicate: stdout itself stays open
     raw.close()
     os.close(read_end)
+
+
+def test_every_default_is_the_schemas_and_zero_is_a_value_not_a_missing_setting():
+    properties = CONFIG_SCHEMA["properties"]
+    assert DEFAULTS["rate_limit_max_wait"] == properties["rate_limit_max_wait"]["default"]
+    settings = Settings.from_config({})
+    assert settings.rate_limit_max_wait == DEFAULTS["rate_limit_max_wait"]
+    assert settings.rate_limit_reserve == DEFAULTS["rate_limit_reserve"]
+    assert settings.backfill_concurrency == DEFAULTS["backfill_concurrency"]
+    assert settings.request_timeout == DEFAULTS["request_timeout"]
+    assert settings.pseudonymize_key_version == DEFAULTS["pseudonymize_key_version"]
+    assert Settings.from_config({"rate_limit_max_wait": 0}).rate_limit_max_wait == 0
+    assert Settings.from_config({"rate_limit_reserve": 0}).rate_limit_reserve == 0
+    assert properties["rate_limit_max_wait"]["minimum"] == 0
+
+
+class _SlowSearch:
+    """A client whose one search waits for the test's word; it fails first when told to."""
+
+    def __init__(self, fail_first: bool = False) -> None:
+        self.asked, self.answer = threading.Event(), threading.Event()
+        self.calls = 0
+        self.fail_first = fail_first
+
+    def search(self, params: dict[str, object]) -> list[dict[str, str]]:
+        self.calls += 1
+        self.asked.set()
+        assert self.answer.wait(5)
+        if self.fail_first and self.calls == 1:
+            raise requests.exceptions.ConnectionError("dropped")
+        return [{"log_id": "9" * 56, "date": "2026-11-01T00:00:00.000Z"}]
+
+
+def test_the_oldest_log_is_asked_once_and_no_lock_is_held_across_the_request():
+    client = _SlowSearch()
+    oldest = OldestLog(client)  # type: ignore[arg-type]
+    results: list[object] = []
+    callers = [threading.Thread(target=lambda: results.append(oldest.get())) for _ in range(3)]
+    callers[0].start()
+    assert client.asked.wait(5)
+    assert not oldest._lock.locked()  # a rate-limited search must not hold up anyone else
+    for caller in callers[1:]:
+        caller.start()
+    client.answer.set()
+    for caller in callers:
+        caller.join(5)
+    assert client.calls == 1
+    assert len(results) == 3
+    assert all(result == results[0] is not None for result in results)
+
+
+def test_when_asking_for_the_oldest_log_fails_the_next_caller_asks_again():
+    client = _SlowSearch(fail_first=True)
+    client.answer.set()
+    oldest = OldestLog(client)  # type: ignore[arg-type]
+    with pytest.raises(requests.exceptions.ConnectionError):
+        oldest.get()
+    assert oldest.get() is not None
+    assert client.calls == 2

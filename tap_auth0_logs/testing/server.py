@@ -119,7 +119,15 @@ class RateLimit:
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
-        self._tokens, self._at, self.lowest = float(self.burst), self.clock(), self.burst
+        self.restart()
+
+    def restart(self) -> None:
+        """A full bucket and fresh counters (the clients spending it stay), so runs start alike."""
+        with self._lock:
+            self._tokens, self._at, self.lowest = float(self.burst), self.clock(), self.burst
+            self.too_many.clear()
+            self.taken.clear()
+            self.crossings, self._above_warning = 0, True
 
     @property
     def _step(self) -> float:
@@ -215,6 +223,7 @@ class RecordedRequest:
     target: str  # path and query exactly as sent
     status: int = 0
     user_agent: str = ""
+    at: float = field(default_factory=time.time)  # when it came in
 
 
 @dataclass
