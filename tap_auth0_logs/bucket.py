@@ -151,8 +151,8 @@ def due(known: Known, kept: float) -> float:
 def learn(known: Known, reading: Reading) -> Known:
     """What the tap knows after one more answer: the one step each answer takes.
 
-    The bound keeps its finer prediction where the answer's whole level allows it, else takes
-    that level less the tap's requests that may come after it. An answer silent on the level
+    The bound is the answer's level less the tap's requests that may come after it, or the
+    finer prediction where it is less than a request above that. An answer silent on the level
     (an unmetered tenant) or older than one already read teaches only its 429.
     """
     resume = max(known.resume_at, resume_at(reading)) if reading.rate_limited else known.resume_at
@@ -168,7 +168,7 @@ def learn(known: Known, reading: Reading) -> Known:
     rate = _rate(refill.rate, plan.rate, reading, predicted, floor < limit - 1)
     reset = resume_at(reading) if reading.rate_limited else reading.reset or reading.at + 1.0
     return Known(
-        level=predicted if floor <= predicted < reading.level + 1 else floor,
+        level=predicted if floor <= predicted < floor + 1 else floor,
         at=reading.at,
         floor=floor,
         reset=min(reset, reading.at + MAX_RESET_SECONDS),
