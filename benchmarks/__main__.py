@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import dbt_build, declarative
+from benchmarks import dbt_build, declarative, pacing_parts
 from benchmarks.harness import (
     ENTERPRISE,
     Measured,
@@ -368,6 +368,24 @@ def plan_runs(runs: int, out: Path) -> None:
         plans(results, round_number=number)
     out.write_text(plan_table(results, runs))
     print(out.read_text())
+    plot_plan_medians(results, out.with_name("results-plans.png"))
+
+
+def plot_plan_medians(results: Results, path: Path) -> None:
+    """The plan profiles' chart: the tap's median run of each, the citizen's beside it."""
+    from benchmarks.chart import plot_plans  # noqa: PLC0415 - matplotlib only when charting
+
+    rows, citizen = [], []
+    for plan in PLANS:
+        tap = sorted(
+            (r for r in results.plans if r.plan is plan and r.client == TAP_CLIENT),
+            key=lambda r: r.seconds,
+        )
+        middle = tap[len(tap) // 2]
+        rows.append((plan.name, middle.seconds, middle.bound, middle.lowest, plan.burst))
+        citizens = [r.seconds for r in results.plans if r.plan is plan and r.client == CITIZEN]
+        citizen.append(statistics.median(citizens))
+    plot_plans(rows, path, machine(), citizen)
 
 
 def plan_table(results: Results, runs: int) -> str:
@@ -435,6 +453,8 @@ def main() -> None:
     # 6. the dbt package: its own table (results-dbt.md), a first build and an incremental one.
     dbt_out = args.out.with_name(args.out.name + "-dbt.md")
     print(dbt_build.run(50_000 if quick else 1_000_000, 1_000 if quick else 10_000, dbt_out))
+    # 4b. what each part of the pacer earns, on a simulated clock (seconds to run).
+    pacing_parts.main([])
     # 7. the declarative logs stream beside the tap's Airbyte source.
     declarative.run(quick, args.out.with_name(args.out.name + "-declarative.md"))
 

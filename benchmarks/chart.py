@@ -43,11 +43,15 @@ def plot(
 
 
 def plot_plans(
-    plans: Sequence[tuple[str, float, float, int, int]], path: Path, subtitle: str
+    plans: Sequence[tuple[str, float, float, int, int]],
+    path: Path,
+    subtitle: str,
+    citizen: Sequence[float] | None = None,
 ) -> None:
     """Write the plan profiles' chart to `path` (PNG): time against bound, and the lowest level.
 
-    Each plan is (name, seconds, bound, lowest level, bucket size).
+    Each plan is (name, the tap's seconds, bound, lowest level, bucket size); `citizen` the
+    simple citizen's seconds on each, when it ran beside the tap.
     """
     figure, (times, levels) = plt.subplots(
         1, 2, figsize=(10, 0.7 * len(plans) + 2.4), dpi=120, width_ratios=(3, 1.2), sharey=True
@@ -58,10 +62,12 @@ def plot_plans(
     goals = [1.15 * bound + 1.5 for bound in bounds]
     times.barh([r + 0.2 for r in rows], bounds, height=0.38, color="tab:gray", label="bound*")
     times.barh([r - 0.2 for r in rows], [p[1] for p in plans], height=0.38, label="tap")
+    if citizen is not None:
+        times.scatter(citizen, rows, marker="x", color="tab:red", label="simple citizen")
     times.scatter(goals, rows, marker="|", s=400, color="black", label="goal: 1.15 x bound + 1.5 s")
     times.set_yticks(rows, names, fontsize=8)
     times.set_xlabel("seconds")
-    times.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
+    times.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4)
     times.grid(visible=True, axis="x", alpha=0.3)
     shares = [plan[3] / plan[4] for plan in plans]
     levels.barh(rows, shares, height=0.5, color="tab:orange")
@@ -71,8 +77,8 @@ def plot_plans(
     levels.set_xlim(0, 1)
     levels.set_xlabel("lowest bucket level\n(dashed: Auth0's 80% line)")
     figure.suptitle(
-        "Plan profiles: the tap's default run against the least time that leaves a fifth "
-        "of the bucket\n" + subtitle,
+        "Plan profiles: the tap's default run (median) against the least time that leaves a "
+        "fifth of the bucket\n" + subtitle,
         fontsize=9,
     )
     figure.tight_layout()

@@ -51,6 +51,16 @@ PROFILES = (
         {"per_second": 16, "burst": 50, "latency": 0.02, "others": 4.0},
     ),
     Profile(
+        "Essentials, other clients at 1/s",
+        40,
+        {"per_second": 100 / 60, "burst": 10, "per_minute": True, "latency": 0.1, "others": 1.0},
+    ),
+    Profile(
+        "Enterprise, a deploy pipeline at 12/s",
+        300,
+        {"per_second": 16, "burst": 50, "latency": 0.02, "others": 12.0},
+    ),
+    Profile(
         "a bucket of 2 refilled every 6 s (no plan's)",
         6,
         {"per_second": 1 / 6, "burst": 2, "latency": 0.05, "reserve": 0},
@@ -92,13 +102,16 @@ def _no_reset_fallback(
     return RATE(rate, plan, hidden, predicted, below_full)
 
 
-RATE = bucket._rate  # noqa: SLF001 - the benchmark removes one part of it
+RATE = bucket._rate  # the benchmark removes one part of it
 VARIANTS: list[tuple[str, Callable[[], contextlib.AbstractContextManager[None]]]] = [
     ("the pacer as shipped", contextlib.nullcontext),
     ("without the plan's rate (the reset alone)", without_plan_prior),
     ("without the cut and growth (answers alone)", lambda: patched(bucket, "YIELD_FACTOR", 1.0)),
     ("without the request kept for others", lambda: patched(pacing, "kept_level", _no_margin)),
-    ("without the reset check of the plan's rate", lambda: patched(bucket, "_rate", _no_reset_fallback)),
+    (
+        "without the reset check of the plan's rate",
+        lambda: patched(bucket, "_rate", _no_reset_fallback),
+    ),
 ]
 
 
@@ -120,11 +133,11 @@ def cell(figures: tuple[float, int, int, int]) -> str:
     return f"{ratio:.2f} · {crossings} · {tap}/{others}"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = Path(__file__).parent / "results-pacing-parts.md"
     parser.add_argument("--out", type=Path, default=default)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     header = ["variant", *(profile.name for profile in PROFILES)]
     lines = [
         "Each cell: time / the sustained bound (mean of 10 starting moments, simulated clock, one "

@@ -8,7 +8,13 @@ the same pseudonym, so joins and counts still work.
 A pseudonym's text form names the algorithm and the key's version, so keys can be rotated and a
 reader knows which key made a value:
 
-    hmac-sha256:<key version>:<64 hex digits of HMAC-SHA256(key, UTF-8 value)>
+    hmac-sha256:<key version>:<64 hex digits of HMAC-SHA256(key, UTF-8 canonical value)>
+
+The canonical value (`canonical`) is what makes one person one pseudonym: an e-mail address in
+lower case (`JDoe@Example.com` is `jdoe@example.com`), an IP address as `ipaddress` writes it
+(`2001:DB8:0::1` is `2001:db8::1`, and `::ffff:192.0.2.1` is `192.0.2.1`). A value already in
+that form keeps the pseudonym it had before canonical values were taken; anything else (user ids,
+names) is taken as it is.
 
 Fields are dotted paths into an event (`details.request.ip`); where a path meets a list, it
 applies to each element (`details.prompts.user_id`). A field the event lacks stays absent, an
@@ -99,7 +105,7 @@ class Pseudonymizer:
             return value
         found = self._cache.get(value)
         if found is None:
-            digest = hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
+            digest = hmac.new(self._key, canonical(value).encode(), hashlib.sha256).hexdigest()
             found = self._prefix + digest
             if len(self._cache) >= CACHE_SIZE:
                 self._cache.clear()
@@ -165,6 +171,24 @@ class Pseudonymizer:
                 replaced[text] = self.of(text)
                 return replaced[text]
         return value  # null, true/false, objects and empty strings stay as they are
+
+
+def canonical(value: str) -> str:
+    """The form `value` is pseudonymised in: one person, one pseudonym.
+
+    An e-mail address in lower case, an IP address as `ipaddress` writes it (an IPv4 address
+    mapped into IPv6 as IPv4); anything else as it is.
+    """
+    if "@" in value and _EMAIL.fullmatch(value):
+        return value.lower()
+    if ":" in value or value.count(".") == 3:
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            return value
+        mapped = getattr(address, "ipv4_mapped", None)
+        return str(mapped or address)
+    return value
 
 
 def _parent(event: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:

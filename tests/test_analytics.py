@@ -418,6 +418,65 @@ def test_a_second_build_transforms_only_new_logs_and_brings_in_late_ones(
         meltano(["invoke", "dbt-duckdb", "test", "--select", "auth0__events"], env)
 
 
+def test_copies_of_a_log_become_one_event_and_a_code_the_seed_learns_is_classified_next_build(
+    installed, make_tenant, tmp_path
+):
+    tenant = make_tenant(TenantLogs(count=1500))
+    env = duckdb_env(tmp_path, tenant)
+    build(env)
+    ids = tenant.logs.ids()
+    with duckdb.connect(env["DBT_DUCKDB_PATH"]) as db:
+        # Events built before the seed knew their code: `other`, and outside OCSF.
+        row = db.sql(
+            "select type from auth0_analytics.auth0__events where category = 'login' limit 1"
+        ).fetchone()
+        assert row is not None
+        code = row[0]
+        db.execute(
+            "update auth0_analytics.auth0__events set category = 'other', outcome = 'other', "
+            "ocsf_class_uid = null, ocsf_activity_id = null where type = ?",
+            [code],
+        )
+        db.execute(
+            "delete from auth0_analytics.auth0__ocsf where log_id in "
+            "(select log_id from auth0_analytics.auth0__events where type = ?)",
+            [code],
+        )
+        # Logs a loader wrote twice (Airbyte's append mode, a page repeated after a crash),
+        # arriving in one batch; and a code no seed knows yet.
+        db.execute("delete from auth0_analytics.auth0__events where log_id in (?, ?, ?)", ids[:3])
+        db.execute(
+            "create table auth0.logs_appended as select * from auth0.logs union all "
+            "select * from auth0.logs where log_id in (?, ?, ?) union all "
+            "select * replace ('zz_new_code' as type, log_id || '-new' as log_id) "
+            "from auth0.logs where log_id = ?",
+            [*ids[:3], ids[5]],
+        )
+    done = meltano(
+        ["invoke", "dbt-duckdb", "build", "--vars", '{"auth0_logs_table": "logs_appended"}'],
+        env,
+    )
+
+    events = query(env, "select log_id from auth0_analytics.auth0__events")
+    assert sorted(log_id for (log_id,) in events) == sorted([*ids, ids[5] + "-new"])
+    classes = query(
+        env,
+        "select distinct category, ocsf_class_uid from auth0_analytics.auth0__events "
+        f"where type = '{code}'",
+    )
+    assert classes == [("login", 3002)]
+    in_ocsf = query(
+        env,
+        "select count(*) from auth0_analytics.auth0__ocsf as o join "
+        "auth0_analytics.auth0__events as e using (log_id) "
+        f"where e.type = '{code}'",
+    )
+    assert in_ocsf[0][0] > 0
+    # The unknown code is named by a warning, not a failure.
+    assert "assert_every_event_type_is_known" in done.stdout
+    assert "WARN" in done.stdout
+
+
 def test_postgres_pipeline_finds_the_planted_attacks_and_writes_valid_ocsf(
     meltano_env, make_tenant, postgres, tmp_path
 ):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -55,6 +57,19 @@ def test_a_pseudonym_is_keyed_versioned_and_the_same_for_the_same_value():
     assert other.of("jdoe@example.com")[14:] != one.of("jdoe@example.com")[14:]
     assert one.of("") == ""
     assert "k3y" not in repr(one)
+
+
+def test_one_person_is_one_pseudonym_however_an_address_is_written():
+    one = Pseudonymizer(KEY, "1", expand_fields(None))
+    assert one.of("JDoe@Example.COM") == one.of("jdoe@example.com")
+    assert one.of("2001:DB8:0:0::1") == one.of("2001:db8::1")
+    assert one.of("::ffff:192.0.2.1") == one.of("192.0.2.1")
+    assert one.of("auth0|ABC") != one.of("auth0|abc")  # ids and names are taken as they are
+    # A value already canonical keeps the pseudonym it had before canonical forms were taken.
+    digest = hmac.new(KEY.encode(), b"jdoe@example.com", hashlib.sha256).hexdigest()
+    assert one.of("jdoe@example.com") == f"hmac-sha256:1:{digest}"
+    text = one.in_text("To: JDoe@Example.com from 2001:DB8::0:1.")
+    assert text == f"To: {one.of('jdoe@example.com')} from {one.of('2001:db8::1')}."
 
 
 def test_every_place_a_sample_event_repeats_personal_data_is_pseudonymised():
