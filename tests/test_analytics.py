@@ -130,10 +130,30 @@ def test_every_planted_attack_is_found_with_its_subject_and_its_logs(planted_run
     kinds = Counter(row[0] for row in rows)
     # Besides what was planted, only the spraying's two break-ins are found again: the
     # attacker logged in as those users from far away, so their next login at home is an
-    # impossible trip too; and the planted trip's way back home.
-    assert {kind: count for kind, count in kinds.items() if kind != "impossible_travel"} == {
+    # impossible trip too; and the planted trip's way back home. And the attacks that worked:
+    # the spraying's two break-ins and the user who gave in to the MFA pushes.
+    besides = {"impossible_travel", "success_after_attack"}
+    assert {kind: count for kind, count in kinds.items() if kind not in besides} == {
         kind: 1 for kind in ATTACKS if kind != "impossible_travel"
     }
+    worked = {
+        attack.kind: attack
+        for attack in logs.attacks
+        if attack.kind in {"mfa_fatigue", "password_spraying"}
+    }
+    escalations = query(
+        env,
+        "select subject, description, log_ids, severity, mitre_technique "
+        "from auth0_analytics.auth0__detections where detection = 'success_after_attack'",
+    )
+    assert len(escalations) == 3
+    assert {severity for _, _, _, severity, _ in escalations} == {"critical"}
+    mfa_user = worked["mfa_fatigue"].finding().subject
+    sprayer = worked["password_spraying"].finding().subject
+    assert mfa_user in {subject for subject, *_ in escalations}
+    assert sum(sprayer in description for _, description, *_ in escalations) == 2
+    for _, _, log_ids, _, _ in escalations:
+        assert len(log_ids) == 1  # the log of the success
 
 
 def test_ordinary_traffic_alone_yields_no_finding(installed, make_tenant, tmp_path):
@@ -149,20 +169,59 @@ def test_ordinary_traffic_alone_yields_no_finding(installed, make_tenant, tmp_pa
 def test_each_threshold_holds_on_both_sides(planted_run):
     logs, env = planted_run
     vars_text = json.dumps(ONE_PAST)
+    select = ["--select", "auth0__detections"]
 
-    meltano(
-        ["invoke", "dbt-duckdb", "run", "--select", "auth0__detections", "--vars", vars_text], env
-    )
+    # Findings are kept from build to build; a fresh table shows what the thresholds find.
+    meltano(["invoke", "dbt-duckdb", "run", *select, "--full-refresh", "--vars", vars_text], env)
     rows = query(env, "select detection, subject from auth0_analytics.auth0__detections")
     # Only the detections without a threshold are left (each planted once).
     assert sorted(detection for detection, _ in rows) == ["breached_password", "management_change"]
 
-    meltano(["invoke", "dbt-duckdb", "run", "--select", "auth0__detections"], env)  # defaults
+    meltano(["invoke", "dbt-duckdb", "run", *select, "--full-refresh"], env)  # defaults
     rows = query(
         env,
         "select detection, subject_type, subject, log_ids from auth0_analytics.auth0__detections",
     )
     assert_planted_found(logs, findings(rows))
+
+
+def test_a_finding_keeps_its_id_and_first_detection_as_it_grows_and_as_thresholds_change(
+    installed, make_tenant, tmp_path
+):
+    logs = TenantLogs(count=3000, attacks=(Attack("brute_force", 1200),))
+    tenant = make_tenant(logs)
+    env = duckdb_env(tmp_path, tenant)
+    build(env)
+    sql = (
+        "select finding_id, first_detected_at, events, description, mitre_technique "
+        "from auth0_analytics.auth0__detections where detection = 'brute_force'"
+    )
+    [(finding_id, _, events, description, technique)] = query(env, sql)
+    assert technique == "T1110.001"
+    assert description.startswith(f"{events} failed logins on ")
+    assert " minutes" in description
+    with duckdb.connect(env["DBT_DUCKDB_PATH"]) as db:
+        # As if the build before had seen only the burst's first failures: the next build
+        # finds it grown, and it is still the same finding, first detected then.
+        db.execute(
+            "update auth0_analytics.auth0__detections set events = 3, "
+            "first_detected_at = timestamp '2026-01-01 00:00:00' where finding_id = ?",
+            [finding_id],
+        )
+    meltano(["invoke", "dbt-duckdb", "run", "--select", "auth0__detections"], env)
+    [(same_id, kept, grown, _, _)] = query(env, sql)
+    assert (same_id, str(kept), grown) == (finding_id, "2026-01-01 00:00:00", events)
+
+    # A threshold raised past the finding: what was alerted stays, with its first detection.
+    raised = json.dumps({"brute_force_min_failures": 100})
+    meltano(["invoke", "dbt-duckdb", "run", "--select", "auth0__detections", "--vars", raised], env)
+    assert query(env, sql)[0][:2] == (finding_id, kept)
+    # An alerter's question: what is new since its last run? Nothing.
+    assert query(
+        env,
+        "select count(*) from auth0_analytics.auth0__detections "
+        "where first_detected_at > timestamp '2026-06-01 00:00:00' and detection = 'brute_force'",
+    ) == [(0,)]
 
 
 def validate_ocsf(rows: list[tuple[int, str]]) -> Counter[int]:

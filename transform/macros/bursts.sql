@@ -22,10 +22,15 @@
   ) as marked
 {% endmacro %}
 
-{#- The columns of a finding, aggregated over one group of a detection's events. -#}
-{% macro finding_columns(detection, subject_type, severity, subject='subject', alias='') %}
+{#- The columns of a finding, aggregated over one group of a detection's events: what it is, its
+    MITRE ATT&CK technique, and `description`, a line a person reads (an SQL expression over the group). -#}
+{% macro finding_columns(detection, subject_type, severity, mitre, description, subject='subject', alias='') %}
     '{{ detection }}' as detection, '{{ subject_type }}' as subject_type, {{ subject }} as subject,
     min({{ alias }}occurred_at) as first_seen, max({{ alias }}occurred_at) as last_seen, count(*) as events,
     {{ auth0_logs.ordered_list(alias ~ 'log_id', alias ~ 'log_id') }} as log_ids,
-    '{{ severity }}' as severity
+    '{{ severity }}' as severity, '{{ mitre }}' as mitre_technique,
+    {{ description }} as description
 {% endmacro %}
+
+{#- Whole minutes between two moments, as text (for a finding's description). -#}
+{% macro minutes_text(earlier, later) %}cast(cast(floor({{ auth0_logs.seconds_between(earlier, later) }} / 60) as integer) as varchar){% endmacro %}

@@ -130,7 +130,7 @@
     'severity_id', severity_id,
     'severity', case severity_id when 2 then 'Low' when 3 then 'Medium' when 4 then 'High' else 'Critical' end,
     'status_id', 1, 'status', 'New',
-    'message', title || ' on ' || subject_type || ' ' || subject || ': ' || cast(events as varchar) || ' events',
+    'message', description,
     'metadata', {% call auth0_logs.json_build() %}
         'version', '1.5.0',
         'uid', finding_id,
@@ -140,7 +140,16 @@
     'finding_info', {% call auth0_logs.json_build() %}
         'uid', finding_id,
         'title', title,
+        'desc', description,
+        'created_time', {{ auth0_logs.epoch_ms('first_detected_at') }},
         'types', {% call auth0_logs.json_list() %}detection{% endcall %},
+        'attacks', {% call auth0_logs.json_list() %}
+            {% call auth0_logs.json_build() %}
+              'technique', {% call auth0_logs.json_build() %}
+                'uid', mitre_technique, 'name', {{ auth0_logs.mitre_name('mitre_technique') }}
+              {% endcall %}
+            {% endcall %}
+          {% endcall %},
         'first_seen_time', {{ auth0_logs.epoch_ms('first_seen') }},
         'last_seen_time', {{ auth0_logs.epoch_ms('last_seen') }},
         'analytic', {% call auth0_logs.json_build() %}
@@ -166,4 +175,19 @@
         {% endcall %}
       end
   {%- endcall -%}
+{% endmacro %}
+
+{#- The names of the MITRE ATT&CK techniques the detections answer. -#}
+{% macro mitre_name(column) %}
+  case {{ column }}
+    {%- for uid, name in {
+        'T1110.001': 'Brute Force: Password Guessing',
+        'T1110.003': 'Brute Force: Password Spraying',
+        'T1110.004': 'Brute Force: Credential Stuffing',
+        'T1621': 'Multi-Factor Authentication Request Generation',
+        'T1078': 'Valid Accounts',
+        'T1098': 'Account Manipulation'}.items() %}
+    when '{{ uid }}' then '{{ name }}'
+    {%- endfor %}
+  end
 {% endmacro %}

@@ -108,7 +108,10 @@ STRUCTURES: dict[int, dict[str, Any]] = {
         "finding_info": {
             "uid": TEXT,
             "title": TEXT,
+            "desc": TEXT,
+            "created_time": LONG,
             "types": [TEXT],
+            "attacks": [{"technique": {"uid": TEXT, "name": TEXT}}],
             "first_seen_time": LONG,
             "last_seen_time": LONG,
             "analytic": {"uid": TEXT, "name": TEXT, "type_id": INT, "type": TEXT},

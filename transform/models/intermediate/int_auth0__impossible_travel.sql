@@ -23,7 +23,10 @@ select
     'impossible_travel' as detection, 'user' as subject_type, user_id as subject,
     previous_at as first_seen, occurred_at as last_seen, 2 as events,
     {{ auth0_logs.pair_list('previous_log_id', 'log_id') }} as log_ids,
-    'medium' as severity
+    'medium' as severity,
+    'T1078' as mitre_technique,
+    'logins of ' || user_id || ' ' || cast(cast(round(km) as integer) as varchar) || ' km apart in '
+        || {{ auth0_logs.minutes_text('previous_at', 'occurred_at') }} || ' minutes' as description
 from hops
 where km >= {{ var('impossible_travel_min_km') }}
   and km > {{ var('impossible_travel_max_kmh') }} * greatest(seconds, 1) / 3600.0

@@ -9,7 +9,8 @@ with changes as (
       and lower(coalesce({{ auth0_logs.json_text('details', 'request.method') }}, 'post')) <> 'get'
 ),
 bursts as ({{ auth0_logs.bursts('changes', var('management_change_window_minutes')) }})
-select {{ auth0_logs.finding_columns('management_change', 'user', 'low') }}
+select {{ auth0_logs.finding_columns('management_change', 'user', 'low', 'T1098',
+    "cast(count(*) as varchar) || ' Management API changes by ' || subject || ' in ' || " ~ auth0_logs.minutes_text('min(occurred_at)', 'max(occurred_at)') ~ " || ' minutes'") }}
 from bursts
 where subject is not null
 group by subject, burst

@@ -25,7 +25,9 @@ sprayed as (
        and max(failures) <= {{ var('password_spraying_max_attempts_per_user') }}
        and sum(successes) >= {{ var('password_spraying_min_successes') }}
 )
-select {{ auth0_logs.finding_columns('password_spraying', 'ip', 'high', subject='b.subject', alias='b.') }}
+select {{ auth0_logs.finding_columns('password_spraying', 'ip', 'high', 'T1110.003',
+    "cast(count(distinct b.account) as varchar) || ' accounts tried from ' || b.subject || ', ' || cast(sum(b.succeeded) as varchar) || ' got into, in ' || " ~ auth0_logs.minutes_text('min(b.occurred_at)', 'max(b.occurred_at)') ~ " || ' minutes'",
+    subject='b.subject', alias='b.') }}
 from bursts as b
 join sprayed as s on s.subject = b.subject and s.burst = b.burst
 group by b.subject, b.burst
