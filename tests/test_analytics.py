@@ -18,7 +18,7 @@ import pytest
 from ocsf_emitter import models, validate
 from ocsf_emitter.errors import InvalidFindingError
 
-from tap_auth0_logs.testing import ATTACKS, Attack, FakeAuth0, TenantLogs
+from tap_auth0_logs.testing import ATTACKS, LOOK_ALIKES, Attack, FakeAuth0, TenantLogs
 from tests.ocsf_checks import check, empty_objects, loads
 from tests.pipelines import meltano, meltano_environment, postgres_settings, psql, tenant_env
 
@@ -183,6 +183,42 @@ def test_each_threshold_holds_on_both_sides(planted_run):
         "select detection, subject_type, subject, log_ids from auth0_analytics.auth0__detections",
     )
     assert_planted_found(logs, findings(rows))
+
+
+def test_allow_lists_and_the_longest_burst_are_vars(planted_run):
+    logs, env = planted_run
+    attacks = {attack.kind: attack for attack in logs.attacks}
+    allowed = [attacks["credential_stuffing"].ip, attacks["password_spraying"].ip]
+    select = ["--select", "auth0__detections", "--full-refresh"]
+    meltano(
+        ["invoke", "dbt-duckdb", "run", *select, "--vars", json.dumps({"allowed_ips": allowed})],
+        env,
+    )
+    found = {d for (d,) in query(env, "select detection from auth0_analytics.auth0__detections")}
+    assert not found & {"credential_stuffing", "password_spraying"}
+    assert "brute_force" in found
+    # Bursts cut every 18 s: the brute force's 12 failures (over a minute) are no longer one.
+    meltano(["invoke", "dbt-duckdb", "run", *select, "--vars", '{"burst_max_hours": 0.005}'], env)
+    found = {d for (d,) in query(env, "select detection from auth0_analytics.auth0__detections")}
+    assert "brute_force" not in found
+    meltano(["invoke", "dbt-duckdb", "run", *select], env)  # defaults again
+
+
+def test_what_real_tenants_do_that_looks_like_an_attack_yields_no_finding(
+    installed, make_tenant, tmp_path
+):
+    # An office's NAT (60 colleagues, 6 mistyping once), an app polling silent authentication
+    # with an expired session, someone who mistypes four times then gets in, a launch's signups.
+    looks = tuple(
+        Attack(kind, at) for kind, at in zip(LOOK_ALIKES, (300, 4100, 5300, 5400), strict=True)
+    )
+    tenant = make_tenant(TenantLogs(count=6000, attacks=looks))
+    env = duckdb_env(tmp_path, tenant)
+
+    build(env)
+
+    assert query(env, "select count(*) from auth0_analytics.auth0__events") == [(6000,)]
+    assert query(env, "select detection, description from auth0_analytics.auth0__detections") == []
 
 
 def test_a_finding_keeps_its_id_and_first_detection_as_it_grows_and_as_thresholds_change(

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pytest
 
-from tap_auth0_logs.testing import ATTACKS, Attack, TenantLogs
+from tap_auth0_logs.testing import ATTACKS, LOOK_ALIKES, Attack, TenantLogs
 from tap_auth0_logs.testing.__main__ import main as serve
 
 
@@ -72,3 +72,18 @@ def test_the_fake_tenant_command_refuses_a_bad_plant_in_one_line(capsys):
 
     assert exit_info.value.code == 2
     assert "unknown attack 'phishing'" in capsys.readouterr().err
+
+
+def test_look_alikes_plant_what_real_tenants_do_and_no_finding_is_expected():
+    looks = tuple(Attack(kind, 100 + 4000 * i) for i, kind in enumerate(LOOK_ALIKES))
+    logs = TenantLogs(count=17_000, attacks=looks)
+    assert logs.planted() == []  # nothing for a detection to report
+    office = logs.attacks[0]
+    planted = [logs.log(office.at + offset) for offset, _ in office.steps()]
+    assert {log["ip"] for log in planted} == {office.ip}
+    assert len({log["user_id"] for log in planted}) == 60
+    assert [log["type"] for log in planted].count("fp") == 6
+    polling = logs.attacks[1]
+    assert {logs.log(polling.at + o)["type"] for o, _ in polling.steps()} == {"fsa"}
+    with pytest.raises(ValueError, match="office"):
+        Attack("no_such_kind", 1)

@@ -1,6 +1,6 @@
 """A fake Auth0 tenant for tests, benchmarks and the demo (see `server.py`)."""
 
-from tap_auth0_logs.testing.attacks import ATTACKS, Attack, Finding, user_id_for
+from tap_auth0_logs.testing.attacks import ATTACKS, LOOK_ALIKES, Attack, Finding, user_id_for
 from tap_auth0_logs.testing.logs import Burst, TenantLogs
 from tap_auth0_logs.testing.server import (
     DEFAULT_CLIENT_ID,
@@ -15,6 +15,7 @@ __all__ = [
     "ATTACKS",
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
+    "LOOK_ALIKES",
     "Attack",
     "Burst",
     "Client",

@@ -15,7 +15,7 @@ import argparse
 import json
 import threading
 
-from tap_auth0_logs.testing.attacks import ATTACKS, Attack
+from tap_auth0_logs.testing.attacks import KINDS, Attack
 from tap_auth0_logs.testing.logs import TenantLogs
 from tap_auth0_logs.testing.server import FakeAuth0, Faults, RateLimit
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         action="append",
         default=[],
         metavar="KIND@LOG_NUMBER",
-        help=f"plant an attack among the ordinary traffic; kinds: {', '.join(ATTACKS)}",
+        help=f"plant an attack among the ordinary traffic; kinds: {', '.join(KINDS)}",
     )
     args = parser.parse_args(argv)
     try:

@@ -24,6 +24,17 @@ The kinds, and what each plants (the detections' default thresholds sit inside e
 - `breached_password`: a login with a breached password (`pwd_leak`).
 - `management_change`: an administrator grants a role, blocks a user and changes an
   application through the Management API (`sapi`), 20 s apart.
+
+And what real tenants do that looks like an attack to a naive detection (`LOOK_ALIKES`), planted
+the same way; no detection may report them:
+
+- `office`: 60 colleagues behind one address (an office's NAT, a carrier's CGNAT) sign in over
+  about two hours, 6 of them after mistyping once (`fp`, then `s`).
+- `polling_app`: a single-page app whose session expired polls silent authentication for one
+  user every ~20 s for half an hour (`fsa`, 100 times).
+- `mistype_then_login`: a user mistypes four times, then gets in (`fp` × 4, `s`).
+- `signup_burst`: 50 people sign up within three minutes after a launch (`ss`, each from their
+  own address).
 """
 
 from __future__ import annotations
@@ -43,6 +54,8 @@ ATTACKS = (
     "breached_password",
     "management_change",
 )
+LOOK_ALIKES = ("office", "polling_app", "mistype_then_login", "signup_burst")
+KINDS = ATTACKS + LOOK_ALIKES
 #: The administrator whose Management API changes `management_change` plants.
 ADMIN = ("google-oauth2|104387223358712001", "admin@example.com")
 
@@ -89,8 +102,8 @@ class Attack:
     _users: int = field(default=200, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.kind not in ATTACKS:
-            raise ValueError(f"unknown attack {self.kind!r}; the kinds are {', '.join(ATTACKS)}")
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown attack {self.kind!r}; the kinds are {', '.join(KINDS)}")
         if self.at < 0:
             raise ValueError("an attack starts at a log number, 0 or more")
 
@@ -110,7 +123,7 @@ class Attack:
     @property
     def ip(self) -> str:
         """The attacker's address (TEST-NET-3, one per planted attack)."""
-        return f"203.0.113.{1 + (self.at * 37 + ATTACKS.index(self.kind)) % 254}"
+        return f"203.0.113.{1 + (self.at * 37 + KINDS.index(self.kind)) % 254}"
 
     def victim(self, k: int = 0) -> int:
         """The number of the `k`-th user this attack targets: real users of the tenant."""
@@ -132,10 +145,16 @@ class Attack:
     @property
     def origin(self) -> int:
         """Where the attacker is: a place of the tenant's (taken modulo their number)."""
-        return self.at * 31 + ATTACKS.index(self.kind)
+        return self.at * 31 + KINDS.index(self.kind)
 
     def steps(self) -> list[tuple[int, Step]]:
-        """(offset from `at`, event) for each event; the attacker's events come from `origin`."""
+        """(offset from `at`, event) for each event; the attacker's events come from `origin`.
+
+        A look-alike's people are where they live (an office's address is geolocated nowhere in
+        particular).
+        """
+        if self.kind in LOOK_ALIKES:
+            return self._steps()
         return [
             (offset, replace(step, place=self.origin) if step.ip else step)
             for offset, step in self._steps()
@@ -225,6 +244,27 @@ class Attack:
             )
             steps.append((10 * k, change))
         return steps
+
+    def _office(self) -> list[tuple[int, Step]]:
+        steps = []
+        for k, user in enumerate(self.victims(60)):
+            if k % 10 == 3:
+                steps.append((60 * k, Step("fp", user=user, ip=self.ip)))
+            steps.append((60 * k + 5, Step("s", user=user, ip=self.ip)))
+        return steps
+
+    def _polling_app(self) -> list[tuple[int, Step]]:
+        user = self.victim()
+        return [(10 * k, Step("fsa", user=user, ip=self.ip)) for k in range(100)]
+
+    def _mistype_then_login(self) -> list[tuple[int, Step]]:
+        user = self.victim()
+        return [*((3 * k, Step("fp", user=user)) for k in range(4)), (12, Step("s", user=user))]
+
+    def _signup_burst(self) -> list[tuple[int, Step]]:
+        return [
+            (2 * k, Step("ss", identity=(None, f"new{k}.{self.at}@example.org"))) for k in range(50)
+        ]
 
     def finding(self) -> Finding:
         """What the matching detection must report."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tap_auth0_logs.testing.attacks import Attack, Finding, Step, plan, user_id_for
+from tap_auth0_logs.testing.attacks import ATTACKS, Attack, Finding, Step, plan, user_id_for
 
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 TAIL_PREFIX = "000000000000001223372"  # 21 digits; the remaining 12 are the log's number
@@ -132,7 +132,8 @@ class TenantLogs:
         return [
             attack.finding()
             for attack in self.attacks
-            if all(
+            if attack.kind in ATTACKS
+            and all(
                 self.first_kept <= attack.at + offset < self.count for offset, _ in attack.steps()
             )
         ]

@@ -1,25 +1,47 @@
 {#- Number each subject's events into bursts: a burst is a run of events with no pause longer
-    than `gap_minutes`. Detections then count within one burst, which keeps them portable (no
-    distinct counts over sliding windows) and makes "how close together" one var. -#}
+    than `gap_minutes`, cut every `burst_max_hours` (a busy address is not one burst for days).
+    Detections then count within one burst, which keeps them portable (no distinct counts over
+    sliding windows) and makes "how close together" one var. -#}
 {% macro bursts(relation, gap_minutes) %}
   select
-    marked.*,
-    sum(marked.starts_burst) over (
-      partition by marked.subject order by marked.occurred_at, marked.log_id
-      rows between unbounded preceding and current row
-    ) as burst
+    spans.*,
+    spans.gap_burst * 100000 + cast(floor({{ auth0_logs.seconds_between('spans.burst_start', 'spans.occurred_at') }}
+      / ({{ var('burst_max_hours') }} * 3600.0)) as integer) as burst
   from (
     select
-      events.*,
-      case
-        when lag(events.occurred_at) over (partition by events.subject order by events.occurred_at, events.log_id) is null then 1
-        when {{ auth0_logs.seconds_between(
-              "lag(events.occurred_at) over (partition by events.subject order by events.occurred_at, events.log_id)",
-              "events.occurred_at") }} > {{ gap_minutes }} * 60 then 1
-        else 0
-      end as starts_burst
-    from {{ relation }} as events
-  ) as marked
+      numbered.*,
+      min(numbered.occurred_at) over (partition by numbered.subject, numbered.gap_burst) as burst_start
+    from (
+      select
+        marked.*,
+        sum(marked.starts_burst) over (
+          partition by marked.subject order by marked.occurred_at, marked.log_id
+          rows between unbounded preceding and current row
+        ) as gap_burst
+      from (
+        select
+          events.*,
+          case
+            when lag(events.occurred_at) over (partition by events.subject order by events.occurred_at, events.log_id) is null then 1
+            when {{ auth0_logs.seconds_between(
+                  "lag(events.occurred_at) over (partition by events.subject order by events.occurred_at, events.log_id)",
+                  "events.occurred_at") }} > {{ gap_minutes }} * 60 then 1
+            else 0
+          end as starts_burst
+        from {{ relation }} as events
+      ) as marked
+    ) as numbered
+  ) as spans
+{% endmacro %}
+
+{#- `column` is not on an allow-list var (a list of exact values; empty: nothing is allowed). -#}
+{% macro not_allowed(column, allow_list) %}
+  {%- set allowed = var(allow_list) -%}
+  {%- if allowed -%}
+    ({{ column }} is null or {{ column }} not in ({% for value in allowed %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %}))
+  {%- else -%}
+    (1 = 1)
+  {%- endif -%}
 {% endmacro %}
 
 {#- The columns of a finding, aggregated over one group of a detection's events: what it is, its

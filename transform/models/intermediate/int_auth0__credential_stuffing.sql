@@ -1,12 +1,28 @@
-{#- One IP failing against many accounts, failures no more than the window apart. -#}
-with failures as (
-    select log_id, occurred_at, ip as subject, account
-    from {{ ref('int_auth0__login_failures') }}
-    where ip is not null
+{#- One IP failing against many accounts, failures no more than the window apart, and mostly
+    failing: an office or a carrier's shared address has many people failing now and then, but
+    far more of them getting in. -#}
+with attempts as (
+    select
+        log_id, occurred_at, ip as subject, coalesce(user_id, user_name) as account,
+        case when outcome = 'failure' then 1 else 0 end as failed
+    from {{ ref('auth0__events') }}
+    where category = 'login' and outcome in ('success', 'failure') and ip is not null
+      and type not in ('ssa', 'fsa', 'sdelsa', 'fdelsa')  -- silent re-authentication is no guess
+      and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
+      and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
 ),
-bursts as ({{ auth0_logs.bursts('failures', var('credential_stuffing_window_minutes')) }})
+bursts as ({{ auth0_logs.bursts('attempts', var('credential_stuffing_window_minutes')) }}),
+stuffed as (
+    select subject, burst
+    from bursts
+    group by subject, burst
+    having count(distinct case when failed = 1 then account end) >= {{ var('credential_stuffing_min_users') }}
+       and sum(failed) >= {{ var('credential_stuffing_min_failure_share') }} * count(*)
+)
 select {{ auth0_logs.finding_columns('credential_stuffing', 'ip', 'high', 'T1110.004',
-    "cast(count(*) as varchar) || ' failed logins from ' || subject || ' against ' || cast(count(distinct account) as varchar) || ' accounts in ' || " ~ auth0_logs.minutes_text('min(occurred_at)', 'max(occurred_at)') ~ " || ' minutes'") }}
-from bursts
-group by subject, burst
-having count(distinct account) >= {{ var('credential_stuffing_min_users') }}
+    "cast(count(*) as varchar) || ' failed logins from ' || b.subject || ' against ' || cast(count(distinct b.account) as varchar) || ' accounts in ' || " ~ auth0_logs.minutes_text('min(b.occurred_at)', 'max(b.occurred_at)') ~ " || ' minutes'",
+    subject='b.subject', alias='b.') }}
+from bursts as b
+join stuffed as s on s.subject = b.subject and s.burst = b.burst
+where b.failed = 1
+group by b.subject, b.burst
