@@ -23,19 +23,24 @@ with computed as (
 
 {% if is_incremental() %}
 continued as (
-    {#- The kept finding each computed one continues: the first detected of those it overlaps. -#}
+    {#- The kept finding each computed one continues: the one that starts where it starts, else
+        the first detected of those it overlaps (sharing only an end is no overlap: an impossible
+        trip and the way back share a log). -#}
     select
         c.*,
         kept.finding_id as kept_id,
         kept.first_detected_at as kept_detected_at,
+        case when kept.first_seen = c.first_seen then 0 else 1 end as inexact,
         row_number() over (
             partition by c.detection, c.subject, c.first_seen
-            order by kept.first_detected_at, kept.finding_id
+            order by case when kept.first_seen = c.first_seen then 0 else 1 end,
+                kept.first_detected_at, kept.finding_id
         ) as pick
     from computed as c
     left join {{ this }} as kept
       on kept.detection = c.detection and kept.subject = c.subject
-     and kept.first_seen <= c.last_seen and kept.last_seen >= c.first_seen
+     and (kept.first_seen = c.first_seen
+          or (kept.first_seen < c.last_seen and kept.last_seen > c.first_seen))
 ),
 
 claimed as (
@@ -43,20 +48,30 @@ claimed as (
         continues it, the later is new. -#}
     select
         continued.*,
-        row_number() over (partition by kept_id order by first_seen, subject) as claim
+        row_number() over (partition by kept_id order by inexact, first_seen, subject) as claim
     from continued
     where pick = 1
 ),
 
+fresh as (
+    {#- A new finding's id, unless a kept finding has it already (then its end joins it). -#}
+    select
+        claimed.*,
+        md5(claimed.detection || '|' || claimed.subject || '|' || cast(claimed.first_seen as varchar)) as plain_id
+    from claimed
+),
+
 findings as (
     select
-        case when claim = 1 and kept_id is not null then kept_id
-             else md5(detection || '|' || subject || '|' || cast(first_seen as varchar)) end as finding_id,
-        case when claim = 1 and kept_detected_at is not null then kept_detected_at
+        case when f.claim = 1 and f.kept_id is not null then f.kept_id
+             when taken.finding_id is null then f.plain_id
+             else md5(f.plain_id || '|' || cast(f.last_seen as varchar)) end as finding_id,
+        case when f.claim = 1 and f.kept_detected_at is not null then f.kept_detected_at
              else {{ this_build }} end as first_detected_at,
-        detection, subject_type, subject, first_seen, last_seen, events, log_ids, severity,
-        mitre_technique, description
-    from claimed
+        f.detection, f.subject_type, f.subject, f.first_seen, f.last_seen, f.events, f.log_ids,
+        f.severity, f.mitre_technique, f.description
+    from fresh as f
+    left join {{ this }} as taken on taken.finding_id = f.plain_id
 )
 {% else %}
 findings as (
