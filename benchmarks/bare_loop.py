@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import Any, TextIO
 
 import requests
 
@@ -33,6 +34,12 @@ def token_session(base: str, client_id: str, client_secret: str) -> requests.Ses
     return session
 
 
+def write_records(out: TextIO, logs: list[dict[str, Any]]) -> None:
+    """Each log as a Singer RECORD line of the `logs` stream."""
+    for log in logs:
+        out.write(json.dumps({"type": "RECORD", "stream": "logs", "record": log}) + "\n")
+
+
 def main() -> None:
     base, client_id, client_secret, start = sys.argv[1:5]
     session = token_session(base, client_id, client_secret)
@@ -48,8 +55,7 @@ def main() -> None:
         logs = response.json()
         if not logs:
             break
-        for log in logs:
-            out.write(json.dumps({"type": "RECORD", "stream": "logs", "record": log}) + "\n")
+        write_records(out, logs)
         url, params = response.links["next"]["url"], None
     out.flush()
 

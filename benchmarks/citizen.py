@@ -11,12 +11,11 @@ reserve).
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from typing import TYPE_CHECKING
 
-from benchmarks.bare_loop import token_session
+from benchmarks.bare_loop import token_session, write_records
 
 if TYPE_CHECKING:
     import requests
@@ -46,10 +45,9 @@ def main() -> None:
     oldest = get(session, url, {"sort": "date:1", "per_page": 1, "page": 0}).json()[0]
     params: dict[str, str | int] | None = {"from": oldest["log_id"], "take": 100}
     out = sys.stdout
-    out.write(json.dumps({"type": "RECORD", "stream": "logs", "record": oldest}) + "\n")
+    write_records(out, [oldest])
     while logs := (response := get(session, url, params)).json():
-        for log in logs:
-            out.write(json.dumps({"type": "RECORD", "stream": "logs", "record": log}) + "\n")
+        write_records(out, logs)
         url, params = response.links["next"]["url"], None
     out.flush()
 

@@ -1,16 +1,7 @@
 {#- One IP failing against many accounts, failures no more than the window apart, and mostly
     failing: an office or a carrier's shared address has many people failing now and then, but
     far more of them getting in. -#}
-with attempts as (
-    select
-        log_id, occurred_at, ip as subject, coalesce(user_id, user_name) as account,
-        case when outcome = 'failure' then 1 else 0 end as failed
-    from {{ ref('auth0__events') }}
-    where category = 'login' and outcome in ('success', 'failure') and ip is not null
-      and type not in ('ssa', 'fsa', 'sdelsa', 'fdelsa')  -- silent re-authentication is no guess
-      and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
-      and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
-),
+with attempts as (select * from {{ ref('int_auth0__login_attempts') }}),
 bursts as ({{ auth0_logs.bursts('attempts', var('credential_stuffing_window_minutes')) }}),
 stuffed as (
     select subject, burst

@@ -1,18 +1,7 @@
 {#- One IP trying few passwords each on many real accounts, slowly, and getting into some: login
     attempts (failed or successful) from the IP, no more than the window apart, mostly failing. An
     office's address (many colleagues, most of them getting in, a few mistyping once) is not. -#}
-with attempts as (
-    select
-        log_id, occurred_at, ip as subject,
-        coalesce(user_id, user_name) as account,
-        case when outcome = 'success' then 1 else 0 end as succeeded,
-        case when outcome = 'failure' then 1 else 0 end as failed
-    from {{ ref('auth0__events') }}
-    where category = 'login' and outcome in ('success', 'failure') and ip is not null
-      and type not in ('ssa', 'fsa', 'sdelsa', 'fdelsa')  -- silent re-authentication is no guess
-      and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
-      and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
-),
+with attempts as (select * from {{ ref('int_auth0__login_attempts') }}),
 bursts as ({{ auth0_logs.bursts('attempts', var('password_spraying_window_minutes')) }}),
 per_account as (
     select subject, burst, account, sum(failed) as failures, sum(succeeded) as successes
