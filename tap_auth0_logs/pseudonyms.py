@@ -47,6 +47,7 @@ DEFAULT_FIELDS = (
     "details.body.username",
     "details.body.email",
     "details.to",
+    "details.authenticator.phone_number",
 )
 #: The word in `pseudonymize_fields` that stands for `DEFAULT_FIELDS`.
 DEFAULT_WORD = "default"

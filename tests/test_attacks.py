@@ -27,8 +27,8 @@ def test_ordinary_traffic_has_no_attack_signals_and_people_log_in_from_home():
 
 def test_planted_attacks_are_deterministic_and_hidden_among_ordinary_logs():
     attacks = tuple(Attack(kind, 100 + 600 * i) for i, kind in enumerate(ATTACKS))
-    logs = TenantLogs(count=4500, attacks=attacks)
-    again = TenantLogs(count=4500, attacks=attacks)
+    logs = TenantLogs(count=9000, attacks=attacks)
+    again = TenantLogs(count=9000, attacks=attacks)
 
     assert logs.kept() == again.kept()
     assert [f.detection for f in logs.planted()] == list(ATTACKS)
@@ -45,7 +45,7 @@ def test_planted_attacks_are_deterministic_and_hidden_among_ordinary_logs():
     assert first["location_info"]["city_name"] != second["location_info"]["city_name"]
     change = logs.log(attacks[6].at)
     assert change["type"] == "sapi"
-    assert change["details"]["request"]["auth"]["user"]["user_id"] == logs.planted()[-1].subject
+    assert change["details"]["request"]["auth"]["user"]["user_id"] == logs.planted()[6].subject
 
 
 def test_an_attack_not_yet_served_is_not_expected():
@@ -76,7 +76,7 @@ def test_the_fake_tenant_command_refuses_a_bad_plant_in_one_line(capsys):
 
 def test_look_alikes_plant_what_real_tenants_do_and_no_finding_is_expected():
     looks = tuple(Attack(kind, 100 + 4000 * i) for i, kind in enumerate(LOOK_ALIKES))
-    logs = TenantLogs(count=17_000, attacks=looks)
+    logs = TenantLogs(count=30_000, attacks=looks)
     assert logs.planted() == []  # nothing for a detection to report
     office = logs.attacks[0]
     planted = [logs.log(office.at + offset) for offset, _ in office.steps()]
@@ -87,3 +87,45 @@ def test_look_alikes_plant_what_real_tenants_do_and_no_finding_is_expected():
     assert {logs.log(polling.at + o)["type"] for o, _ in polling.steps()} == {"fsa"}
     with pytest.raises(ValueError, match="office"):
         Attack("no_such_kind", 1)
+
+
+def test_the_attacks_on_settings_and_factors_carry_what_their_detections_read():
+    attacks = tuple(Attack(kind, 100 + 600 * i) for i, kind in enumerate(ATTACKS))
+    logs = TenantLogs(count=9000, attacks=attacks)
+    planted = {a.kind: [logs.log(a.at + o) for o, _ in a.steps()] for a in logs.attacks}
+
+    weakened = [e["details"]["request"] for e in planted["security_weakened"]]
+    assert [(r["method"], r["body"]) for r in weakened] == [
+        ("patch", {"enabled": False}),
+        ("put", []),
+        ("patch", {"status": "paused"}),
+    ]
+    takeover = planted["tenant_takeover"]
+    assert [e["type"] for e in takeover] == ["sapi", "sapi", "mgmt_api_read"]
+    assert takeover[2]["details"]["accessedSecrets"] == ["client_secret"]
+    assert {e["details"]["request"]["auth"]["user"]["user_id"] for e in takeover} == {
+        logs.attacks[ATTACKS.index("tenant_takeover")].finding().subject
+    }
+    surge = planted["block_surge"]
+    assert len({e["ip"] for e in surge}) == len({e["user_id"] for e in surge}) == 30
+    phones = {e["details"]["authenticator"]["phone_number"] for e in planted["shared_mfa_phone"]}
+    assert len(phones) == 1
+    assert len({e["user_id"] for e in planted["shared_mfa_phone"]}) == 4
+    assert {e["type"] for e in planted["refresh_token_reuse"]} == {"ferrt"}
+
+
+def test_a_traveller_lands_after_a_flight_an_airliner_can_make():
+    traveller = Attack("traveller", 100)
+    logs = TenantLogs(count=12_500, attacks=(traveller,))
+    before, after, again = (logs.log(100 + offset) for offset, _ in traveller.steps())
+
+    assert before["user_id"] == after["user_id"] == again["user_id"]
+    assert [e["location_info"]["city_name"] for e in (before, after, again)] == [
+        "Berlin",
+        "Lagos",
+        "Lagos",
+    ]
+    hours = (logs.ingested_at(100 + 12_000) - logs.ingested_at(100)).total_seconds() / 3600
+    assert 4770 / hours < 1000  # km/h: slower than the detection's airliner
+    mine = [e for e in logs.kept() if e.get("user_id") == before["user_id"]]
+    assert len(mine) == 3  # no login at home between

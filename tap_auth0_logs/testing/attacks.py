@@ -24,6 +24,20 @@ The kinds, and what each plants (the detections' default thresholds sit inside e
 - `breached_password`: a login with a breached password (`pwd_leak`).
 - `management_change`: an administrator grants a role, blocks a user and changes an
   application through the Management API (`sapi`), 20 s apart.
+- `security_weakened`: a stolen administrator's session turns brute-force protection off, sets
+  the MFA policy to never and pauses a log stream (`sapi`, the settings in the bodies).
+- `tenant_takeover`: someone invites a new dashboard owner, grants an application Management
+  API scopes (`sapi`) and reads an application's client secret (`mgmt_api_read`).
+- `refresh_token_reuse`: a stolen refresh token replayed after the app rotated it: Auth0
+  refuses it three times as reused (`ferrt`).
+- `auth0_blocks`: someone guessing a user's one-time codes (`gd_auth_failed` × 5) until Auth0
+  blocks the account's MFA (`gd_otp_rate_limit_exceed`).
+- `block_surge`: a distributed brute force Auth0 stops account by account: 30 blocks
+  (`limit_wc`), each of another user from another address, 10 s apart.
+- `signup_fraud`: a script signs up 25 accounts from one address in 2.5 minutes (`ss`).
+- `sms_bombing`: 15 MFA text messages to one user in 2 minutes (`gd_send_sms`).
+- `shared_mfa_phone`: one phone number enrolled as the second factor of 4 accounts
+  (`gd_enrollment_complete`, `details.authenticator.phone_number`).
 
 And what real tenants do that looks like an attack to a naive detection (`LOOK_ALIKES`), planted
 the same way; no detection may report them:
@@ -35,6 +49,8 @@ the same way; no detection may report them:
 - `mistype_then_login`: a user mistypes four times, then gets in (`fp` × 4, `s`).
 - `signup_burst`: 50 people sign up within three minutes after a launch (`ss`, each from their
   own address).
+- `traveller`: someone flies from Berlin to Lagos (4,770 km): a login before the flight, then
+  two after landing, 6.7 hours later (a user of their own, so no login at home comes between).
 """
 
 from __future__ import annotations
@@ -53,11 +69,27 @@ ATTACKS = (
     "impossible_travel",
     "breached_password",
     "management_change",
+    "security_weakened",
+    "tenant_takeover",
+    "refresh_token_reuse",
+    "auth0_blocks",
+    "block_surge",
+    "signup_fraud",
+    "sms_bombing",
+    "shared_mfa_phone",
 )
-LOOK_ALIKES = ("office", "polling_app", "mistype_then_login", "signup_burst")
+LOOK_ALIKES = ("office", "polling_app", "mistype_then_login", "signup_burst", "traveller")
 KINDS = ATTACKS + LOOK_ALIKES
-#: The administrator whose Management API changes `management_change` plants.
-ADMIN = ("google-oauth2|104387223358712001", "admin@example.com")
+#: Who calls the Management API in the attacks that use it: (user_id, e-mail).
+ADMIN = ("google-oauth2|104387223358712001", "admin@example.com")  # management_change
+STOLEN_ADMIN = ("google-oauth2|104387223358712077", "ops@example.com")  # security_weakened
+INTRUDER = ("auth0|66b0c0ffee0000000000beef", "helper@example.net")  # tenant_takeover
+#: The tenant's Management API audience as the fake tenant's `hostname` names it.
+MANAGEMENT_AUDIENCE = "https://fake-tenant.us.auth0.com/api/v2/"
+#: The phone number `shared_mfa_phone` enrolls for every account (a fictional number).
+SHARED_PHONE = "+15555550123"
+#: Where `traveller` flies from and to (indexes into the fake tenant's places).
+BERLIN, LAGOS = 1, 5
 
 
 def user_id_for(number: int) -> str:
@@ -86,7 +118,7 @@ class Finding:
     """What a detection must report for a planted attack."""
 
     detection: str
-    subject_type: str  # "user" or "ip"
+    subject_type: str  # "user", "ip", "tenant" or "phone"
     subject: str
 
 
@@ -218,32 +250,132 @@ class Attack:
                 {"callbacks": ["https://evil.example.net/cb"]},
             ),
         ]
-        steps = []
-        for k, (description, method, path, body) in enumerate(changes):
-            details = {
-                "request": {
-                    "method": method,
-                    "path": path,
-                    "query": {},
-                    "body": body,
-                    "channel": "https://manage.auth0.com/",
-                    "ip": self.ip,
-                    "auth": {
-                        "user": {"user_id": ADMIN[0], "name": "Ada Admin", "email": ADMIN[1]},
-                        "strategy": "jwt",
-                    },
+        return [(10 * k, self._api_call(ADMIN, *change)) for k, change in enumerate(changes)]
+
+    def _security_weakened(self) -> list[tuple[int, Step]]:
+        changes = [
+            (
+                "Update Brute-force settings",
+                "patch",
+                "/api/v2/attack-protection/brute-force-protection",
+                {"enabled": False},
+            ),
+            ("Update multi-factor authentication policies", "put", "/api/v2/guardian/policies", []),
+            (
+                "Update a log stream",
+                "patch",
+                "/api/v2/log-streams/lst_0000000000017735",
+                {"status": "paused"},
+            ),
+        ]
+        return [(10 * k, self._api_call(STOLEN_ADMIN, *change)) for k, change in enumerate(changes)]
+
+    def _tenant_takeover(self) -> list[tuple[int, Step]]:
+        client = "9kLm2XyQ7rTz4wPb1sVn8cDf3gHj6aEu"
+        invite = (
+            "Create tenant invitations for a given client",
+            "post",
+            "/api/v2/tenants/invitations",
+            {"owners": ["mallory@example.net"], "roles": ["owner"]},
+        )
+        grant = (
+            "Create client grant",
+            "post",
+            "/api/v2/client-grants",
+            {
+                "client_id": client,
+                "audience": MANAGEMENT_AUDIENCE,
+                "scope": ["read:users", "update:users", "delete:users"],
+            },
+        )
+        read = self._api_call(
+            INTRUDER,
+            "Get client by ID",
+            "get",
+            f"/api/v2/clients/{client}",
+            {},
+            code="mgmt_api_read",
+        )
+        read_details = {**(read.details or {}), "accessedSecrets": ["client_secret"]}
+        return [
+            (0, self._api_call(INTRUDER, *invite)),
+            (10, self._api_call(INTRUDER, *grant)),
+            (20, replace(read, details=read_details)),
+        ]
+
+    def _api_call(
+        self,
+        actor: tuple[str, str],
+        description: str,
+        method: str,
+        path: str,
+        body: Any,
+        code: str = "sapi",
+    ) -> Step:
+        """A Management API call by `actor` from the attacker's address, as Auth0 logs it."""
+        details = {
+            "request": {
+                "method": method,
+                "path": path,
+                "query": {},
+                "body": body,
+                "channel": "https://manage.auth0.com/",
+                "ip": self.ip,
+                "auth": {
+                    "user": {"user_id": actor[0], "name": "Ada Admin", "email": actor[1]},
+                    "strategy": "jwt",
                 },
-                "response": {"statusCode": 200 if method == "patch" else 201, "body": {}},
-            }
-            change = Step(
-                "sapi",
-                identity=(ADMIN[0], None),
-                ip=self.ip,
-                description=description,
-                details=details,
+            },
+            "response": {"statusCode": 201 if method == "post" else 200, "body": body},
+        }
+        return Step(
+            code, identity=(actor[0], None), ip=self.ip, description=description, details=details
+        )
+
+    def _refresh_token_reuse(self) -> list[tuple[int, Step]]:
+        reused = Step(
+            "ferrt",
+            user=self.victim(),
+            ip=self.ip,
+            description="Unsuccessful Refresh Token exchange, reused refresh token detected",
+        )
+        return [(15 * k, reused) for k in range(3)]
+
+    def _auth0_blocks(self) -> list[tuple[int, Step]]:
+        user, ip = self.victim(), self.ip
+        steps = [(3 * k, Step("gd_auth_failed", user=user, ip=ip)) for k in range(5)]
+        return [*steps, (15, Step("gd_otp_rate_limit_exceed", user=user, ip=ip))]
+
+    def _block_surge(self) -> list[tuple[int, Step]]:
+        return [
+            (
+                5 * k,
+                Step(
+                    "limit_wc",
+                    user=user,
+                    ip=f"198.51.100.{1 + (self.at + k) % 254}",
+                    description="Blocked Account",
+                ),
             )
-            steps.append((10 * k, change))
-        return steps
+            for k, user in enumerate(self.victims(30))
+        ]
+
+    def _signup_fraud(self) -> list[tuple[int, Step]]:
+        return [
+            (3 * k, Step("ss", identity=(None, f"bot{k}.{self.at}@example.org"), ip=self.ip))
+            for k in range(25)
+        ]
+
+    def _sms_bombing(self) -> list[tuple[int, Step]]:
+        user = self.victim()
+        return [(4 * k, Step("gd_send_sms", user=user, ip=self.ip)) for k in range(15)]
+
+    def _shared_mfa_phone(self) -> list[tuple[int, Step]]:
+        details = {"authenticator": {"type": "sms", "phone_number": SHARED_PHONE}}
+        return [
+            (30 * k, Step("gd_enrollment_complete", user=user, ip=self.ip, details=details))
+            for k, user in enumerate(self.victims(4))
+        ]
 
     def _office(self) -> list[tuple[int, Step]]:
         steps = []
@@ -266,12 +398,30 @@ class Attack:
             (2 * k, Step("ss", identity=(None, f"new{k}.{self.at}@example.org"))) for k in range(50)
         ]
 
+    def _traveller(self) -> list[tuple[int, Step]]:
+        user = self._users + 1 + self.at % 1000  # no ordinary log is theirs
+        flight = 12_000  # logs, 2 s apart: 6.7 hours
+        return [
+            (0, Step("s", user=user, place=BERLIN)),
+            (flight, Step("s", user=user, place=LAGOS)),
+            (flight + 300, Step("s", user=user, place=LAGOS)),
+        ]
+
     def finding(self) -> Finding:
         """What the matching detection must report."""
-        if self.kind in ("credential_stuffing", "password_spraying"):
+        if self.kind in ("credential_stuffing", "password_spraying", "signup_fraud"):
             return Finding(self.kind, "ip", self.ip)
-        if self.kind == "management_change":
-            return Finding(self.kind, "user", ADMIN[0])
+        actors = {
+            "management_change": ADMIN,
+            "security_weakened": STOLEN_ADMIN,
+            "tenant_takeover": INTRUDER,
+        }
+        if self.kind in actors:
+            return Finding(self.kind, "user", actors[self.kind][0])
+        if self.kind == "block_surge":
+            return Finding(self.kind, "tenant", "fake-tenant")
+        if self.kind == "shared_mfa_phone":
+            return Finding(self.kind, "phone", SHARED_PHONE)
         return Finding(self.kind, "user", user_id_for(self.victim()))
 
 
