@@ -38,20 +38,20 @@ def test_the_main_job_loads_the_fake_tenant_then_only_what_was_added(tmp_path):
     second = demo(tmp_path)
 
     assert "using the bundled fake Auth0 tenant" in first
-    assert "Loaded 5,000 logs this run" in first
+    assert "Loaded 10,000 logs this run" in first
     assert "Loaded 500 logs this run" in second
     for section in ("Events per type", "Failed logins per country", "Busiest client applications"):
         assert section in second
     # The dbt package ran after each load: it found every attack the fake tenant hid, the new
     # one among the second run's logs too, and wrote OCSF rows of the three classes.
-    assert "The fake tenant planted 7 attacks; the package found 7 of them" in first
-    assert "The fake tenant planted 8 attacks; the package found 8 of them" in second
+    assert "The fake tenant planted 15 attacks; the package found 15 of them" in first
+    assert "The fake tenant planted 16 attacks; the package found 16 of them" in second
     for class_name in ("Account Change", "Authentication", "API Activity"):
         assert class_name in second
     with duckdb.connect(str(tmp_path / "auth0_logs.duckdb"), read_only=True) as db:
-        assert db.sql("select count(distinct log_id) from auth0.logs").fetchone() == (5500,)
+        assert db.sql("select count(distinct log_id) from auth0.logs").fetchone() == (10_500,)
         events = db.sql("select count(*) from auth0_analytics.auth0__events").fetchone()
-        assert events == (5500,)
+        assert events == (10_500,)
 
     # Then the README's next step, `--config my-tenant.json`, with another tenant: its own
     # database and state id, every one of its logs, and the fake tenant's left as they were.
@@ -67,4 +67,4 @@ def test_the_main_job_loads_the_fake_tenant_then_only_what_was_added(tmp_path):
     ) as db:
         assert db.sql("select count(distinct log_id) from auth0.logs").fetchone() == (800,)
     with duckdb.connect(str(tmp_path / "auth0_logs.duckdb"), read_only=True) as db:
-        assert db.sql("select count(*) from auth0.logs").fetchone() == (5500,)
+        assert db.sql("select count(*) from auth0.logs").fetchone() == (10_500,)

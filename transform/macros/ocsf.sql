@@ -162,10 +162,15 @@
   {%- endcall -%}
 {% endmacro %}
 
-{#- The evidence of a finding: its subject, and the logs it rests on (`data.auth0_log_ids`). -#}
+{#- The evidence of a finding: its subject (a user, an address, or in `data` a tenant or a phone
+    number), and the logs it rests on (`data.auth0_log_ids`). -#}
 {% macro ocsf_evidence() %}
   {%- call auth0_logs.json_build() -%}
-    'data', {% call auth0_logs.json_build() %}'auth0_log_ids', log_ids{% endcall %},
+    'data', {% call auth0_logs.json_build() %}
+        'auth0_log_ids', log_ids,
+        'subject_type', case when subject_type not in ('user', 'ip') then subject_type end,
+        'subject', case when subject_type not in ('user', 'ip') then subject end
+      {% endcall %},
     'user', case when subject_type = 'user' then
         {% call auth0_logs.json_build() %}'uid', subject{% endcall %}
       end,
@@ -186,7 +191,14 @@
         'T1110.004': 'Brute Force: Credential Stuffing',
         'T1621': 'Multi-Factor Authentication Request Generation',
         'T1078': 'Valid Accounts',
-        'T1098': 'Account Manipulation'}.items() %}
+        'T1098': 'Account Manipulation',
+        'T1098.003': 'Account Manipulation: Additional Cloud Roles',
+        'T1098.005': 'Account Manipulation: Device Registration',
+        'T1562.001': 'Impair Defenses: Disable or Modify Tools',
+        'T1550.001': 'Use Alternate Authentication Material: Application Access Token',
+        'T1110': 'Brute Force',
+        'T1136.003': 'Create Account: Cloud Account',
+        'T1499.002': 'Endpoint Denial of Service: Service Exhaustion Flood'}.items() %}
     when '{{ uid }}' then '{{ name }}'
     {%- endfor %}
   end

@@ -9,7 +9,9 @@
 
 {%- set detections = [
     'brute_force', 'credential_stuffing', 'password_spraying', 'mfa_fatigue',
-    'impossible_travel', 'breached_password', 'management_change', 'success_after_attack'] -%}
+    'impossible_travel', 'breached_password', 'management_change', 'success_after_attack',
+    'security_weakened', 'tenant_takeover', 'refresh_token_reuse', 'auth0_blocks', 'block_surge',
+    'signup_fraud', 'sms_bombing', 'shared_mfa_phone'] -%}
 {%- set this_build = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as timestamp)" -%}
 
 with computed as (

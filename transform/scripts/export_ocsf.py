@@ -118,7 +118,7 @@ STRUCTURES: dict[int, dict[str, Any]] = {
         },
         "evidences": [
             {
-                "data": {"auth0_log_ids": [TEXT]},
+                "data": {"auth0_log_ids": [TEXT], "subject_type": TEXT, "subject": TEXT},
                 "user": {"uid": TEXT},
                 "actor": {"user": {"uid": TEXT}},
                 "src_endpoint": {"ip": TEXT, "uid": TEXT},

@@ -1,9 +1,9 @@
 {#- A successful login for an account under attack, from an address the attack came from: during
     or within the window after brute force on the account, MFA fatigue or a breached password of
-    it, or credential stuffing or spraying from that address. The highest severity, because the
-    attack may have worked: one finding per success, naming the account, the address and the log
+    it, Auth0 blocking it, or credential stuffing, spraying or Auth0's block from that address.
+    The highest severity, because the attack may have worked: one finding per success, naming the account, the address and the log
     of the success. The account's own logins from its own addresses are no such finding. -#}
-{%- set attacks = ['brute_force', 'credential_stuffing', 'password_spraying', 'mfa_fatigue', 'breached_password'] -%}
+{%- set attacks = ['brute_force', 'credential_stuffing', 'password_spraying', 'mfa_fatigue', 'breached_password', 'auth0_blocks'] -%}
 
 with attacks as (
     {% for name in attacks %}
