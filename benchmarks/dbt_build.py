@@ -1,17 +1,20 @@
 """The dbt package's cost: `dbt build` over a million logs in DuckDB, then incrementally.
 
     .venv/bin/python -m benchmarks.dbt_build [--logs 1000000] [--new 10000] [--out FILE]
+        [--before GIT_REF]
 
 (`python3 dev.py bench` runs it too.) The logs are what the tap writes: target-duckdb creates the
 `auth0.logs` table from a first real run of `meltano run tap-auth0-logs target-duckdb` over the
 first 1,000 logs; the rest are extracted by the tap itself (as a process, from the fake tenant,
-with attacks planted) and inserted in bulk, with the table's own column types, so the million
-rows do not wait on a row-by-row target. Then dbt, from its Meltano plugin environment, as a
-process: the first `dbt build` (seed, four models, their tests) with its wall time and peak
-memory, then `dbt build` again after `--new` more logs arrive (the incremental models read
-only those); then the OCSF export (`transform/scripts/export_ocsf.py`, what `meltano invoke
+with a realistic mix: one of each attack, and its look-alikes every 40,000 logs) and inserted in
+bulk, with the table's own column types, so the million rows do not wait on a row-by-row target.
+Then dbt, from its Meltano plugin environment, as a process: the first `dbt build` (seed, models,
+their tests) with its wall time and peak memory, then `dbt build` again after `--new` more logs
+arrive (the incremental models read only those); how many findings rest on a look-alike's logs
+(none should); then the OCSF export (`transform/scripts/export_ocsf.py`, what `meltano invoke
 dbt-duckdb:export-ocsf` runs) in each OCSF version, with its time, peak memory and bytes on disk
-per class. Results: benchmarks/results-dbt.md.
+per class. `--before GIT_REF` builds the package as it was at that commit too, on a copy of the
+same logs, for a before/after table. Results: benchmarks/results-dbt.md.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.harness import PeakMemory
-from tap_auth0_logs.testing import ATTACKS, Attack, FakeAuth0, TenantLogs
+from tap_auth0_logs.testing import ATTACKS, LOOK_ALIKES, Attack, FakeAuth0, TenantLogs
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -48,13 +51,35 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results-dbt.md")
     parser.add_argument("--quick", action="store_true", help="50,000 logs, then 1,000 more")
     parser.add_argument("--keep", type=Path, help="keep the DuckDB file here, to look inside")
+    parser.add_argument(
+        "--before", metavar="GIT_REF", help="also build the package as it was at GIT_REF"
+    )
     args = parser.parse_args()
     if args.quick:
         args.logs, args.new = 50_000, 1_000
-    print(run(args.logs, args.new, args.out, args.keep))
+    print(run(args.logs, args.new, args.out, args.keep, args.before))
 
 
-def run(logs: int, new: int, out: Path, keep: Path | None = None) -> str:
+def realistic_mix(logs: int) -> tuple[Attack, ...]:
+    """One of each attack, and what real tenants do that looks like one, every 40,000 logs."""
+    attacks = [Attack(kind, 5000 + 700 * i) for i, kind in enumerate(ATTACKS)]
+    offsets = (0, 4000, 5200, 5300, 5500)  # the traveller lands 12,300 logs later
+    for base in range(20_000, logs - 20_000, 40_037):
+        attacks += [Attack(kind, base + o) for kind, o in zip(LOOK_ALIKES, offsets, strict=True)]
+    return tuple(attacks)
+
+
+@dataclass
+class Package:
+    """One version of the dbt package, built twice on its own copy of the same logs."""
+
+    name: str
+    first: Build
+    second: Build
+    findings: tuple[int, int, int]  # findings, their kinds, those resting on a look-alike
+
+
+def run(logs: int, new: int, out: Path, keep: Path | None = None, before: str | None = None) -> str:
     """The whole scenario; returns (and writes to `out`) the results table."""
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -62,31 +87,65 @@ def run(logs: int, new: int, out: Path, keep: Path | None = None) -> str:
         _meltano(["install", "loader", "target-duckdb"], env)
         _meltano(["install", "extractor", "tap-auth0-logs"], env)
         _meltano(["install", "utility", "dbt-duckdb"], env)
-        attacks = tuple(Attack(kind, 5000 + 700 * i) for i, kind in enumerate(ATTACKS))
-        tenant_logs = TenantLogs(count=FIRST, attacks=attacks)
+        tenant_logs = TenantLogs(count=FIRST, attacks=realistic_mix(logs))
         with FakeAuth0(tenant_logs) as tenant:
             tap_env = {f"TAP_AUTH0_LOGS_{k.upper()}": v for k, v in tenant.config().items()}
             _meltano(["run", "tap-auth0-logs", "target-duckdb"], {**env, **tap_env})
             tenant_logs.count = logs
-            loaded = _extract_and_insert(tenant, tenant_logs.log_id(FIRST - 1), work, env)
-            first = _dbt_build(env)
+            loaded, bulk = _extract(tenant, tenant_logs.log_id(FIRST - 1), work / "bulk.ndjson")
             tenant_logs.count = logs + new
-            added = _extract_and_insert(tenant, tenant_logs.log_id(logs - 1), work, env)
-            second = _dbt_build(env)
-        exports = [_export(env, version, work / "ocsf") for version in ("1.5.0", "1.1.0")]
-        with duckdb.connect(env["DBT_DUCKDB_PATH"], read_only=True) as db:
-            events = db.sql("select count(*) from auth0_analytics.auth0__events").fetchone()
-            findings = db.sql(
-                "select count(*), count(distinct detection) from auth0_analytics.auth0__detections"
-            ).fetchone()
+            added, more = _extract(tenant, tenant_logs.log_id(logs - 1), work / "new.ndjson")
+        assert loaded == logs - FIRST, loaded
+        assert added == new, added
+        looks = {  # what real tenants do: no finding may rest on these logs
+            tenant_logs.log_id(attack.at + offset)
+            for attack in tenant_logs.attacks
+            if attack.kind in LOOK_ALIKES
+            for offset, _ in attack.steps()
+        }
+        packages = {"after": ROOT / "transform"}
+        if before:
+            packages = {"before": _checkout(before, work / "before"), **packages}
+        built = []
+        for name, project in packages.items():
+            database = work / f"{name}.duckdb"
+            shutil.copyfile(env["DBT_DUCKDB_PATH"], database)
+            package_env = {
+                **env,
+                "DBT_DUCKDB_PATH": str(database),
+                "DBT_PROJECT_DIR": str(project),
+                "DBT_TARGET_PATH": str(work / f"dbt-target-{name}"),
+            }
+            _insert(bulk, package_env)
+            first = _dbt_build(package_env)
+            _insert(more, package_env)
+            second = _dbt_build(package_env)
+            with duckdb.connect(str(database), read_only=True) as db:
+                events = db.sql("select count(*) from auth0_analytics.auth0__events").fetchone()
+                found = db.sql(
+                    "select detection, log_ids from auth0_analytics.auth0__detections"
+                ).fetchall()
+            assert events == (logs + new,), events
+            wrong = sum(1 for _, ids in found if looks & set(ids))
+            kinds = len({detection for detection, _ in found})
+            built.append(Package(name, first, second, (len(found), kinds, wrong)))
+        after_env = {**env, "DBT_DUCKDB_PATH": str(work / "after.duckdb")}
+        exports = [_export(after_env, version, work / "ocsf") for version in ("1.5.0", "1.1.0")]
         if keep:
-            shutil.copyfile(env["DBT_DUCKDB_PATH"], keep)
-    assert loaded == logs - FIRST, loaded
-    assert added == new, added
-    assert events == (logs + new,), events
-    table = _table(logs, new, first, second, findings) + _export_table(logs + new, exports)
+            shutil.copyfile(after_env["DBT_DUCKDB_PATH"], keep)
+    table = _table(logs, new, built, before) + _export_table(logs + new, exports)
     out.write_text(table)
     return table
+
+
+def _checkout(ref: str, folder: Path) -> Path:
+    """The dbt package (`transform/`) as it was at git `ref`, in `folder`."""
+    folder.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", ref, "transform"], cwd=ROOT, capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder / "transform"
 
 
 def _env(work: Path) -> dict[str, str]:
@@ -119,11 +178,10 @@ def _meltano(args: list[str], env: dict[str, str]) -> None:
         raise SystemExit(f"meltano {' '.join(args)} failed:\n{done.stderr[-3000:]}")
 
 
-def _extract_and_insert(tenant: FakeAuth0, after: str, work: Path, env: dict[str, str]) -> int:
-    """Run the tap from `after` on; insert its records into auth0.logs in bulk."""
-    config = work / "tap.json"
+def _extract(tenant: FakeAuth0, after: str, records: Path) -> tuple[int, Path]:
+    """Run the tap from `after` on; write its records as newline-delimited JSON."""
+    config = records.with_suffix(".tap.json")
     config.write_text(json.dumps({**tenant.config(), "start_log_id": after}))
-    records = work / "records.ndjson"
     count = 0
     with records.open("w") as out:
         tap = subprocess.Popen(
@@ -140,6 +198,11 @@ def _extract_and_insert(tenant: FakeAuth0, after: str, work: Path, env: dict[str
                 count += 1
         if tap.wait():
             raise SystemExit("tap-auth0-logs failed")
+    return count, records
+
+
+def _insert(records: Path, env: dict[str, str]) -> None:
+    """Insert the records into auth0.logs in bulk, as the columns target-duckdb made."""
     with duckdb.connect(env["DBT_DUCKDB_PATH"]) as db:
         columns = db.sql(
             "select column_name, data_type from information_schema.columns"
@@ -149,7 +212,6 @@ def _extract_and_insert(tenant: FakeAuth0, after: str, work: Path, env: dict[str
         # The table's own column names and types, and our own file: nothing from outside.
         sql = f"insert into auth0.logs by name select * from read_json('{records}', format = 'newline_delimited', columns = {{{types}}})"  # noqa: S608, E501
         db.execute(sql)
-    return count
 
 
 @dataclass
@@ -241,38 +303,51 @@ def _export_table(logs: int, exports: list[Export]) -> str:
     return "\n".join([*lines, ""])
 
 
-def _table(
-    logs: int, new: int, first: Build, second: Build, findings: tuple[int, int] | None
-) -> str:
-    found, kinds = findings or (0, 0)
-
+def _table(logs: int, new: int, built: list[Package], before: str | None) -> str:
     def slowest(build: Build) -> str:
         return ", ".join(f"{name} {seconds:.1f}" for name, seconds in build.slowest)
 
-    return "\n".join(
-        [
-            "# dbt package: `dbt build` in DuckDB",
-            "",
-            f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `python -m benchmarks.dbt_build"
-            f" --logs {logs} --new {new}` (dbt-core 1.11, dbt-duckdb 1.11; 2 threads; 2 cores).",
-            "Seconds: the `dbt build` process from start to exit; nodes: dbt's own elapsed time"
-            " running the seed, models and tests (the rest is start-up and parsing).",
-            "",
-            "| build | logs in the table | new logs | seconds | nodes (s) | peak memory (MiB) |"
-            " slowest nodes (s) |",
-            "|---|---:|---:|---:|---:|---:|---|",
-            f"| first | {logs:,} | {logs:,} | {first.seconds:.1f} | {first.nodes_seconds:.1f} |"
-            f" {first.peak_mib:.0f} | {slowest(first)} |",
-            f"| incremental | {logs + new:,} | {new:,} | {second.seconds:.1f} |"
-            f" {second.nodes_seconds:.1f} | {second.peak_mib:.0f} | {slowest(second)} |",
-            "",
-            f"The incremental build costs {second.seconds / first.seconds:.2f} of the first"
-            f" ({second.nodes_seconds / first.nodes_seconds:.2f} of its node time). Findings"
-            f" after it: {found}, of {kinds} kinds (one of each attack planted; the rest are"
-            " impossible trips the attackers' own logins make: the way out and back home).",
-            "",
+    command = f"python -m benchmarks.dbt_build --logs {logs} --new {new}"
+    if before:
+        command += f" --before {before}"
+    lines = [
+        "# dbt package: `dbt build` in DuckDB",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `{command}` (dbt-core 1.11,"
+        " dbt-duckdb 1.11; 2 threads; 2 cores).",
+        "The logs: the fake tenant's ordinary traffic with one of each attack planted and, every"
+        " 40,000 logs, what real tenants do that looks like one (an office's NAT, an app polling"
+        " silent authentication, a mistyped password, a launch's signups, a long-haul flight).",
+        "Seconds: the `dbt build` process from start to exit; nodes: dbt's own elapsed time"
+        " running the seed, models and tests (the rest is start-up and parsing)."
+        + (
+            f" `before`: the package at `{before}`, built on a copy of the same logs."
+            if before
+            else ""
+        ),
+        "",
+        "| package | build | logs in the table | new logs | seconds | nodes (s) |"
+        " peak memory (MiB) | slowest nodes (s) | findings (kinds) | on look-alikes |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for package in built:
+        first, second = package.first, package.second
+        found, kinds, wrong = package.findings
+        lines += [
+            f"| {package.name} | first | {logs:,} | {logs:,} | {first.seconds:.1f} |"
+            f" {first.nodes_seconds:.1f} | {first.peak_mib:.0f} | {slowest(first)} | | |",
+            f"| {package.name} | incremental | {logs + new:,} | {new:,} | {second.seconds:.1f} |"
+            f" {second.nodes_seconds:.1f} | {second.peak_mib:.0f} | {slowest(second)} |"
+            f" {found} ({kinds}) | {wrong} |",
         ]
-    )
+    lines.append("")
+    for package in built:
+        first, second = package.first, package.second
+        lines.append(
+            f"{package.name}: the incremental build costs {second.seconds / first.seconds:.2f} of"
+            f" the first ({second.nodes_seconds / first.nodes_seconds:.2f} of its node time)."
+        )
+    return "\n".join([*lines, ""])
 
 
 if __name__ == "__main__":

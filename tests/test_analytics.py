@@ -8,6 +8,7 @@ finding, that each threshold holds on both sides, that the OCSF rows validate ag
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections import Counter
 from datetime import UTC, datetime
@@ -202,7 +203,10 @@ def test_each_threshold_holds_on_both_sides(planted_run):
 def test_allow_lists_and_the_longest_burst_are_vars(planted_run):
     logs, env = planted_run
     attacks = {attack.kind: attack for attack in logs.attacks}
-    allowed = [attacks["credential_stuffing"].ip, attacks["password_spraying"].ip]
+    # The stuffing's address exactly, the spraying's by a range of 4 around it.
+    spraying_range = ipaddress.ip_network(f"{attacks['password_spraying'].ip}/30", strict=False)
+    assert ipaddress.ip_address(attacks["brute_force"].ip) not in spraying_range
+    allowed = [attacks["credential_stuffing"].ip, str(spraying_range)]
     select = ["--select", "auth0__detections", "--full-refresh"]
     meltano(
         ["invoke", "dbt-duckdb", "run", *select, "--vars", json.dumps({"allowed_ips": allowed})],

@@ -82,3 +82,15 @@
 {% macro is_email(text) %}{{ return(adapter.dispatch('matches', 'auth0_logs')(text, '^[^@ ]+@[^@ ]+[.][^@ ]+$')) }}{% endmacro %}
 {% macro duckdb__matches(text, pattern) %}coalesce(regexp_full_match({{ text }}, '{{ pattern }}'), false){% endmacro %}
 {% macro postgres__matches(text, pattern) %}coalesce(({{ text }}) ~ '{{ pattern }}', false){% endmacro %}
+
+{#- An IPv4 address as its number (a.b.c.d: a·2^24 + b·2^16 + c·2^8 + d); null for anything else
+    (an IPv6 address, a pseudonym). -#}
+{% macro ipv4_number(column) %}{{ return(adapter.dispatch('ipv4_number', 'auth0_logs')(column)) }}{% endmacro %}
+{% macro ipv4_number_of(column, matches) -%}
+  case when {{ matches }} then
+    cast(split_part({{ column }}, '.', 1) as bigint) * 16777216 + cast(split_part({{ column }}, '.', 2) as bigint) * 65536
+    + cast(split_part({{ column }}, '.', 3) as bigint) * 256 + cast(split_part({{ column }}, '.', 4) as bigint)
+  end
+{%- endmacro %}
+{% macro duckdb__ipv4_number(column) %}{{ auth0_logs.ipv4_number_of(column, "regexp_full_match(" ~ column ~ ", '[0-9]{1,3}(\\.[0-9]{1,3}){3}')") }}{% endmacro %}
+{% macro postgres__ipv4_number(column) %}{{ auth0_logs.ipv4_number_of(column, column ~ " ~ '^[0-9]{1,3}(\\.[0-9]{1,3}){3}$'") }}{% endmacro %}

@@ -34,11 +34,25 @@
   ) as spans
 {% endmacro %}
 
-{#- `column` is not on an allow-list var (a list of exact values; empty: nothing is allowed). -#}
+{#- `column` is not on an allow-list var: exact values (an address, a client_id), or IPv4 ranges
+    in CIDR form (`10.20.0.0/16`), matched on the address's number; empty: nothing is allowed. -#}
 {% macro not_allowed(column, allow_list) %}
   {%- set allowed = var(allow_list) -%}
+  {%- set exact, ranges = [], [] -%}
+  {%- for value in allowed -%}
+    {%- do (ranges if '/' in value else exact).append(value) -%}
+  {%- endfor -%}
   {%- if allowed -%}
-    ({{ column }} is null or {{ column }} not in ({% for value in allowed %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %}))
+    ({{ column }} is null or (
+      {%- if exact %}{{ column }} not in ({% for value in exact %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %}){% else %}1 = 1{% endif %}
+      {%- for cidr in ranges %}
+        {%- set address, bits = cidr.split('/') -%}
+        {%- set octets = address.split('.') | map('int') | list -%}
+        {%- set size = 2 ** (32 - (bits | int)) -%}
+        {%- set first = ((octets[0] * 16777216 + octets[1] * 65536 + octets[2] * 256 + octets[3]) // size) * size %}
+        and coalesce({{ auth0_logs.ipv4_number(column) }} not between {{ first }} and {{ first + size - 1 }}, true)
+      {%- endfor -%}
+    ))
   {%- else -%}
     (1 = 1)
   {%- endif -%}
