@@ -76,7 +76,7 @@ def test_pyairbyte_checks_then_reads_twice_and_the_second_read_loads_only_new_lo
 def test_the_dbt_package_reads_the_table_an_airbyte_loader_wrote(
     pyairbyte, installed, make_tenant, tmp_path
 ):
-    logs = TenantLogs(count=5000, attacks=PLANTED)
+    logs = TenantLogs(count=9000, attacks=PLANTED)
     tenant = make_tenant(logs)
     database = str(tmp_path / "pyairbyte.duckdb")
     env = {**os.environ, "AIRBYTE_OFFLINE_MODE": "1", "DO_NOT_TRACK": "1", "HOME": str(tmp_path)}
@@ -95,4 +95,4 @@ def test_the_dbt_package_reads_the_table_an_airbyte_loader_wrote(
         ).fetchall()
         events = db.sql("select count(*) from auth0_analytics.auth0__events").fetchone()
     assert_planted_found(logs, findings(rows))
-    assert events == (5000,)
+    assert events == (9000,)
