@@ -1,7 +1,6 @@
-{#- Management API calls that changed something (`sapi`) and reads that returned a secret
-    (`mgmt_api_read` naming `accessedSecrets`), with who made them (the dashboard user in
-    `details.request.auth.user`, else the log's user or application) and what the request and
-    its answer carried: the values the settings detections decide on. -#}
+{#- Management API calls (`sapi`, failed ones `fapi`, reads `mgmt_api_read`), with who made them
+    (the dashboard user in `details.request.auth.user`, else the log's user or application) and
+    what the request and its answer carried: the values the change detections decide on. -#}
 select
     log_id, occurred_at, type, ip, description,
     coalesce({{ auth0_logs.json_text('details', 'request.auth.user.user_id') }}, user_id, client_id) as actor,
@@ -20,4 +19,4 @@ select
     {{ auth0_logs.json_text('details', 'response.body.password_reset_policy') }} as password_reset_policy,
     {{ auth0_logs.json_text('details', 'accessedSecrets') }} as accessed_secrets
 from {{ ref('auth0__events') }}
-where type in ('sapi', 'mgmt_api_read')
+where type in ('sapi', 'fapi', 'mgmt_api_read')

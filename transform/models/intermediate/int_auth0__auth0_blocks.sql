@@ -2,13 +2,11 @@
     blocked after failing on many accounts, an account's logins or MFA codes blocked): the attack
     was stopped, but someone made it. A block of one address on one account (`limit_wc`) is left
     out by default: it happens daily to people who forgot a password; `block_surge` counts it. -#}
-{%- set ip_blocks = ['limit_mu'] -%}
 with blocks as (
     select
         log_id, occurred_at, type,
-        case when type in ({% for t in ip_blocks %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %}) then 'ip' else 'user' end as subject_type,
-        case when type in ({% for t in ip_blocks %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %}) then ip
-             else coalesce(user_id, user_name) end as subject
+        case when type = 'limit_mu' then 'ip' else 'user' end as subject_type,  -- an address's block
+        case when type = 'limit_mu' then ip else coalesce(user_id, user_name) end as subject
     from {{ ref('auth0__events') }}
     where type in ({% for t in var('auth0_block_types') %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})
       and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}

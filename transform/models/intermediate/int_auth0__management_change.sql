@@ -1,12 +1,9 @@
 {#- Changes made through the Management API (not reads), grouped by who made them: the
     dashboard user (`details.request.auth.user`) or else the application's client_id. -#}
 with changes as (
-    select
-        log_id, occurred_at,
-        coalesce({{ auth0_logs.json_text('details', 'request.auth.user.user_id') }}, user_id, client_id) as subject
-    from {{ ref('auth0__events') }}
-    where type in ('sapi', 'fapi')
-      and lower(coalesce({{ auth0_logs.json_text('details', 'request.method') }}, 'post')) <> 'get'
+    select log_id, occurred_at, actor as subject
+    from {{ ref('int_auth0__api_calls') }}
+    where type in ('sapi', 'fapi') and method <> 'get'
 ),
 bursts as ({{ auth0_logs.bursts('changes', var('management_change_window_minutes')) }})
 select {{ auth0_logs.finding_columns('management_change', 'user', 'low', 'T1098',
