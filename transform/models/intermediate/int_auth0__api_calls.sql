@@ -2,7 +2,7 @@
     (the dashboard user in `details.request.auth.user`, else the log's user or application) and
     what the request and its answer carried: the values the change detections decide on. -#}
 select
-    log_id, occurred_at, type, ip, description,
+    tenant, log_id, occurred_at, type, ip, description,
     coalesce({{ auth0_logs.json_text('details', 'request.auth.user.user_id') }}, user_id, client_id) as actor,
     lower(coalesce({{ auth0_logs.json_text('details', 'request.method') }}, '')) as method,
     lower(coalesce({{ auth0_logs.json_text('details', 'request.path') }}, '')) as path,

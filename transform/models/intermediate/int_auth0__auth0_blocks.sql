@@ -4,7 +4,7 @@
     out by default: it happens daily to people who forgot a password; `block_surge` counts it. -#}
 with blocks as (
     select
-        log_id, occurred_at, type,
+        tenant, log_id, occurred_at, type,
         case when type = 'limit_mu' then 'ip' else 'user' end as subject_type,  -- an address's block
         case when type = 'limit_mu' then ip else coalesce(user_id, user_name) end as subject
     from {{ ref('auth0__events') }}
@@ -17,6 +17,6 @@ select {{ auth0_logs.finding_columns('auth0_blocks', subject_type, 'medium', 'T1
     "cast(count(*) as varchar) || ' blocks by Auth0 (' || string_agg(distinct type, ', ' order by type) || ') of " ~ ("address " if subject_type == 'ip' else "account ") ~ "' || subject || ' in ' || " ~ auth0_logs.minutes_text('min(occurred_at)', 'max(occurred_at)') ~ " || ' minutes'") }}
 from bursts
 where subject_type = '{{ subject_type }}' and subject is not null
-group by subject, burst
+group by tenant, subject, burst
 {% if not loop.last %}union all{% endif %}
 {% endfor %}

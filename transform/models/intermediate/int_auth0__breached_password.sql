@@ -5,4 +5,4 @@ select {{ auth0_logs.finding_columns('breached_password', 'user', 'high', 'T1078
 from {{ ref('auth0__events') }}
 where type in ('pwd_leak', 'signup_pwd_leak', 'reset_pwd_leak')
   and coalesce(user_id, user_name) is not null
-group by coalesce(user_id, user_name), cast(occurred_at as date)
+group by tenant, coalesce(user_id, user_name), cast(occurred_at as date)

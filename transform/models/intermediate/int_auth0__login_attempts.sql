@@ -2,7 +2,7 @@
     address's failures against its successes (stuffing, spraying). Silent re-authentication is no
     guess; addresses and clients on the allow-lists are left out. -#}
 select
-    log_id, occurred_at, ip as subject,
+    tenant, log_id, occurred_at, ip as subject,
     coalesce(user_id, user_name) as account,
     case when outcome = 'success' then 1 else 0 end as succeeded,
     case when outcome = 'failure' then 1 else 0 end as failed

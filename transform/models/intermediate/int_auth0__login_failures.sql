@@ -2,7 +2,7 @@
     A failed silent authentication is no password failure (an app polling with an expired
     session); addresses and clients on the allow-lists are left out. -#}
 select
-    log_id, occurred_at, type, ip,
+    tenant, log_id, occurred_at, type, ip,
     coalesce(user_id, user_name) as account
 from {{ ref('auth0__events') }}
 where category = 'login' and outcome = 'failure'

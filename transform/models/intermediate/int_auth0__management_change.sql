@@ -1,7 +1,7 @@
 {#- Changes made through the Management API (not reads), grouped by who made them: the
     dashboard user (`details.request.auth.user`) or else the application's client_id. -#}
 with changes as (
-    select log_id, occurred_at, actor as subject
+    select tenant, log_id, occurred_at, actor as subject
     from {{ ref('int_auth0__api_calls') }}
     where type in ('sapi', 'fapi') and method <> 'get'
 ),
@@ -10,4 +10,4 @@ select {{ auth0_logs.finding_columns('management_change', 'user', 'low', 'T1098'
     "cast(count(*) as varchar) || ' Management API changes by ' || subject || ' in ' || " ~ auth0_logs.minutes_text('min(occurred_at)', 'max(occurred_at)') ~ " || ' minutes'") }}
 from bursts
 where subject is not null
-group by subject, burst
+group by tenant, subject, burst

@@ -6,7 +6,7 @@
     finding, naming what was turned off. -#}
 with changes as (
     select
-        log_id, occurred_at, actor as subject,
+        tenant, log_id, occurred_at, actor as subject,
         case
             when path like '%/attack-protection/brute-force-protection%' and body_enabled = 'false'
                 then 'brute-force protection off'
@@ -35,4 +35,4 @@ bursts as ({{ auth0_logs.bursts('weakened', var('security_weakened_window_minute
 select {{ auth0_logs.finding_columns('security_weakened', 'user', 'high', 'T1562.001',
     "string_agg(distinct setting, ', ' order by setting) || ' by ' || subject || ' (' || cast(count(*) as varchar) || ' changes in ' || " ~ auth0_logs.minutes_text('min(occurred_at)', 'max(occurred_at)') ~ " || ' minutes)'") }}
 from bursts
-group by subject, burst
+group by tenant, subject, burst

@@ -4,7 +4,7 @@
     same number is still the same pseudonym. -#}
 with enrolled as (
     select
-        log_id, occurred_at, coalesce(user_id, user_name) as account,
+        tenant, log_id, occurred_at, coalesce(user_id, user_name) as account,
         {{ auth0_logs.json_text('details', 'authenticator.phone_number') }} as subject
     from {{ ref('auth0__events') }}
     where type = 'gd_enrollment_complete'
@@ -13,5 +13,5 @@ select {{ auth0_logs.finding_columns('shared_mfa_phone', 'phone', 'medium', 'T10
     "'phone ' || subject || ' enrolled for MFA by ' || cast(count(distinct account) as varchar) || ' accounts'") }}
 from enrolled
 where subject is not null and account is not null
-group by subject
+group by tenant, subject
 having count(distinct account) >= {{ var('shared_mfa_phone_min_users') }}

@@ -3,7 +3,7 @@
     secret read or rotated. Steps by one actor no more than the window apart are one finding. -#}
 with steps as (
     select
-        log_id, occurred_at, actor as subject,
+        tenant, log_id, occurred_at, actor as subject,
         case
             when type = 'mgmt_api_read' and accessed_secrets like '%client_secret%'
                 then 'a client secret read'
@@ -26,4 +26,4 @@ bursts as ({{ auth0_logs.bursts('taken', var('tenant_takeover_window_minutes')) 
 select {{ auth0_logs.finding_columns('tenant_takeover', 'user', 'high', 'T1098.003',
     "string_agg(distinct step, ', ' order by step) || ' by ' || subject || ' in ' || " ~ auth0_logs.minutes_text('min(occurred_at)', 'max(occurred_at)') ~ " || ' minutes'") }}
 from bursts
-group by subject, burst
+group by tenant, subject, burst
