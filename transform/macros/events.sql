@@ -8,12 +8,14 @@
       'ocsf_activity_name', 'ocsf_auth_protocol_id']) }}
 {% endmacro %}
 
-{#- The logs of one table (`logs`, alias `l`, its columns `present`) as `event_columns`, typed and
-    explained by the `types` seed; the caller adds its `where`. A column the table lacks (a
-    privacy recipe dropped it, another loader never wrote it) is a typed null. -#}
-{% macro typed_logs(logs, present, tenant, types) %}
+{#- The logs of one table (`logs`, its columns `present`) as `event_columns`, typed and explained
+    by the `types` seed; the caller adds its `where` on `l` (the table's row, with its tenant as
+    `l.tenant_key`: a column, not an expression, so that an anti-join on it stays a hash join). A
+    column the table lacks (a privacy recipe dropped it, another loader never wrote it) is a typed
+    null. -#}
+{% macro typed_logs(logs, present, types) %}
     select
-        {{ tenant }} as tenant,
+        l.tenant_key as tenant,
         l.log_id,
         {{ auth0_logs.utc_timestamp(logs, 'l', 'date') }} as occurred_at,
         l.type,
@@ -42,6 +44,8 @@
         t.ocsf_activity_id,
         nullif(t.ocsf_activity_name, '') as ocsf_activity_name,
         t.ocsf_auth_protocol_id
-    from {{ logs }} as l
+    from (
+        select raw.*, {{ auth0_logs.tenant_of(present, 'raw') }} as tenant_key from {{ logs }} as raw
+    ) as l
     left join {{ types }} as t on t.code = l.type
 {% endmacro %}

@@ -17,20 +17,19 @@
 
 with wanted as (
     {% for logs in auth0_logs.logs_relations() %}
-    {%- set present = auth0_logs.column_names(logs) -%}
-    {%- set tenant = auth0_logs.tenant_of(present, 'l') %}
-    {{ auth0_logs.typed_logs(logs, present, tenant, types) }}
+    {%- set present = auth0_logs.column_names(logs) %}
+    {{ auth0_logs.typed_logs(logs, present, types) }}
     {% if is_incremental() %}
     where not exists (
-        select 1 from {{ this }} as seen where seen.log_id = l.log_id and seen.tenant = {{ tenant }}
+        select 1 from {{ this }} as seen where seen.log_id = l.log_id and seen.tenant = l.tenant_key
     )
     union all
-    {{ auth0_logs.typed_logs(logs, present, tenant, types) }}
+    {{ auth0_logs.typed_logs(logs, present, types) }}
     where exists (
         select 1
         from {{ this }} as seen
         left join {{ types }} as known on known.code = seen.type
-        where seen.log_id = l.log_id and seen.tenant = {{ tenant }}
+        where seen.log_id = l.log_id and seen.tenant = l.tenant_key
           and (coalesce(known.category, 'other') <> seen.category
            or coalesce(known.outcome, 'other') <> seen.outcome
            or known.ocsf_class_uid is distinct from seen.ocsf_class_uid
