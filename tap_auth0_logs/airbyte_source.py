@@ -15,7 +15,6 @@ import copy
 import logging
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +54,7 @@ from singer_sdk.io_base import SingerWriter
 from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMessage
 from typing_extensions import override
 
+from tap_auth0_logs import locks
 from tap_auth0_logs.errors import Auth0TapError, Failure, TargetClosedError
 from tap_auth0_logs.inputs import read_json_input
 from tap_auth0_logs.output import StdoutBuffer
@@ -255,7 +255,7 @@ class AirbyteWriter(SingerWriter):
         self.done: list[str] = []
         #: `current` and `done` change on the run's thread and are read from a cursor's
         #: (`rate_limited`): both sides hold this.
-        self._lock = threading.Lock()
+        self._lock = locks.condition("airbyte writer")
         self._encode = msgspec.json.Encoder(enc_hook=str).encode
 
     @override

@@ -22,13 +22,16 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from tap_auth0_logs import log_ids
+from tap_auth0_logs import locks, log_ids
 from tap_auth0_logs.client import PAGE_SIZE
+from tap_auth0_logs.clock import SYSTEM_CLOCK
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
+
+    from tap_auth0_logs.clock import Clock
 
 #: Cursors side by side by default, and at most (see the README's performance section).
 DEFAULT_BACKFILL_CONCURRENCY = 8
@@ -63,8 +66,8 @@ class PageSource(Protocol):
 class CursorRoom(Protocol):
     """Whether another cursor can still help (`pacing.Pacer` on a real run).
 
-    Asked while the backfill holds its lock: an implementation takes its own lock only after
-    it, and never calls back into the backfill.
+    Asked while the backfill holds its lock: an implementation's locks come after it in
+    `locks.ORDER`, and it never calls back into the backfill.
     """
 
     def room_for_cursor(self, running: int) -> bool:
@@ -105,6 +108,15 @@ class Page:
 
 
 @dataclass
+class Learned:
+    """What the workers have learned so far, which the policy decides from (`Situation`)."""
+
+    first_page_queued: bool = False
+    newest: str | None = None  # the newest log's id, once asked (None: unknown)
+    newest_asked: bool = False
+
+
+@dataclass
 class SplitStats:
     """How far a backfill spread: ranges split, and the most cursors that ran side by side."""
 
@@ -126,22 +138,22 @@ class Backfill:
         *,
         workers: int = 1,
         room: CursorRoom | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         if not ranges or ranges[-1][1] is not None:
             msg = "a backfill needs its ranges in order, ending with an open one"
             raise ValueError(msg)
         self._source = source
         self._room = room or _AlwaysRoom()
-        self._newest: str | None = None
-        self._newest_asked = False
+        self._clock = clock
+        self._learned = Learned()
         self._workers = max(1, workers)
         self._cursors = [Cursor(start=a, until=u, after=a, fetched=a) for a, u in ranges]
-        self._cond = threading.Condition()
+        self._cond = locks.condition("backfill")
         self._out: queue.Queue[Page | BaseException | _Finished] = queue.Queue(
             maxsize=self._workers * QUEUED_PAGES_PER_WORKER
         )
         self._stop = threading.Event()
-        self._first_page_queued = False
         self._active = 0
         self.stats = SplitStats()
 
@@ -225,30 +237,48 @@ class Backfill:
                 return
 
     def _next_cursor(self) -> Cursor | None:
-        """A range to page through, as `next_step` decides; None once there is none left."""
-        with self._cond:
-            while not self._stop.is_set():
-                running = sum(cursor.running for cursor in self._cursors)
-                situation = Situation(
-                    first_page_queued=self._first_page_queued,
-                    newest=self._newest,
-                    newest_asked=self._newest_asked,
-                    room=self._room.room_for_cursor(max(running, 1)),
-                    workers=self._workers,
-                )
-                step = next_step(self._cursors, situation)
-                if isinstance(step, Cursor):
-                    step.running = True
+        """A range to page through, as `next_step` decides; None once there is none left.
+
+        Learning the newest log is a request, which may wait on the rate limit: it is asked with
+        the lock released, and the decision taken again with the answer.
+        """
+        while True:
+            with self._cond:
+                step = self._decide()
+                if step is not Step.ASK_NEWEST:
                     return step
-                if isinstance(step, Split):
-                    return self._split(step, running)
-                if step is Step.DONE:
-                    return None
-                if step is Step.ASK_NEWEST:
-                    self._ask_newest()
-                else:
-                    self._cond.wait()
-            return None
+                self._learned.newest_asked = True
+            newest = self._source.newest()
+            with self._cond:
+                self._learned.newest = newest
+                self._cond.notify_all()
+
+    def _decide(self) -> Cursor | Literal[Step.ASK_NEWEST] | None:
+        """Under the lock: the cursor to run (a split's new half started), ASK_NEWEST, or None.
+
+        Waits on the lock's condition while the policy says WAIT.
+        """
+        while not self._stop.is_set():
+            running = sum(cursor.running for cursor in self._cursors)
+            situation = Situation(
+                first_page_queued=self._learned.first_page_queued,
+                newest=self._learned.newest,
+                newest_asked=self._learned.newest_asked,
+                room=self._room.room_for_cursor(max(running, 1)),
+                workers=self._workers,
+            )
+            step = next_step(self._cursors, situation)
+            if isinstance(step, Cursor):
+                step.running = True
+                return step
+            if isinstance(step, Split):
+                return self._split(step, running)
+            if step is Step.DONE:
+                return None
+            if step is Step.ASK_NEWEST:
+                return step
+            self._clock.wait(self._cond, None)
+        return None
 
     def _page_through(self, cursor: Cursor) -> None:
         url: str | None = None
@@ -266,23 +296,13 @@ class Backfill:
                     cursor.fetched_all, cursor.running = True, False
                 self._cond.notify_all()
             self._put(Page(cursor, kept, final))
-            if not self._first_page_queued:  # once queued: the first page is written first
+            if not self._learned.first_page_queued:  # the first page queued is written first
                 with self._cond:
-                    self._first_page_queued = True
+                    self._learned.first_page_queued = True
                     self._cond.notify_all()
             if final:
                 return
             url = next_url()
-
-    def _ask_newest(self) -> None:
-        """Learn the newest log's id (one search request), outside the lock."""
-        self._newest_asked = True
-        self._cond.release()
-        try:
-            newest = self._source.newest()
-        finally:
-            self._cond.acquire()
-        self._newest = newest
 
     def _split(self, split: Split, running: int) -> Cursor:
         """Cut `split.cursor`'s range at `split.at`; the new half starts at once."""

@@ -6,7 +6,8 @@ per answer. A request goes while the bound stays above the reserve (`rate_limit_
 `acquire` is the one place a request waits on the bucket, before it goes and after a 429 (every
 request of the run waits for that); all of it counts in the closing line, and a long wait is told
 to `on_long_wait` (Airbyte's RATE_LIMITED). A backfill asks `room_for_cursor` holding its own
-lock: the pacer's is taken last. A wait releases it, and any answer ends every wait.
+lock, so the pacer's comes after it (`locks.ORDER`). A wait (on the run's `Clock`) releases it,
+and any answer ends every wait.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from __future__ import annotations
 import enum
 import logging
 import math
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tap_auth0_logs import bucket
+from tap_auth0_logs import bucket, locks
 from tap_auth0_logs.bucket import Known, Reading, kept_level
+from tap_auth0_logs.clock import SYSTEM_CLOCK
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+
+    from tap_auth0_logs.clock import Clock
 
 LONG_WAIT_SECONDS = 5.0  # a wait this long is said, in the log and to `on_long_wait`
 ANSWER_WAIT_SECONDS = 0.25  # while an answer is awaited, look again this often
@@ -138,19 +140,17 @@ class Pacer:
         *,
         reserve: float = 0.0,  # `rate_limit_reserve`
         max_per_second: float | None = None,  # `max_requests_per_second`
-        clock: Callable[[], float] = time.time,
-        wait: Callable[[threading.Condition, float], object] = threading.Condition.wait,
+        clock: Clock = SYSTEM_CLOCK,
         on_long_wait: Callable[[float], None] = lambda until: None,
     ) -> None:
         self.reserve, self.max_per_second = reserve, max_per_second
-        #: The clock, and how a wait is waited (a simulation moves its clock instead).
-        self.clock, self.wait = clock, wait
+        self.clock = clock
         #: Told the end (Unix time) of a wait of `LONG_WAIT_SECONDS` or more, as it starts.
         self.on_long_wait = on_long_wait
         self.spending = Spending()
         self.known = Known()
         self._flight = Flight()
-        self._lock = threading.Condition()
+        self._lock = locks.condition("pacer")
         self._counters = {
             Hold.BUCKET: self.spending.on_bucket,
             Hold.RATE_LIMITED: self.spending.on_bucket,
@@ -170,7 +170,7 @@ class Pacer:
         waited = held = 0.0
         with self._lock:
             while True:
-                now = self.clock()
+                now = self.clock.now()
                 until, hold = self._until(now)
                 if until <= now:
                     return self._take(now, waited, held)
@@ -201,13 +201,13 @@ class Pacer:
     def _wait(self, seconds: float, hold: Hold) -> float:
         """Wait up to `seconds`, less when an answer comes; the seconds it took."""
         counter = self._counters[hold]
-        started = self.clock()
+        started = self.clock.now()
         counter.started(started)
         if seconds >= LONG_WAIT_SECONDS:
             logger.info("Waiting %.0f s for the tenant's rate limit.", seconds)
             self.on_long_wait(started + seconds)
-        self.wait(self._lock, seconds)
-        ended = self.clock()
+        self.clock.wait(self._lock, seconds)
+        ended = self.clock.now()
         counter.ended(ended)
         return max(0.0, ended - started)
 
@@ -224,7 +224,7 @@ class Pacer:
     ) -> None:
         """Learn from the `x-ratelimit-*` headers of `slot`'s answer (`rate_limited`: a 429)."""
         with self._lock:
-            now = self.clock()
+            now = self.clock.now()
             overlap, stale = self._flight.around(slot.number)
             reading = bucket.read(headers, now, overlap, stale=stale, rate_limited=rate_limited)
             self.known = bucket.learn(self.known, reading)
@@ -243,7 +243,7 @@ class Pacer:
         Once the bucket binds, more cursors only add requests (a page at each edge), not speed.
         """
         with self._lock:
-            level = bucket.level(self.known, self.clock())
+            level = bucket.level(self.known, self.clock.now())
             if level is None or level - self.kept >= SPLIT_MIN_SPARE:
                 return True
             assert self.known.refill is not None

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import requests
 
 from tap_auth0_logs import bucket
+from tap_auth0_logs.clock import SYSTEM_CLOCK
 from tap_auth0_logs.errors import (
     Auth0TapError,
     RetriesExhaustedError,
@@ -41,6 +41,7 @@ from tap_auth0_logs.retry import MAX_FAILURES, Budget, Retry, Transient
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from tap_auth0_logs.clock import Clock
     from tap_auth0_logs.pacing import Pacer, Slot
     from tap_auth0_logs.transport import Transport
 
@@ -112,12 +113,12 @@ class Sender:
         pacer: Pacer,
         *,
         rate_limit_max_wait: float,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = SYSTEM_CLOCK,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self.transport, self.pacer = transport, pacer
         self.rate_limit_max_wait = rate_limit_max_wait
-        self.sleep, self.jitter = sleep, jitter
+        self.clock, self.jitter = clock, jitter
 
     def send(self, request: Request[T], credentials: Credentials | None = None) -> T:
         """The request's value, after as many tries as its budget allows; else a clear error."""
@@ -138,7 +139,7 @@ class Sender:
                 )
             elif step.wait:
                 logger.warning("Retrying in %.2f s after: %s", step.wait, step.reason)
-                self.sleep(step.wait)
+                self.clock.sleep(step.wait)
             budget = step.budget
 
     def _slot(self, request: Request[Any], budget: Budget) -> tuple[Slot | None, Budget]:
@@ -201,7 +202,7 @@ class Sender:
         reason = f"429 {response.reason}: {auth0_message(response)}"
         wait = None
         if slot is None:
-            now = self.pacer.clock()
+            now = self.clock.now()
             resume_at = bucket.resume_at(bucket.read(response.headers, now, rate_limited=True))
             wait = resume_at - now + self.jitter() * UNPACED_JITTER_SECONDS
         retry = budget.after_rate_limit(reason, wait)

@@ -20,6 +20,7 @@ from typing_extensions import override
 from tap_auth0_logs import log_ids
 from tap_auth0_logs.backfill import Backfill
 from tap_auth0_logs.client import PAGE_SIZE, SEARCH_CAP
+from tap_auth0_logs.clock import SYSTEM_CLOCK
 from tap_auth0_logs.drift import DriftWatch
 from tap_auth0_logs.errors import (
     AccessDeniedError,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 
     from tap_auth0_logs.backfill import CursorRoom
     from tap_auth0_logs.client import Auth0Client, Log
+    from tap_auth0_logs.clock import Clock
     from tap_auth0_logs.pseudonyms import Pseudonymizer
     from tap_auth0_logs.ranges import Range
     from tap_auth0_logs.settings import Settings
@@ -94,10 +96,11 @@ class LogEventStream(FencedStream):
         room: CursorRoom | None = None,
         pseudonyms: Pseudonymizer | None = None,
         oldest: OldestLog | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        """A stream of the run; `room`, `pseudonyms` and `oldest` are the run's, shared."""
+        """A stream of the run; `room`, `pseudonyms`, `oldest` and `clock` are the run's, shared."""
         super().__init__(tap=tap)
-        self.client, self.settings = client, settings
+        self.client, self.settings, self.clock = client, settings, clock
         #: Whether another backfill cursor can still help (the run's pacer answers).
         self.room = room
         #: Keyed pseudonyms, applied to every record before any writer sees it; None when off.
@@ -281,6 +284,7 @@ class LogsStream(LogEventStream):
             ranges,
             workers=self.settings.backfill_concurrency,
             room=self.room,
+            clock=self.clock,
         )
         for page in backfill.pages():
             self.pages += 1

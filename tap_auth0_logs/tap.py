@@ -25,6 +25,7 @@ from tap_auth0_logs import __version__, retention
 from tap_auth0_logs.auth import ClientCredentials, StaticToken
 from tap_auth0_logs.backfill import MAX_BACKFILL_CONCURRENCY
 from tap_auth0_logs.client import Auth0Client
+from tap_auth0_logs.clock import SYSTEM_CLOCK
 from tap_auth0_logs.errors import Auth0TapError
 from tap_auth0_logs.output import BufferedMsgSpecWriter
 from tap_auth0_logs.pacing import Pacer
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 
     from jsonschema import ValidationError
     from singer_sdk.streams import Stream
+
+    from tap_auth0_logs.clock import Clock
 
 USER_AGENT = f"tap-auth0-logs/{__version__}"
 
@@ -65,10 +68,18 @@ class TapAuth0Logs(FencedTap):
     config_jsonschema: ClassVar[dict[str, Any]] = CONFIG_SCHEMA
 
     def __init__(
-        self, *, on_long_wait: Callable[[float], None] | None = None, **kwargs: Any
+        self,
+        *,
+        on_long_wait: Callable[[float], None] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        **kwargs: Any,
     ) -> None:
-        """The SDK's tap; `on_long_wait` is told when a run starts a long wait on the bucket."""
+        """The SDK's tap; `on_long_wait` is told when a run starts a long wait on the bucket.
+
+        `clock` is the run's one clock, for everything that waits (a test's is simulated).
+        """
         self._on_long_wait = on_long_wait
+        self.clock = clock
         super().__init__(**kwargs)
 
     @override
@@ -82,6 +93,7 @@ class TapAuth0Logs(FencedTap):
                 room=self.pacer,
                 pseudonyms=self.pseudonyms,
                 oldest=oldest,
+                clock=self.clock,
             )
             for stream_class in (LogsStream, LogSearchStream, UserLogsStream)
         ]
@@ -114,6 +126,7 @@ class TapAuth0Logs(FencedTap):
         return Pacer(
             reserve=self.settings.rate_limit_reserve,
             max_per_second=self.settings.max_requests_per_second,
+            clock=self.clock,
             on_long_wait=self._on_long_wait or (lambda until: None),
         )
 
@@ -130,7 +143,10 @@ class TapAuth0Logs(FencedTap):
     def sender(self) -> Sender:
         """The one path of every request: token, pacing, transport, answer, retries."""
         return Sender(
-            self.transport, self.pacer, rate_limit_max_wait=self.settings.rate_limit_max_wait
+            self.transport,
+            self.pacer,
+            rate_limit_max_wait=self.settings.rate_limit_max_wait,
+            clock=self.clock,
         )
 
     @cached_property

@@ -12,6 +12,8 @@ PACKAGE = Path(tap_auth0_logs.__file__).parent
 #: Each room's floor: a room imports only rooms on lower floors.
 FLOORS = {
     "__init__": 0,
+    "clock": 0,
+    "locks": 0,
     "log_ids": 0,
     "schema": 0,
     "event_types": 0,

@@ -12,7 +12,7 @@ import pytest
 from tap_auth0_logs import bucket, log_ids
 from tap_auth0_logs.backfill import Backfill, Cursor, Situation, Split, Step, next_step, pages_left
 from tap_auth0_logs.pacing import Pacer
-from tap_auth0_logs.testing import RateLimit, TenantLogs
+from tap_auth0_logs.testing import RateLimit, SimulatedClock, TenantLogs
 from tests.helpers import (
     TapRun,
     assert_every_state_is_covered,
@@ -21,6 +21,7 @@ from tests.helpers import (
     run_tap,
     run_tap_until_killed,
 )
+from tests.lock_order import checked_lock_order
 
 
 def split_points(tenant) -> list[str]:
@@ -218,6 +219,30 @@ def test_engine_splits_a_long_range_and_fetches_each_log_once():
     assert backfill.ranges_left() == [(ids[-1], None)]
 
 
+def test_engine_asks_the_pacer_holding_its_own_lock_and_auth0_holding_none():
+    ids = make_ids(5000)
+    held_while_asking: list[list[str]] = []
+
+    class Recording(FakeCheckpoints):
+        def newest(self) -> str | None:
+            held_while_asking.append(order.held())
+            return super().newest()
+
+    with checked_lock_order() as order:
+        pacer = Pacer(clock=SimulatedClock(1_000.0))
+        backfill = Backfill(
+            Recording(ids, newest=ids[-1], hold=True),
+            [("0" * 56, None)],
+            workers=4,
+            room=pacer,
+            clock=pacer.clock,
+        )
+        seen = drain(backfill)
+    assert Counter(seen) == Counter(ids)
+    assert ("backfill", "pacer") in order.nested
+    assert held_while_asking == [[]]  # the newest log is a request: asked with no lock held
+
+
 def cursor(start: str, until: str | None, **kw: Any) -> Cursor:
     return Cursor(start=start, until=until, after=start, fetched=kw.pop("fetched", start), **kw)
 
@@ -306,8 +331,7 @@ def answered(pacer: Pacer, headers: dict[str, str]) -> None:
 
 
 def test_pacer_holds_requests_beyond_the_level_minus_those_in_flight():
-    now = [1_000.0]
-    pacer = Pacer(clock=lambda: now[0])
+    pacer = Pacer(clock=SimulatedClock(1_000.0))
     answered(pacer, {"x-ratelimit-remaining": "2", "x-ratelimit-reset": "1005"})
     first, second = pacer.acquire(0), pacer.acquire(0)
     assert first is not None
@@ -324,8 +348,8 @@ def test_pacer_holds_requests_beyond_the_level_minus_those_in_flight():
 
 def test_pacer_lets_a_late_answer_only_lower_what_it_believes():
     # Two cursors' requests cross: the second is answered first, and its level is the newer.
-    now = [1_000.0]
-    pacer = Pacer(clock=lambda: now[0])
+    clock = SimulatedClock(1_000.0)
+    pacer = Pacer(clock=clock)
     headers = {"x-ratelimit-limit": "10", "x-ratelimit-reset": "1001"}
     answered(pacer, {**headers, "x-ratelimit-remaining": "6"})
     early, late = pacer.acquire(0), pacer.acquire(0)
@@ -337,7 +361,7 @@ def test_pacer_lets_a_late_answer_only_lower_what_it_believes():
     pacer.release(early)
     # The early request's answer (5) came last but is older: it must not raise the level the
     # late one's answer gave (2, less the early one, which might have been processed after it).
-    assert bucket.level(pacer.known, now[0]) == 1
+    assert bucket.level(pacer.known, clock.now()) == 1
 
 
 def test_the_state_check_catches_a_state_ahead_of_its_records():

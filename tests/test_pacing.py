@@ -14,6 +14,7 @@ import pytest
 
 from tap_auth0_logs import bucket
 from tap_auth0_logs.pacing import Pacer
+from tap_auth0_logs.testing import SimulatedClock
 from tests.pacing_simulation import Simulation, sustained_seconds
 
 STARTS = [1_000.0 + step / 10 for step in range(10)]
@@ -106,10 +107,10 @@ def test_other_clients_that_start_mid_run_are_yielded_to_at_once():
     assert (sim.bucket.taken["tap"] - before - 3) / (sim.now - began) <= 100 / 60 - 1.0 + 0.1
 
 
-def after_a_429(reset: int) -> tuple[Pacer, list[float]]:
+def after_a_429(reset: int) -> tuple[Pacer, SimulatedClock]:
     """A pacer on a simulated clock at 100.2 s whose one request got a 429 naming `reset`."""
-    now = [100.2]
-    pacer = Pacer(clock=lambda: now[0], wait=lambda _, s: now.__setitem__(0, now[0] + s))
+    clock = SimulatedClock(100.2, grace=0.0)
+    pacer = Pacer(clock=clock)
     headers = {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "0"}
     headers["x-ratelimit-reset"] = str(reset)
     slot = pacer.acquire(10)
@@ -117,14 +118,14 @@ def after_a_429(reset: int) -> tuple[Pacer, list[float]]:
     assert slot.waited == 0.0
     pacer.observe(slot, headers, rate_limited=True)
     pacer.release(slot)
-    return pacer, now
+    return pacer, clock
 
 
 def test_a_429_holds_every_request_until_the_reset_and_counts_the_wait():
-    pacer, now = after_a_429(103)
+    pacer, clock = after_a_429(103)
     slot = pacer.acquire(10)
     assert slot is not None
-    assert now[0] >= 103
+    assert clock.now() >= 103
     assert slot.held == pytest.approx(2.8)
     assert pacer.spending.rate_limited == 1
     assert pacer.spending.waited == pytest.approx(2.8)
@@ -132,9 +133,9 @@ def test_a_429_holds_every_request_until_the_reset_and_counts_the_wait():
 
 
 def test_a_429_wait_past_the_budget_is_refused():
-    pacer, now = after_a_429(160)
+    pacer, clock = after_a_429(160)
     assert pacer.acquire(5) is None
-    assert now[0] == 100.2  # refused before waiting
+    assert clock.now() == 100.2  # refused before waiting
 
 
 def test_a_long_wait_is_said_and_told_to_the_orchestrator(caplog):

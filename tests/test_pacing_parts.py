@@ -10,6 +10,7 @@ import pytest
 from tap_auth0_logs import bucket
 from tap_auth0_logs.bucket import Known, Reading, Refill, kept_level, learn, level
 from tap_auth0_logs.pacing import SPLIT_MIN_SPARE, Flight, Pacer, Spending
+from tap_auth0_logs.testing import SimulatedClock
 
 
 def reading(at: float, level: float, **kw) -> Reading:
@@ -163,7 +164,7 @@ def test_an_answer_counts_the_requests_that_may_be_processed_after_it():
 
 def pacer_at(level: int, in_flight: int, limit: int = 50) -> Pacer:
     """A pacer whose latest answer said `level` with `in_flight` other requests in flight."""
-    pacer = Pacer(reserve=0.2, clock=lambda: 1_000.0)
+    pacer = Pacer(reserve=0.2, clock=SimulatedClock(1_000.0))
     headers = {"x-ratelimit-limit": str(limit), "x-ratelimit-reset": "1001"}
     opening = pacer.acquire(0)
     assert opening is not None

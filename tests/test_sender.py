@@ -13,6 +13,7 @@ from tap_auth0_logs.auth import ClientCredentials, StaticToken
 from tap_auth0_logs.errors import CredentialsError, RateLimitError, RetriesExhaustedError
 from tap_auth0_logs.pacing import Pacer
 from tap_auth0_logs.sender import Request, Sender
+from tap_auth0_logs.testing import SimulatedClock
 
 API = "https://acme.example/api/v2/logs"
 
@@ -28,39 +29,29 @@ def answer(status: int, body: Any = None, **headers: str) -> requests.Response:
 class Script:
     """A transport that gives scripted answers in turn and records what it was sent, and when."""
 
-    def __init__(self, clock: list[float], *answers: requests.Response) -> None:
+    def __init__(self, clock: SimulatedClock, *answers: requests.Response) -> None:
         self.clock, self.answers = clock, list(answers)
         self.sent: list[tuple[str, dict[str, str] | None, float]] = []
 
     def send(self, method: str, url: str, *, params=None, data=None, headers=None):
-        self.sent.append((method, headers, self.clock[0]))
+        self.sent.append((method, headers, self.clock.now()))
         return self.answers.pop(0)
 
 
 def run(script_answers: list[requests.Response], *, max_wait: float = 900.0):
-    """A sender on a simulated clock: the pacer's waits and the sender's own sleeps recorded."""
-    clock = [1_000.0]
-    waits: list[float] = []  # on the bucket, in the pacer
-    sleeps: list[float] = []  # the sender's own (backoff after failures)
-
-    def wait(_: object, seconds: float) -> None:
-        waits.append(seconds)
-        clock[0] += seconds
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        clock[0] += seconds
-
-    pacer = Pacer(clock=lambda: clock[0], wait=wait)
+    """A sender on a simulated clock, which records the pacer's waits on the bucket and the
+    sender's own sleeps (backoff after failures)."""
+    clock = SimulatedClock(1_000.0, grace=0.0)
+    pacer = Pacer(clock=clock)
     transport = Script(clock, *script_answers)
     sender = Sender(
         transport,  # type: ignore[arg-type]
         pacer,
         rate_limit_max_wait=max_wait,
-        sleep=sleep,
+        clock=clock,
         jitter=lambda: 0.0,
     )
-    return sender, transport, pacer, sleeps, waits
+    return sender, transport, pacer, clock.sleeps, clock.waits
 
 
 def get(sender: Sender, credentials=None) -> Any:
