@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tap_auth0_logs import bucket, pacing
+from tap_auth0_logs.api import bucket, pacing
 from tests.pacing_simulation import Simulation, sustained_seconds
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from tap_auth0_logs.pacing import Pacer
+from tap_auth0_logs.api.pacing import Pacer
 from tap_auth0_logs.testing import RateLimit, SimulatedClock
 
 #: The simple citizen sleeps until the reset once the bucket is at or below this share.

@@ -9,9 +9,18 @@ from typing import Any
 
 import pytest
 
-from tap_auth0_logs import bucket, log_ids
-from tap_auth0_logs.backfill import Backfill, Cursor, Situation, Split, Step, next_step, pages_left
-from tap_auth0_logs.pacing import Pacer
+from tap_auth0_logs.api import bucket
+from tap_auth0_logs.api.pacing import Pacer
+from tap_auth0_logs.pagination import log_ids
+from tap_auth0_logs.pagination.backfill import (
+    Backfill,
+    Cursor,
+    Situation,
+    Split,
+    Step,
+    next_step,
+    pages_left,
+)
 from tap_auth0_logs.testing import RateLimit, SimulatedClock, TenantLogs
 from tests.helpers import (
     TapRun,

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tap_auth0_logs import locks
-from tap_auth0_logs.pacing import Pacer
+from tap_auth0_logs.api.pacing import Pacer
 from tap_auth0_logs.testing import SimulatedClock
 from tests.conftest import SLOW_TEST_TIMEOUT
 from tests.lock_order import LockOrder, checked_lock_order

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tap_auth0_logs.log_ids import parse_datetime, timestamp_of
+from tap_auth0_logs.pagination.log_ids import parse_datetime, timestamp_of
 from tap_auth0_logs.testing import FakeAuth0, RateLimit, SimulatedClock, TenantLogs, user_id_for
 from tap_auth0_logs.testing.search import QueryError, compile_query
 from tap_auth0_logs.testing.server import OtherClients

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_auth0_logs.settings import Settings
+from tap_auth0_logs.singer.settings import Settings
 from tap_auth0_logs.testing import FakeAuth0, TenantLogs
 from tests.helpers import run_tap
 

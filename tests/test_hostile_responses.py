@@ -22,8 +22,8 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from tap_auth0_logs.errors import Auth0TapError
-from tap_auth0_logs.streams import LogsStream
-from tap_auth0_logs.tap import TapAuth0Logs
+from tap_auth0_logs.singer.streams import LogsStream
+from tap_auth0_logs.singer.tap import TapAuth0Logs
 from tap_auth0_logs.testing import SimulatedClock, TenantLogs
 from tests.lock_order import checked_lock_order
 

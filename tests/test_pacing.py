@@ -12,8 +12,8 @@ import logging
 
 import pytest
 
-from tap_auth0_logs import bucket
-from tap_auth0_logs.pacing import Pacer
+from tap_auth0_logs.api import bucket
+from tap_auth0_logs.api.pacing import Pacer
 from tap_auth0_logs.testing import SimulatedClock
 from tests.pacing_simulation import Simulation, sustained_seconds
 
@@ -142,7 +142,7 @@ def test_a_long_wait_is_said_and_told_to_the_orchestrator(caplog):
     told: list[float] = []
     pacer, _ = after_a_429(130)
     pacer.on_long_wait = told.append
-    with caplog.at_level(logging.INFO, logger="tap_auth0_logs.pacing"):
+    with caplog.at_level(logging.INFO, logger="tap_auth0_logs.api.pacing"):
         pacer.acquire(60)
     assert any("Waiting 30 s for the tenant's rate limit" in r.message for r in caplog.records)
     assert any("Waited 30 s" in r.message for r in caplog.records)

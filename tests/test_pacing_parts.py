@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from tap_auth0_logs import bucket
-from tap_auth0_logs.bucket import Known, Reading, Refill, kept_level, learn, level
-from tap_auth0_logs.pacing import SPLIT_MIN_SPARE, Flight, Pacer, Spending
+from tap_auth0_logs.api import bucket
+from tap_auth0_logs.api.bucket import Known, Reading, Refill, kept_level, learn, level
+from tap_auth0_logs.api.pacing import SPLIT_MIN_SPARE, Flight, Pacer, Spending
 from tap_auth0_logs.testing import SimulatedClock
 
 

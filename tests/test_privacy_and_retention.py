@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tap_auth0_logs.pseudonyms import DEFAULT_FIELDS, Pseudonymizer, expand_fields
+from tap_auth0_logs.records.pseudonyms import DEFAULT_FIELDS, Pseudonymizer, expand_fields
 from tap_auth0_logs.testing import TenantLogs
 from tests.helpers import expired_bookmark, run_tap
 

@@ -9,8 +9,8 @@ from singer_sdk import Stream, Tap
 from singer_sdk.plugin_base import PluginBase
 from singer_sdk.streams._state import StreamStateManager
 
-from tap_auth0_logs import sdk_fence
-from tap_auth0_logs.sdk_fence import FENCED, REVIEWED, source_hash
+from tap_auth0_logs.singer import sdk_fence
+from tap_auth0_logs.singer.sdk_fence import FENCED, REVIEWED, source_hash
 
 PACKAGE = Path(sdk_fence.__file__).parent
 

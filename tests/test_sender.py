@@ -9,10 +9,10 @@ import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from tap_auth0_logs.auth import ClientCredentials, StaticToken
+from tap_auth0_logs.api.auth import ClientCredentials, StaticToken
+from tap_auth0_logs.api.pacing import Pacer
+from tap_auth0_logs.api.sender import Request, Sender
 from tap_auth0_logs.errors import CredentialsError, RateLimitError, RetriesExhaustedError
-from tap_auth0_logs.pacing import Pacer
-from tap_auth0_logs.sender import Request, Sender
 from tap_auth0_logs.testing import SimulatedClock
 
 API = "https://acme.example/api/v2/logs"
@@ -105,7 +105,7 @@ def test_a_server_error_backs_off_then_succeeds():
 
 def test_a_body_of_the_wrong_shape_is_fetched_again_until_the_failures_run_out():
     def read(response: requests.Response) -> Any:
-        from tap_auth0_logs.retry import Transient  # noqa: PLC0415
+        from tap_auth0_logs.api.retry import Transient  # noqa: PLC0415
 
         raise Transient("200 with a body that is not a list of logs")
 

@@ -19,13 +19,18 @@ from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from urllib3.exceptions import MaxRetryError, NameResolutionError
 
-from tap_auth0_logs import log_ids
-from tap_auth0_logs.event_types import describe, event_type_names
-from tap_auth0_logs.output import StdoutBuffer
-from tap_auth0_logs.retry import DNS_TRIES, MAX_FAILURES, Budget
-from tap_auth0_logs.schema import KNOWN_FIELDS, LOG_EVENT, gather_extra_fields, normalize_scope
-from tap_auth0_logs.settings import CONFIG_SCHEMA, DEFAULTS, Settings, tenant_base_url
-from tap_auth0_logs.start_points import OldestLog
+from tap_auth0_logs.api.retry import DNS_TRIES, MAX_FAILURES, Budget
+from tap_auth0_logs.pagination import log_ids
+from tap_auth0_logs.pagination.start_points import OldestLog
+from tap_auth0_logs.records.event_types import describe, event_type_names
+from tap_auth0_logs.records.schema import (
+    KNOWN_FIELDS,
+    LOG_EVENT,
+    gather_extra_fields,
+    normalize_scope,
+)
+from tap_auth0_logs.singer.output import StdoutBuffer
+from tap_auth0_logs.singer.settings import CONFIG_SCHEMA, DEFAULTS, Settings, tenant_base_url
 
 SAMPLES = json.loads((Path(__file__).parent / "sample_logs.json").read_text())
 

@@ -18,8 +18,9 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tap_auth0_logs import bucket, locks
-from tap_auth0_logs.bucket import Known, Reading, kept_level
+from tap_auth0_logs import locks
+from tap_auth0_logs.api import bucket
+from tap_auth0_logs.api.bucket import Known, Reading, kept_level
 from tap_auth0_logs.clock import SYSTEM_CLOCK
 
 if TYPE_CHECKING:

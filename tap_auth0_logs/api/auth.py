@@ -14,6 +14,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from tap_auth0_logs import locks
+from tap_auth0_logs.api.sender import Request
 from tap_auth0_logs.errors import (
     AccessDeniedError,
     ApiResponseError,
@@ -23,14 +24,13 @@ from tap_auth0_logs.errors import (
     auth0_error_code,
     auth0_message,
 )
-from tap_auth0_logs.sender import Request
 
 if TYPE_CHECKING:
     import requests
 
+    from tap_auth0_logs.api.retry import Budget
+    from tap_auth0_logs.api.sender import Sender
     from tap_auth0_logs.clock import Clock
-    from tap_auth0_logs.retry import Budget
-    from tap_auth0_logs.sender import Sender
 
 #: Refresh this long before the token expires, so no request goes out with a token about to lapse.
 EXPIRY_MARGIN_SECONDS = 300

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tap_auth0_logs import log_ids
+from tap_auth0_logs.pagination import log_ids
 
 #: The STATE key of a stream's list of lost windows.
 GAPS = "gaps"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from tap_auth0_logs.schema import EXTRA_FIELDS
+from tap_auth0_logs.records.schema import EXTRA_FIELDS
 
 if TYPE_CHECKING:
     import logging

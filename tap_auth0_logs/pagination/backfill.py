@@ -24,9 +24,10 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from tap_auth0_logs import locks, log_ids
-from tap_auth0_logs.client import PAGE_SIZE
+from tap_auth0_logs import locks
+from tap_auth0_logs.api.client import PAGE_SIZE
 from tap_auth0_logs.clock import SYSTEM_CLOCK
+from tap_auth0_logs.pagination import log_ids
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tap_auth0_logs import log_ids
 from tap_auth0_logs.errors import StateError
+from tap_auth0_logs.pagination import log_ids
 
 #: The state key where a parallel backfill keeps the ranges it has left.
 RANGES_LEFT = "ranges_left"

@@ -56,11 +56,11 @@ from typing_extensions import override
 
 from tap_auth0_logs import locks
 from tap_auth0_logs.errors import Auth0TapError, Failure, TargetClosedError
-from tap_auth0_logs.inputs import read_json_input
-from tap_auth0_logs.output import StdoutBuffer
-from tap_auth0_logs.settings import CONFIG_SCHEMA
-from tap_auth0_logs.streams import TENANT_KEY
-from tap_auth0_logs.tap import TapAuth0Logs
+from tap_auth0_logs.singer.inputs import read_json_input
+from tap_auth0_logs.singer.output import StdoutBuffer
+from tap_auth0_logs.singer.settings import CONFIG_SCHEMA
+from tap_auth0_logs.singer.streams import TENANT_KEY
+from tap_auth0_logs.singer.tap import TapAuth0Logs
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

@@ -12,20 +12,20 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tap_auth0_logs import log_ids, retention
 from tap_auth0_logs.errors import (
     ApiResponseError,
     CheckpointExpiredError,
     NotFoundError,
     StateError,
 )
-from tap_auth0_logs.retention import Gap
+from tap_auth0_logs.pagination import log_ids, retention
+from tap_auth0_logs.pagination.retention import Gap
 
 if TYPE_CHECKING:
     import logging
     from datetime import datetime
 
-    from tap_auth0_logs.client import Auth0Client, Log
+    from tap_auth0_logs.api.client import Auth0Client, Log
 
 
 @dataclass(frozen=True)

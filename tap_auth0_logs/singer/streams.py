@@ -17,23 +17,28 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
-from tap_auth0_logs import log_ids
-from tap_auth0_logs.backfill import Backfill
-from tap_auth0_logs.client import PAGE_SIZE, SEARCH_CAP
+from tap_auth0_logs.api.client import PAGE_SIZE, SEARCH_CAP
 from tap_auth0_logs.clock import SYSTEM_CLOCK
-from tap_auth0_logs.drift import DriftWatch
 from tap_auth0_logs.errors import (
     AccessDeniedError,
     ApiResponseError,
     CheckpointRefusedError,
     StateError,
 )
-from tap_auth0_logs.event_types import describe
-from tap_auth0_logs.paginators import CheckpointPages, RangeSearch
-from tap_auth0_logs.progress import Progress
-from tap_auth0_logs.ranges import clip, read_ranges, write_ranges
-from tap_auth0_logs.retention import keep_gap
-from tap_auth0_logs.schema import (
+from tap_auth0_logs.pagination import log_ids
+from tap_auth0_logs.pagination.backfill import Backfill
+from tap_auth0_logs.pagination.paginators import CheckpointPages, RangeSearch
+from tap_auth0_logs.pagination.ranges import clip, read_ranges, write_ranges
+from tap_auth0_logs.pagination.retention import keep_gap
+from tap_auth0_logs.pagination.start_points import (
+    OldestLog,
+    StartPoint,
+    StartPoints,
+    happened_before,
+)
+from tap_auth0_logs.records.drift import DriftWatch
+from tap_auth0_logs.records.event_types import describe
+from tap_auth0_logs.records.schema import (
     EXTRA_FIELDS,
     KNOWN_FIELDS,
     LOG_EVENT,
@@ -41,8 +46,8 @@ from tap_auth0_logs.schema import (
     normalize_scope,
     with_every_key,
 )
-from tap_auth0_logs.sdk_fence import FencedStream
-from tap_auth0_logs.start_points import OldestLog, StartPoint, StartPoints, happened_before
+from tap_auth0_logs.singer.progress import Progress
+from tap_auth0_logs.singer.sdk_fence import FencedStream
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -50,12 +55,12 @@ if TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-    from tap_auth0_logs.backfill import CursorRoom
-    from tap_auth0_logs.client import Auth0Client, Log
+    from tap_auth0_logs.api.client import Auth0Client, Log
     from tap_auth0_logs.clock import Clock
-    from tap_auth0_logs.pseudonyms import Pseudonymizer
-    from tap_auth0_logs.ranges import Range
-    from tap_auth0_logs.settings import Settings
+    from tap_auth0_logs.pagination.backfill import CursorRoom
+    from tap_auth0_logs.pagination.ranges import Range
+    from tap_auth0_logs.records.pseudonyms import Pseudonymizer
+    from tap_auth0_logs.singer.settings import Settings
 
 #: A search run covers logs ingested up to this long before it starts: newer ones may not be
 #: searchable yet, and the next run will find them.

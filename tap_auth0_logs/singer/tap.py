@@ -21,21 +21,27 @@ from singer_sdk.helpers.capabilities import (
 )
 from typing_extensions import override
 
-from tap_auth0_logs import __version__, retention
-from tap_auth0_logs.auth import ClientCredentials, StaticToken
-from tap_auth0_logs.backfill import MAX_BACKFILL_CONCURRENCY
-from tap_auth0_logs.client import Auth0Client
+from tap_auth0_logs import __version__
+from tap_auth0_logs.api.auth import ClientCredentials, StaticToken
+from tap_auth0_logs.api.client import Auth0Client
+from tap_auth0_logs.api.pacing import Pacer
+from tap_auth0_logs.api.sender import Credentials, Sender
+from tap_auth0_logs.api.transport import Transport
 from tap_auth0_logs.clock import SYSTEM_CLOCK
 from tap_auth0_logs.errors import Auth0TapError
-from tap_auth0_logs.output import BufferedMsgSpecWriter
-from tap_auth0_logs.pacing import Pacer
-from tap_auth0_logs.pseudonyms import Pseudonymizer
-from tap_auth0_logs.sdk_fence import FencedTap
-from tap_auth0_logs.sender import Credentials, Sender
-from tap_auth0_logs.settings import CONFIG_SCHEMA, Settings, config_errors
-from tap_auth0_logs.start_points import OldestLog
-from tap_auth0_logs.streams import LogEventStream, LogSearchStream, LogsStream, UserLogsStream
-from tap_auth0_logs.transport import Transport
+from tap_auth0_logs.pagination import retention
+from tap_auth0_logs.pagination.backfill import MAX_BACKFILL_CONCURRENCY
+from tap_auth0_logs.pagination.start_points import OldestLog
+from tap_auth0_logs.records.pseudonyms import Pseudonymizer
+from tap_auth0_logs.singer.output import BufferedMsgSpecWriter
+from tap_auth0_logs.singer.sdk_fence import FencedTap
+from tap_auth0_logs.singer.settings import CONFIG_SCHEMA, Settings, config_errors
+from tap_auth0_logs.singer.streams import (
+    LogEventStream,
+    LogSearchStream,
+    LogsStream,
+    UserLogsStream,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import requests
 
-from tap_auth0_logs import bucket
+from tap_auth0_logs.api import bucket
+from tap_auth0_logs.api.retry import MAX_FAILURES, Budget, Retry, Transient
 from tap_auth0_logs.clock import SYSTEM_CLOCK
 from tap_auth0_logs.errors import (
     Auth0TapError,
@@ -36,14 +37,13 @@ from tap_auth0_logs.errors import (
     auth0_message,
     network_error,
 )
-from tap_auth0_logs.retry import MAX_FAILURES, Budget, Retry, Transient
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from tap_auth0_logs.api.pacing import Pacer, Slot
+    from tap_auth0_logs.api.transport import Transport
     from tap_auth0_logs.clock import Clock
-    from tap_auth0_logs.pacing import Pacer, Slot
-    from tap_auth0_logs.transport import Transport
 
 T = TypeVar("T")
 

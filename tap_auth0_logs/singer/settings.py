@@ -13,9 +13,13 @@ from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
-from tap_auth0_logs import log_ids, pseudonyms
-from tap_auth0_logs.backfill import DEFAULT_BACKFILL_CONCURRENCY, MAX_BACKFILL_CONCURRENCY
-from tap_auth0_logs.transport import DEFAULT_REQUEST_TIMEOUT
+from tap_auth0_logs.api.transport import DEFAULT_REQUEST_TIMEOUT
+from tap_auth0_logs.pagination import log_ids
+from tap_auth0_logs.pagination.backfill import (
+    DEFAULT_BACKFILL_CONCURRENCY,
+    MAX_BACKFILL_CONCURRENCY,
+)
+from tap_auth0_logs.records import pseudonyms
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping

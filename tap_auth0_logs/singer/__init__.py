@@ -1,0 +1,1 @@
+"""The Singer seam: the tap, its streams, settings, input files, output, and the SDK fence."""
