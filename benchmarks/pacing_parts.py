@@ -95,10 +95,10 @@ def _no_margin(limit: float, reserve: float) -> float:
 
 
 def _no_reset_fallback(
-    rate: float, plan: float, reading: bucket.Reading, predicted: float, below_full: bool
+    rate: float, plan: float, observation: bucket.Observation, predicted: float, below_full: bool
 ) -> float:
-    """The rate step without its reset check (`reading.reset` hidden from it)."""
-    hidden = bucket.Reading(**{**reading.__dict__, "reset": None})
+    """The rate step without its reset check (`observation.reset` hidden from it)."""
+    hidden = bucket.Observation(**{**observation.__dict__, "reset": None})
     return RATE(rate, plan, hidden, predicted, below_full)
 
 

@@ -4,7 +4,7 @@ A thread that holds one of these locks may take only those after it in `ORDER`, 
 before it, so no two threads can each hold a lock the other waits for:
 
 1. `backfill`: the backfill's condition. Held while it asks the pacer whether another cursor
-   can help (`Pacer.room_for_cursor`); released while it asks Auth0 for the newest log.
+   can help (`Pacer.another_cursor_helps`); released while it asks Auth0 for the newest log.
 2. `token`: the token source's. Held while a token is fetched: an unpaced request, which
    takes no pacer lock.
 3. `pacer`: the pacer's condition. Held while it tells the orchestrator that a long wait begins

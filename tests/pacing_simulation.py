@@ -95,11 +95,11 @@ class Simulation:
 
     def request(self) -> bool:
         """One request paced by the tap's pacer; True when the bucket allowed it."""
-        slot = self.pacer.acquire(900)
-        assert slot is not None
+        permit = self.pacer.acquire(900)
+        assert permit is not None
         allowed, headers = self._send()
-        self.pacer.observe(slot, headers, rate_limited=not allowed)
-        self.pacer.release(slot)
+        self.pacer.observe(permit, headers, rate_limited=not allowed)
+        self.pacer.release(permit)
         return allowed
 
     def citizen_request(self) -> bool:

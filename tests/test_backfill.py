@@ -243,7 +243,7 @@ def test_engine_asks_the_pacer_holding_its_own_lock_and_auth0_holding_none():
             Recording(ids, newest=ids[-1], hold=True),
             [("0" * 56, None)],
             workers=4,
-            room=pacer,
+            advisor=pacer,
             clock=pacer.clock,
         )
         seen = drain(backfill)
@@ -257,7 +257,12 @@ def cursor(start: str, until: str | None, **kw: Any) -> Cursor:
 
 
 def situation(**kw: Any) -> Situation:
-    values = {"first_page_queued": True, "newest": None, "newest_asked": False, "room": True}
+    values = {
+        "first_page_queued": True,
+        "newest": None,
+        "newest_asked": False,
+        "cursor_helps": True,
+    }
     return Situation(**{**values, "workers": 4, **kw})
 
 
@@ -273,11 +278,11 @@ def test_policy_the_first_range_goes_alone_until_its_first_page_is_in():
     assert next_step([first, second], situation()) is Step.DONE
 
 
-def test_policy_learns_the_newest_log_then_splits_the_range_with_most_left_while_there_is_room():
+def test_policy_learns_the_newest_log_then_splits_the_range_with_most_left_while_a_cursor_helps():
     ids = make_ids(5000)
     open_range = cursor("0" * 56, None, running=True, first=ids[0], fetched=ids[99], logs=100)
     assert next_step([open_range], situation()) is Step.ASK_NEWEST
-    assert next_step([open_range], situation(room=False)) is Step.WAIT
+    assert next_step([open_range], situation(cursor_helps=False)) is Step.WAIT
     step = next_step([open_range], situation(newest=ids[-1], newest_asked=True))
     assert isinstance(step, Split)
     assert step.cursor is open_range
@@ -333,10 +338,10 @@ def test_engine_hands_a_cursors_error_to_the_consumer():
 
 def answered(pacer: Pacer, headers: dict[str, str]) -> None:
     """One request through `pacer`, answered with `headers`."""
-    slot = pacer.acquire(0)
-    assert slot is not None
-    pacer.observe(slot, headers)
-    pacer.release(slot)
+    permit = pacer.acquire(0)
+    assert permit is not None
+    pacer.observe(permit, headers)
+    pacer.release(permit)
 
 
 def test_pacer_holds_requests_beyond_the_level_minus_those_in_flight():
@@ -346,7 +351,7 @@ def test_pacer_holds_requests_beyond_the_level_minus_those_in_flight():
     assert first is not None
     assert second is not None
     # Two requests in flight will spend the two left: a third waits for an answer or the reset.
-    assert bucket.due(pacer.known, pacer.kept) == 1005
+    assert bucket.due(pacer.estimate, pacer.kept) == 1005
     # The first one's answer shows the bucket refilled: the third may go at once.
     pacer.observe(first, {"x-ratelimit-remaining": "5", "x-ratelimit-reset": "1001"})
     pacer.release(first)
@@ -370,7 +375,7 @@ def test_pacer_lets_a_late_answer_only_lower_what_it_believes():
     pacer.release(early)
     # The early request's answer (5) came last but is older: it must not raise the level the
     # late one's answer gave (2, less the early one, which might have been processed after it).
-    assert bucket.level(pacer.known, clock.now()) == 1
+    assert bucket.level(pacer.estimate, clock.now()) == 1
 
 
 def test_the_state_check_catches_a_state_ahead_of_its_records():

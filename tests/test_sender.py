@@ -74,9 +74,9 @@ def test_a_429_is_waited_for_once_in_the_pacer_as_retry_after_says_for_every_req
     assert get(sender) == ["ok"]
     assert waits == [3.0]  # Retry-After, not the reset 50 s away, and only once
     assert sleeps == []  # the one place that waits on the bucket is the pacer
-    assert pacer.known.resume_at == 1_003.0  # every other request of the run waits as long
+    assert pacer.estimate.resume_at == 1_003.0  # every other request of the run waits as long
     assert [at for _, _, at in transport.sent] == [1_000.0, 1_003.0]
-    assert pacer.spending.rate_limited == 1
+    assert pacer.usage.rate_limited == 1
     assert "3.0 s waiting on the bucket, 1 answered 429" in pacer.summary()
 
 
@@ -134,7 +134,7 @@ def test_the_token_request_goes_through_the_same_sender_unpaced_with_its_own_bud
         ("POST", None),
         ("GET", {"Authorization": "Bearer tok-1"}),
     ]
-    assert pacer.spending.requests == 1  # the token endpoint has a bucket of its own
+    assert pacer.usage.requests == 1  # the token endpoint has a bucket of its own
 
 
 def test_a_refused_token_is_replaced_once_at_once_then_the_clear_error():

@@ -3,7 +3,7 @@
 The same `TapAuth0Logs` runs with a message writer that turns its Singer messages into Airbyte
 messages as they are written, so pacing, parallel backfills and every resume guarantee carry
 over unchanged: an Airbyte STATE goes out exactly where the tap writes a Singer STATE today.
-This room knows the Airbyte protocol (parsed and emitted with the official models,
+This module knows the Airbyte protocol (parsed and emitted with the official models,
 `airbyte-protocol-models-pdv2`, from the `airbyte` extra), not Auth0. Logs go to stderr; stdout
 carries one `AirbyteMessage` per line and nothing else.
 """

@@ -5,7 +5,7 @@ round trip per 100 logs. But log ids begin with their ingestion time (docs/auth0
 the log_id line can be cut into ranges, each paged by its own cursor from a synthetic checkpoint
 at its start. `Backfill` runs the ranges it is given (one open range on an ordinary run) with a few
 worker threads. What a worker with nothing to do does next is a pure function (`next_step`, of
-the cursors, the newest log and the pacer's room): it splits the range with the most left in
+the cursors, the newest log and the pacer's advice): it splits the range with the most left in
 two, and only when that range holds an estimated `SPLIT_MIN_PAGES` pages or more: a run a few
 pages behind stays one sequential cursor, and a burst of logs in one range is shared as it is met.
 
@@ -64,20 +64,20 @@ class PageSource(Protocol):
         ...
 
 
-class CursorRoom(Protocol):
+class CursorAdvisor(Protocol):
     """Whether another cursor can still help (`pacing.Pacer` on a real run).
 
     Asked while the backfill holds its lock: an implementation's locks come after it in
     `locks.ORDER`, and it never calls back into the backfill.
     """
 
-    def room_for_cursor(self, running: int) -> bool:
+    def another_cursor_helps(self, running: int) -> bool:
         """True while latency, not the rate limit, holds back `running` cursors."""
         ...
 
 
-class _AlwaysRoom:
-    def room_for_cursor(self, running: int) -> bool:
+class _AlwaysHelps:
+    def another_cursor_helps(self, running: int) -> bool:
         return True
 
 
@@ -138,14 +138,14 @@ class Backfill:
         ranges: list[tuple[str, str | None]],
         *,
         workers: int = 1,
-        room: CursorRoom | None = None,
+        advisor: CursorAdvisor | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         if not ranges or ranges[-1][1] is not None:
             msg = "a backfill needs its ranges in order, ending with an open one"
             raise ValueError(msg)
         self._source = source
-        self._room = room or _AlwaysRoom()
+        self._advisor = advisor or _AlwaysHelps()
         self._clock = clock
         self._learned = Learned()
         self._workers = max(1, workers)
@@ -227,7 +227,7 @@ class Backfill:
                 self._put(_Finished())
 
     def _put(self, item: Page | BaseException | _Finished) -> None:
-        """Queue `item`, waiting for room; give up only when the consumer has stopped."""
+        """Queue `item`, waiting for space; give up only when the consumer has stopped."""
         while True:
             try:
                 self._out.put(item, timeout=0.1)
@@ -265,7 +265,7 @@ class Backfill:
                 first_page_queued=self._learned.first_page_queued,
                 newest=self._learned.newest,
                 newest_asked=self._learned.newest_asked,
-                room=self._room.room_for_cursor(max(running, 1)),
+                cursor_helps=self._advisor.another_cursor_helps(max(running, 1)),
                 workers=self._workers,
             )
             step = next_step(self._cursors, situation)
@@ -327,7 +327,7 @@ class Situation:
     first_page_queued: bool
     newest: str | None  # the newest log's id, once asked (None: unknown)
     newest_asked: bool
-    room: bool  # the pacer's answer: another cursor can still help
+    cursor_helps: bool  # the pacer's advice: another cursor can still help
     workers: int
 
 
@@ -352,8 +352,9 @@ def next_step(cursors: Sequence[Cursor], now: Situation) -> Cursor | Split | Ste
 
     A range not started, in order: the first alone until its first page is in (if Auth0 refuses
     its checkpoint, nothing else has been fetched and the stream can start elsewhere). Then,
-    while the pacer has room: learn the newest log when the open range could be split but its
-    end is unknown, or split the running range with most left. Else wait, until all is fetched.
+    while another cursor helps (the pacer's advice): learn the newest log when the open range could
+    be split but its end is unknown, or split the running range with most left. Else wait, until
+    all is fetched.
     """
     pending = [c for c in cursors if not c.running and not c.fetched_all]
     if pending and (now.first_page_queued or pending[0] is cursors[0]):
@@ -361,7 +362,7 @@ def next_step(cursors: Sequence[Cursor], now: Situation) -> Cursor | Split | Ste
     running = [c for c in cursors if c.running]
     if not running and not pending:
         return Step.DONE
-    if not now.first_page_queued or not now.room:
+    if not now.first_page_queued or not now.cursor_helps:
         return Step.WAIT
     last = cursors[-1]
     if not now.newest_asked and last.running and last.logs >= PAGE_SIZE:

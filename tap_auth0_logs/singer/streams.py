@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
     from tap_auth0_logs.api.client import Auth0Client, Log
     from tap_auth0_logs.clock import Clock
-    from tap_auth0_logs.pagination.backfill import CursorRoom
+    from tap_auth0_logs.pagination.backfill import CursorAdvisor
     from tap_auth0_logs.pagination.ranges import Range
     from tap_auth0_logs.records.pseudonyms import Pseudonymizer
     from tap_auth0_logs.singer.settings import Settings
@@ -98,16 +98,16 @@ class LogEventStream(FencedStream):
         client: Auth0Client,
         settings: Settings,
         *,
-        room: CursorRoom | None = None,
+        advisor: CursorAdvisor | None = None,
         pseudonyms: Pseudonymizer | None = None,
         oldest: OldestLog | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        """A stream of the run; `room`, `pseudonyms`, `oldest` and `clock` are the run's, shared."""
+        """A stream of the run; `advisor`, `pseudonyms`, `oldest`, `clock` are the run's, shared."""
         super().__init__(tap=tap)
         self.client, self.settings, self.clock = client, settings, clock
         #: Whether another backfill cursor can still help (the run's pacer answers).
-        self.room = room
+        self.advisor = advisor
         #: Keyed pseudonyms, applied to every record before any writer sees it; None when off.
         self.pseudonyms = pseudonyms
         self.start_points = StartPoints(
@@ -288,7 +288,7 @@ class LogsStream(LogEventStream):
             CheckpointPages(self.client),
             ranges,
             workers=self.settings.backfill_concurrency,
-            room=self.room,
+            advisor=self.advisor,
             clock=self.clock,
         )
         for page in backfill.pages():

@@ -96,7 +96,7 @@ class TapAuth0Logs(FencedTap):
                 self,
                 self.client,
                 self.settings,
-                room=self.pacer,
+                advisor=self.pacer,
                 pseudonyms=self.pseudonyms,
                 oldest=oldest,
                 clock=self.clock,
@@ -194,7 +194,7 @@ class TapAuth0Logs(FencedTap):
         The retention line says how long the pipeline may stay stopped before Auth0 deletes logs
         it has not read.
         """
-        if self.pacer.spending.requests:
+        if self.pacer.usage.requests:
             self.logger.info("%s", self.pacer.summary())
         if succeeded:
             self._say_retention()
