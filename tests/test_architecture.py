@@ -304,3 +304,27 @@ def test_the_decision_count_sees_every_kind_of_branch():
         "        pass\n"
     )
     assert decision_points(probe) == 1 + 2 + 2 + 1 + 1 + 1
+
+
+def test_the_settings_state_their_own_defaults_and_bounds():
+    """A setting's default or bound is a value of `singer/settings.py`, not one borrowed from a
+    lower module (which then receives the value from the settings, as every other does)."""
+    source = (PACKAGE / "singer" / "settings.py").read_text()
+    tree = ast.parse(source)
+    defined = {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    }
+    bounds = {"default", "minimum", "maximum", "exclusive_minimum", "exclusive_maximum"}
+    used = {
+        name.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.keyword) and node.arg in bounds
+        for name in ast.walk(node.value)
+        if isinstance(name, ast.Name)
+    }
+    assert used
+    assert used <= defined, used - defined

@@ -34,9 +34,6 @@ if TYPE_CHECKING:
 
     from tap_auth0_logs.clock import Clock
 
-#: Cursors side by side by default, and at most (see the README's performance section).
-DEFAULT_BACKFILL_CONCURRENCY = 8
-MAX_BACKFILL_CONCURRENCY = 16
 #: A range is split only when it is estimated to hold at least this many pages.
 SPLIT_MIN_PAGES = 10
 #: Fetched pages waiting to be written, per worker: bounds the memory a fast fetch can fill.

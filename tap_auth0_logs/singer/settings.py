@@ -13,12 +13,7 @@ from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
-from tap_auth0_logs.api.transport import DEFAULT_REQUEST_TIMEOUT
 from tap_auth0_logs.pagination import log_ids
-from tap_auth0_logs.pagination.backfill import (
-    DEFAULT_BACKFILL_CONCURRENCY,
-    MAX_BACKFILL_CONCURRENCY,
-)
 from tap_auth0_logs.records import pseudonyms
 
 if TYPE_CHECKING:
@@ -32,6 +27,11 @@ DEFAULT_RATE_LIMIT_RESERVE = 0.2
 DEFAULT_RATE_LIMIT_MAX_WAIT = 900.0
 #: The largest reserve: a tap that may spend less than a tenth of the bucket would never finish.
 MAX_RATE_LIMIT_RESERVE = 0.9
+#: Backfill cursors side by side by default, and at most (see the README's performance section).
+DEFAULT_BACKFILL_CONCURRENCY = 8
+MAX_BACKFILL_CONCURRENCY = 16
+#: Seconds to wait for Auth0 to answer one request, by default.
+DEFAULT_REQUEST_TIMEOUT = 60
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 SECRET_SETTINGS = ("client_secret", "api_token", "pseudonymize_key")
 

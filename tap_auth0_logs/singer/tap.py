@@ -30,12 +30,16 @@ from tap_auth0_logs.api.transport import Transport
 from tap_auth0_logs.clock import SYSTEM_CLOCK
 from tap_auth0_logs.errors import Auth0TapError
 from tap_auth0_logs.pagination import retention
-from tap_auth0_logs.pagination.backfill import MAX_BACKFILL_CONCURRENCY
 from tap_auth0_logs.pagination.start_points import OldestLog
 from tap_auth0_logs.records.pseudonyms import Pseudonymizer
 from tap_auth0_logs.singer.output import BufferedMsgSpecWriter
 from tap_auth0_logs.singer.sdk_fence import FencedTap
-from tap_auth0_logs.singer.settings import CONFIG_SCHEMA, Settings, config_errors
+from tap_auth0_logs.singer.settings import (
+    CONFIG_SCHEMA,
+    MAX_BACKFILL_CONCURRENCY,
+    Settings,
+    config_errors,
+)
 from tap_auth0_logs.singer.streams import (
     LogEventStream,
     LogSearchStream,
