@@ -21,6 +21,13 @@ from tap_auth0_logs.pagination.backfill import (
     next_step,
     pages_left,
 )
+from tap_auth0_logs.singer.state import (
+    BOOKMARK,
+    RANGES_LEFT,
+    REPLICATION_KEY,
+    TENANT,
+    StreamState,
+)
 from tap_auth0_logs.testing import RateLimit, SimulatedClock, TenantLogs
 from tests.helpers import (
     TapRun,
@@ -29,6 +36,7 @@ from tests.helpers import (
     extract_everything,
     run_tap,
     run_tap_until_killed,
+    state_of,
 )
 from tests.lock_order import checked_lock_order
 
@@ -56,11 +64,11 @@ def test_a_parallel_backfill_delivers_every_log_exactly_once(tmp_path, make_tena
     assert run.log_ids != sorted(run.log_ids)  # ... interleaved, as the README says
     assert Counter(run.log_ids) == Counter(tenant.logs.ids())  # each log exactly once
     assert_every_state_is_covered(run, tenant.logs.ids())
-    assert run.final_state["bookmarks"]["logs"] == {
-        "tenant": tenant.base_url.split("://")[1],  # the STATE names its tenant
-        "replication_key": "log_id",
-        "replication_key_value": tenant.logs.ids()[-1],  # the newest log, no ranges left
-    }
+    final = run.final_stream_state()
+    assert final.tenant == tenant.base_url.split("://")[1]  # the STATE names its tenant
+    assert final.bookmark("log_id") == tenant.logs.ids()[-1]  # the newest log
+    assert final.ranges_left(tenant.logs.ids()[-1]) == [(tenant.logs.ids()[-1], None)]
+    assert final.resume_point().keys() == {TENANT, REPLICATION_KEY, BOOKMARK}  # nothing else
     assert "Backfill done with up to 4 cursors" in run.stderr
 
 
@@ -73,7 +81,8 @@ def test_a_kill_mid_backfill_then_resume_loses_nothing_and_repeats_a_page_per_cu
     config = tenant.config(backfill_concurrency=4)
     first, last_state = run_tap_until_killed(tmp_path, config, 7000)
     assert last_state is not None
-    assert len(last_state["bookmarks"]["logs"]["ranges_left"]) > 1  # killed mid-backfill
+    killed = StreamState.in_message(last_state, "logs")
+    assert killed.raw.get(RANGES_LEFT)  # killed mid-backfill, with several ranges left
     assert claimed_by(last_state, tenant.logs.ids()) <= set(first)
 
     resumed = run_tap(tmp_path, config, last_state)
@@ -83,8 +92,8 @@ def test_a_kill_mid_backfill_then_resume_loses_nothing_and_repeats_a_page_per_cu
     assert set(delivered) == set(tenant.logs.ids())  # nothing lost
     repeated = [log_id for log_id, times in delivered.items() if times > 1]
     assert len(repeated) <= 4 * 100  # at most the page each cursor was writing
-    assert "ranges_left" not in resumed.final_state["bookmarks"]["logs"]
-    assert resumed.final_state["bookmarks"]["logs"]["replication_key_value"] == max(delivered)
+    assert RANGES_LEFT not in resumed.final_stream_state().raw
+    assert resumed.final_stream_state().bookmark("log_id") == max(delivered)
 
 
 @pytest.mark.slow
@@ -137,22 +146,18 @@ def test_a_run_a_few_pages_behind_stays_one_cursor_in_log_id_order(tmp_path, ten
     assert run.returncode == 0, run.stderr
     assert run.log_ids == ids[1901:]
     assert split_points(tenant) == []
-    assert all("ranges_left" not in s["bookmarks"]["logs"] for s in run.states)
+    assert all(RANGES_LEFT not in StreamState.in_message(s, "logs").raw for s in run.states)
 
 
 def test_a_malformed_ranges_left_in_state_is_a_clear_error(tmp_path, tenant):
     ids = tenant.logs.ids()
-    state = {
-        "bookmarks": {
-            "logs": {"replication_key_value": ids[10], "ranges_left": [[ids[10], ids[5]]]}
-        }
-    }
+    state = {"bookmarks": {"logs": {BOOKMARK: ids[10], RANGES_LEFT: [[ids[10], ids[5]]]}}}
 
     run = run_tap(tmp_path, tenant.config(), state)
 
     assert run.returncode != 0
     assert "Traceback" not in run.stderr
-    assert "malformed `ranges_left`" in run.stderr
+    assert f"malformed `{RANGES_LEFT}`" in run.stderr
 
 
 def test_backfill_concurrency_out_of_range_is_a_config_error(tmp_path, tenant):
@@ -383,10 +388,9 @@ def test_the_state_check_catches_a_state_ahead_of_its_records():
     ids = [f"{i:056d}" for i in range(1, 11)]
 
     def state(value: str, left: list | None = None) -> dict:
-        bookmark: dict[str, Any] = {"replication_key_value": value}
-        if left:
-            bookmark["ranges_left"] = left
-        return {"type": "STATE", "value": {"bookmarks": {"logs": bookmark}}}
+        bookmark = StreamState({}, "logs")
+        bookmark.save_ranges_left("log_id", [tuple(pair) for pair in left or [[value, None]]])
+        return {"type": "STATE", "value": state_of({"logs": bookmark})}
 
     def record(index: int) -> dict:
         return {"type": "RECORD", "stream": "logs", "record": {"log_id": ids[index]}}

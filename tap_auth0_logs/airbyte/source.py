@@ -59,7 +59,7 @@ from tap_auth0_logs.errors import Auth0TapError, Failure, TargetClosedError
 from tap_auth0_logs.singer.inputs import read_json_input
 from tap_auth0_logs.singer.output import StdoutBuffer
 from tap_auth0_logs.singer.settings import CONFIG_SCHEMA
-from tap_auth0_logs.singer.streams import TENANT_KEY
+from tap_auth0_logs.singer.state import StreamState
 from tap_auth0_logs.singer.tap import TapAuth0Logs
 
 if TYPE_CHECKING:
@@ -73,8 +73,6 @@ FAILURE_TYPES = {
     Failure.SYSTEM: FailureType.system_error,
 }
 _STATE_LIST = TypeAdapter(list[AirbyteStateMessage])
-#: Keys the SDK keeps in a stream's Singer state while it runs; not part of a resume point.
-SDK_PROGRESS_KEYS = frozenset({"starting_replication_value", "progress_markers"})
 
 
 class SourceError(Exception):
@@ -299,10 +297,14 @@ class AirbyteWriter(SingerWriter):
         differs only by them (or holds nothing yet) would carry the records' count away from
         the bookmark that covers them.
         """
-        for name, singer_blob in (value.get("bookmarks") or {}).items():
-            blob = {k: v for k, v in singer_blob.items() if k not in SDK_PROGRESS_KEYS}
-            resumable = blob.keys() - {TENANT_KEY}  # the tenant alone is no resume point
-            if name not in self.selected or not resumable or blob == self.last_states.get(name):
+        for name in value.get("bookmarks") or {}:
+            state = StreamState.in_message(value, name)
+            blob = state.resume_point()
+            if (
+                name not in self.selected
+                or not state.resumes()
+                or blob == self.last_states.get(name)
+            ):
                 continue
             self.last_states[name] = copy.deepcopy(blob)
             count = self.records_since_state.pop(name, 0)

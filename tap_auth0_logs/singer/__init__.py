@@ -1,1 +1,1 @@
-"""The Singer seam: the tap, its streams, settings, input files, output, and the SDK fence."""
+"""The Singer seam: the tap, its streams, settings, STATE, input files, output, the SDK fence."""

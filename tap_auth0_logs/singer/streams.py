@@ -28,8 +28,7 @@ from tap_auth0_logs.errors import (
 from tap_auth0_logs.pagination import log_ids
 from tap_auth0_logs.pagination.backfill import Backfill
 from tap_auth0_logs.pagination.paginators import CheckpointPages, RangeSearch
-from tap_auth0_logs.pagination.ranges import clip, read_ranges, write_ranges
-from tap_auth0_logs.pagination.retention import keep_gap
+from tap_auth0_logs.pagination.ranges import clip
 from tap_auth0_logs.pagination.start_points import (
     OldestLog,
     StartPoint,
@@ -48,6 +47,7 @@ from tap_auth0_logs.records.schema import (
 )
 from tap_auth0_logs.singer.progress import Progress
 from tap_auth0_logs.singer.sdk_fence import FencedStream
+from tap_auth0_logs.singer.state import StreamState
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
     from tap_auth0_logs.api.client import Auth0Client, Log
     from tap_auth0_logs.clock import Clock
-    from tap_auth0_logs.pagination.backfill import CursorAdvisor
+    from tap_auth0_logs.pagination.backfill import CursorAdvisor, Page
     from tap_auth0_logs.pagination.ranges import Range
     from tap_auth0_logs.records.pseudonyms import Pseudonymizer
     from tap_auth0_logs.singer.settings import Settings
@@ -65,8 +65,6 @@ if TYPE_CHECKING:
 #: A search run covers logs ingested up to this long before it starts: newer ones may not be
 #: searchable yet, and the next run will find them.
 SEARCH_SETTLE_SECONDS = 60
-#: The key of a stream's STATE naming the tenant its bookmarks belong to (`Settings.tenant`).
-TENANT_KEY = "tenant"
 
 
 class LogEventStream(FencedStream):
@@ -163,41 +161,21 @@ class LogEventStream(FencedStream):
         super().log_sync_costs()
         self.drift.report()
 
+    def state_of(self, context: Context | None) -> StreamState:
+        """The STATE of this stream, or of the partition `context` names."""
+        return StreamState(self.get_context_state(context), self.name)
+
     def claim_tenant(self) -> None:
         """Bind the stream's STATE to this run's tenant, or refuse a STATE of another tenant.
 
-        A log_id of one tenant means nothing to another: used as `from` it skips every log
-        that sorts before it. A STATE written before the tenant was recorded is taken as this
-        tenant's (a bookmark Auth0 does not have is still refused, in `StartPoints`).
+        A STATE written before the tenant was recorded is taken as this tenant's (a bookmark
+        Auth0 does not have is still refused, in `StartPoints`).
         """
-        state = self.stream_state
-        tenant, recorded = self.settings.tenant, state.get(TENANT_KEY)
-        if recorded is not None and recorded != tenant:
-            msg = (
-                f"The STATE of `{self.name}` belongs to the tenant {recorded}, but this run reads "
-                f"the tenant {tenant} (`domain`): its bookmark would skip this tenant's logs. "
-                "Give each tenant a STATE of its own (in Meltano, a state id of its own: "
-                "`meltano run --state-id-suffix NAME …`), or pass no STATE to start this tenant "
-                "afresh."
-            )
-            raise StateError(msg)
-        state[TENANT_KEY] = tenant
+        StreamState(self.stream_state, self.name).claim(self.settings.tenant)
 
     def bookmark(self, context: Context | None) -> str | None:
         """The log_id the state says this stream (or partition) has written up to."""
-        state = self.get_context_state(context)
-        if state.get("replication_key") != self.replication_key:
-            return None
-        value = state.get("replication_key_value")
-        if value is None:
-            return None
-        if not isinstance(value, str) or not log_ids.is_log_id(value):
-            msg = (
-                f"The STATE bookmark for `{self.name}` ({value!r}) is not an Auth0 log_id: "
-                "pass the last STATE the tap wrote, or none to start over."
-            )
-            raise StateError(msg)
-        return value
+        return self.state_of(context).bookmark(str(self.replication_key))
 
     def check_connection(self) -> None:
         """One cheap request that proves the token may read what this stream reads."""
@@ -214,11 +192,11 @@ class LogEventStream(FencedStream):
                     found.append(bookmark)
         return found
 
-    def _start_from(self, start: StartPoint, state: dict[str, Any]) -> None:
+    def _start_from(self, start: StartPoint, state: StreamState) -> None:
         """Begin at `start`; a window retention took on the way is kept in the STATE."""
         self._start = start
         if start.gap is not None:
-            keep_gap(state, start.gap)
+            state.add_gap(start.gap)
 
     def search_logs(self, params: dict[str, Any]) -> list[Log]:
         """One search-mode request, counted as a page."""
@@ -250,8 +228,8 @@ class LogsStream(LogEventStream):
         if start is None:
             self.logger.info("The tenant has no logs yet; nothing to extract.")
             return
-        state = self.get_context_state(context)
-        ranges = read_ranges(state, start.checkpoint, self.name)
+        state = self.state_of(context)
+        ranges = state.ranges_left(start.checkpoint)
         while True:
             self._start_from(start, state)
             self.logger.info("Starting from %s (from=%s).", start.origin, start.checkpoint)
@@ -277,7 +255,7 @@ class LogsStream(LogEventStream):
                     return
                 ranges = clip(ranges, start.checkpoint)
 
-    def _extract(self, ranges: list[Range], state: dict[str, Any]) -> Iterable[Log]:
+    def _extract(self, ranges: list[Range], state: StreamState) -> Iterable[Log]:
         """Page through `ranges` with the backfill's cursors; save progress after each page.
 
         `log_types` is applied here (Auth0 ignores `q` in checkpoint mode); the logs it skips
@@ -296,11 +274,7 @@ class LogsStream(LogEventStream):
             for record in page.logs:
                 if not wanted or record.get("type") in wanted:
                     yield record
-            # The SDK asks for the next record only after writing this one: the page is written.
-            backfill.confirm(page)
-            if (left := backfill.ranges_left()) != ranges:  # else nothing new to resume from
-                self._save_progress(state, left)
-                ranges = left
+            ranges = self.page_written(page, backfill, state, ranges)
         if backfill.stats.splits:
             self.logger.info(
                 "Backfill done with up to %d cursors side by side (%d ranges split).",
@@ -308,13 +282,28 @@ class LogsStream(LogEventStream):
                 backfill.stats.splits,
             )
 
-    def _save_progress(self, state: dict[str, Any], left: list[Range]) -> None:
+    def page_written(
+        self, page: Page, backfill: Backfill, state: StreamState, ranges: list[Range]
+    ) -> list[Range]:
+        """The step after a page: every record of `page` is written, so a STATE may cover it.
+
+        The generator above runs this step when the SDK asks for the record after the page's
+        last, and the SDK asks only once it has written that one: it writes each record before
+        it takes the next (`tests/test_state.py` holds it to that). The ranges left, after it.
+        """
+        backfill.confirm(page)
+        left = backfill.ranges_left()
+        if left != ranges:  # else nothing new to resume from
+            self._save_progress(state, left)
+        return left
+
+    def _save_progress(self, state: StreamState, left: list[Range]) -> None:
         """Write a STATE now, with the ranges left.
 
         Written here, right after the page, rather than every N records by the SDK: a run that
         fails or is killed next repeats at most the page each cursor was writing.
         """
-        write_ranges(state, self.replication_key, left)
+        state.save_ranges_left(str(self.replication_key), left)
         self.write_state_now()
 
     @override
@@ -342,7 +331,7 @@ class LogSearchStream(LogEventStream):
         start = self.start_points.choose(self.bookmark(context))
         if start is None:
             return
-        self._start_from(start, self.get_context_state(context))
+        self._start_from(start, self.state_of(context))
         shown = "`search_query`" if self.pseudonyms is not None else repr(query)
         self.logger.info("Searching %s from %s.", shown, start.origin)
         search = RangeSearch(self.search_logs, query, self.projected_fields())
