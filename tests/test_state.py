@@ -126,7 +126,7 @@ class Written(SingerWriter):
         if isinstance(message, RecordMessage):
             self.log_ids.append(message.record["log_id"])
         elif isinstance(message, StateMessage):
-            self.states.append(copy.deepcopy(message.value))  # the SDK's dict changes on
+            self.states.append(copy.deepcopy(dict(message.value)))  # the SDK's dict changes on
 
 
 def one_ahead(records: Iterable[Any]) -> Iterator[Any]:
