@@ -142,17 +142,16 @@ def connection_specification() -> dict[str, Any]:
     }
 
 
+def specification() -> ConnectorSpecification:
+    """The connector's specification (airbyte/integration_tests/spec.json is generated from it)."""
+    return ConnectorSpecification(
+        connectionSpecification=connection_specification(), supportsIncremental=True
+    )
+
+
 def spec() -> None:
     """`spec`: the SPEC message."""
-    emit(
-        AirbyteMessage(
-            type=Type.SPEC,
-            spec=ConnectorSpecification(
-                connectionSpecification=connection_specification(),
-                supportsIncremental=True,
-            ),
-        )
-    )
+    emit(AirbyteMessage(type=Type.SPEC, spec=specification()))
 
 
 # --- check and discover --------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The tap's settings, each declared once (schema, default, how it is read), and the checks.
 
-A setting is one field of `Settings`: `CONFIG_SCHEMA` (what `--about` and the Airbyte spec show)
+A setting is one field of `Settings`: `CONFIG_SCHEMA` (what `--about` shows, and what the Meltano,
+Hub and Airbyte specs and docs/settings.md are generated from: `python -m tap_auth0_logs.specs`)
 and the typed values the rest of the tap reads both come from it.
 
 Every config error is worded here, from typed values: the schema's errors from their fields
@@ -158,9 +159,9 @@ def _pseudonymized_fields(config: Mapping[str, Any]) -> tuple[str, ...]:
 class Settings:
     """Every setting, declared once: its schema and how its value is read; a typed view.
 
-    Each field is one setting (`setting(...)`): what `--about` and Airbyte show of it
-    (`CONFIG_SCHEMA`), and how the rest of the tap reads it, typed, with the default filled in
-    (`from_config`).
+    Each field is one setting (`setting(...)`): what `--about`, Meltano, the Hub and Airbyte
+    show of it (`CONFIG_SCHEMA`), and how the rest of the tap reads it, typed, with the default
+    filled in (`from_config`).
     """
 
     domain: str | None = setting(

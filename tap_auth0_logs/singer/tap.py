@@ -9,6 +9,7 @@ it imports it.
 
 from __future__ import annotations
 
+import copy
 import logging
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -75,7 +76,9 @@ class TapAuth0Logs(FencedTap):
         PluginCapabilities.FLATTENING,
     ]
 
-    config_jsonschema: ClassVar[dict[str, Any]] = CONFIG_SCHEMA
+    # A copy: the SDK adds its built-in settings (stream maps, flattening) to this dict in place,
+    # and `CONFIG_SCHEMA` stays the tap's own settings (the Airbyte spec is built from it alone).
+    config_jsonschema: ClassVar[dict[str, Any]] = copy.deepcopy(CONFIG_SCHEMA)
 
     def __init__(
         self,
