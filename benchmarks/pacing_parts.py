@@ -1,6 +1,6 @@
 """What each part of the pacer earns: the plan profiles on a simulated clock, with and without it.
 
-Each variant removes one part of `tap_auth0_logs/bucket.py` and runs the same sequential client
+Each variant removes one part of `tap_auth0_logs/api/bucket.py` and runs the same sequential client
 (`tests/pacing_simulation.py`: the pacer against the fake tenant's bucket model, other clients
 spending it) from ten starting moments per profile, beside the simple citizen. Simulated time:
 it runs in seconds, and every variant meets the same clock phases.

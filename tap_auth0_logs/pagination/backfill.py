@@ -11,7 +11,7 @@ pages behind stays one sequential cursor, and a burst of logs in one range is sh
 
 Pages leave through a bounded queue (memory stays flat however long the backfill), and the
 stream confirms each page once its records are written. Only confirmed pages move the ranges
-left to do, so those ranges, saved in the stream's state (`ranges.py`), are always a valid
+left to do, so those ranges, saved in the stream's STATE (`singer/state.py`), are always a valid
 resume point: a killed run repeats at most the page each cursor was writing.
 """
 

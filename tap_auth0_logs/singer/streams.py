@@ -2,7 +2,7 @@
 
 `logs` reads every log event by checkpoint (docs/auth0-api.md §1), `log_search` every match of a
 query, `user_logs` the logs of listed users. Where a run starts is `start_points.py`'s, how the
-backfill's ranges are kept is `ranges.py`'s, and every request goes through the `Auth0Client`
+backfill's ranges are kept is `state.py`'s, and every request goes through the `Auth0Client`
 each stream is given.
 """
 

@@ -1,10 +1,11 @@
 """The tap: its settings, the run's shared parts (pacer, token, client), and its streams.
 
 A run's data path, top to bottom: settings (`settings.py`) → streams (`streams.py`) → pages
-(`backfill.py`, `paginators.py`, `client.py`) → one request (`sender.py`: token from `auth.py`,
-pacing from `pacing.py`, retries from `retry.py`, `transport.py`) → records (`schema.py`) → STATE
-(`ranges.py`, the SDK). The tap builds the shared parts once and hands them down; nothing below
-it imports it.
+(`pagination/`: `backfill.py`, `paginators.py`) → one request (`api/`: `client.py`, `sender.py`,
+the token from `auth.py`, pacing from `pacing.py`, retries from `retry.py`, `transport.py`) →
+records (`records/`: `schema.py`, pseudonyms, drift) → STATE (`state.py`, written by the SDK).
+The tap builds the shared parts once (and the run's one clock) and hands them down; nothing
+below it imports it.
 """
 
 from __future__ import annotations
