@@ -9,7 +9,9 @@ before it, so no two threads can each hold a lock the other waits for:
    takes no pacer lock.
 3. `pacer`: the pacer's condition. Held while it tells the orchestrator that a long wait begins
    (the Airbyte writer's `rate_limited`); released while it waits.
-4. `airbyte writer`: the Airbyte writer's, taken last; it calls out to nothing that locks.
+4. `airbyte writer`: the Airbyte writer's; it calls out to nothing that locks.
+5. `oldest log`: the start points' one question of the oldest log, held only to claim the
+   question or keep its answer, never across the request.
 
 Every lock is made here, by name, so that `tests/lock_order.py` can record the order a test's
 threads take them in and fail on an inversion.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import threading
 
-ORDER = ("backfill", "token", "pacer", "airbyte writer")
+ORDER = ("backfill", "token", "pacer", "airbyte writer", "oldest log")
 
 
 def condition(name: str) -> threading.Condition:

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tap_auth0_logs import locks
 from tap_auth0_logs.errors import (
     ApiResponseError,
     CheckpointExpiredError,
@@ -50,7 +51,7 @@ class OldestLog:
 
     def __init__(self, client: Auth0Client) -> None:
         self._client = client
-        self._lock = threading.Lock()  # held only to claim the question, never across it
+        self._lock = locks.condition("oldest log")  # to claim the question, never across it
         self._answered: threading.Event | None = None
         self._oldest: Log | None = None
 
