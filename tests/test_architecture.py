@@ -336,3 +336,21 @@ def test_the_settings_state_their_own_defaults_and_bounds():
     assert len(declarations) >= 20
     assert used
     assert used <= defined, used - defined
+
+
+def test_only_the_clock_sleeps_or_waits_for_a_time():
+    """Every sleep and timed wait goes through the run's `Clock`, so tests can simulate it."""
+    offenders = []
+    for module, path in modules().items():
+        if module == "clock" or layer_of(module) == "testing":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            receiver = ast.unparse(node.func.value)
+            timed = node.func.attr == "sleep" or (
+                node.func.attr == "wait" and bool(node.args or node.keywords)
+            )
+            if timed and not receiver.endswith("clock"):
+                offenders.append(f"{module}: {ast.unparse(node)}")
+    assert offenders == []
