@@ -49,7 +49,7 @@ from benchmarks.harness import (
     run_process,
     tenant,
 )
-from tap_auth0_logs.backfill import DEFAULT_BACKFILL_CONCURRENCY
+from tap_auth0_logs.singer.settings import DEFAULT_BACKFILL_CONCURRENCY
 
 LATENCIES_MS = (0, 20, 100, 300)
 ONE_CURSOR: dict[str, Any] = {"backfill_concurrency": 1}

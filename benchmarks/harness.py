@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tap_auth0_logs.log_ids import checkpoint_before, parse_datetime
+from tap_auth0_logs.pagination.log_ids import checkpoint_before, parse_datetime
 from tap_auth0_logs.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,

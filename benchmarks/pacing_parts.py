@@ -1,6 +1,6 @@
 """What each part of the pacer earns: the plan profiles on a simulated clock, with and without it.
 
-Each variant removes one part of `tap_auth0_logs/bucket.py` and runs the same sequential client
+Each variant removes one part of `tap_auth0_logs/api/bucket.py` and runs the same sequential client
 (`tests/pacing_simulation.py`: the pacer against the fake tenant's bucket model, other clients
 spending it) from ten starting moments per profile, beside the simple citizen. Simulated time:
 it runs in seconds, and every variant meets the same clock phases.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tap_auth0_logs import bucket, pacing
+from tap_auth0_logs.api import bucket, pacing
 from tests.pacing_simulation import Simulation, sustained_seconds
 
 if TYPE_CHECKING:
@@ -95,10 +95,10 @@ def _no_margin(limit: float, reserve: float) -> float:
 
 
 def _no_reset_fallback(
-    rate: float, plan: float, reading: bucket.Reading, predicted: float, below_full: bool
+    rate: float, plan: float, observation: bucket.Observation, predicted: float, below_full: bool
 ) -> float:
-    """The rate step without its reset check (`reading.reset` hidden from it)."""
-    hidden = bucket.Reading(**{**reading.__dict__, "reset": None})
+    """The rate step without its reset check (`observation.reset` hidden from it)."""
+    hidden = bucket.Observation(**{**observation.__dict__, "reset": None})
     return RATE(rate, plan, hidden, predicted, below_full)
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from tap_auth0_logs.settings import Settings
+from tap_auth0_logs.singer.settings import Settings
 from tap_auth0_logs.testing import ATTACKS, Attack, FakeAuth0, Finding, TenantLogs
 
 if TYPE_CHECKING:

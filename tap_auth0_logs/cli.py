@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from tap_auth0_logs.errors import Auth0TapError, InputFileError, TargetClosedError
-from tap_auth0_logs.inputs import read_input_file
-from tap_auth0_logs.tap import TapAuth0Logs
+from tap_auth0_logs.singer.inputs import read_input_file
+from tap_auth0_logs.singer.tap import TapAuth0Logs
 
 #: The options whose value is a JSON file the SDK reads.
 FILE_OPTIONS = ("--config", "--state", "--catalog")
@@ -48,7 +48,7 @@ def _file_options(argv: list[str]) -> list[tuple[str, str]]:
 def airbyte_main() -> None:
     """`source-auth0-logs`: the Airbyte source, when the `airbyte` extra is installed."""
     try:
-        from tap_auth0_logs.airbyte_source import main as source_main  # noqa: PLC0415
+        from tap_auth0_logs.airbyte.source import main as source_main  # noqa: PLC0415
     except ImportError as exc:
         sys.exit(
             f"source-auth0-logs needs the `airbyte` extra ({exc.name} is missing): install the "

@@ -99,3 +99,15 @@ def postgres() -> Iterator[dict[str, Any]]:
     finally:
         subprocess.run([*pg_ctl, "stop", "-m", "fast"], check=False, capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+#: Seconds a `slow` test may take, fixtures included: a cold `meltano install`, a Docker build
+#: or PyAirbyte's environment is set up inside the first test that needs it.
+SLOW_TEST_TIMEOUT = 1800
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A `slow` test without a timeout of its own gets `SLOW_TEST_TIMEOUT`, not the default."""
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TEST_TIMEOUT))

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tap_auth0_logs.singer.state import StreamState
+
 TAP = str(Path(sys.executable).with_name("tap-auth0-logs"))
 
 
@@ -40,6 +42,10 @@ class TapRun:
     @property
     def final_state(self) -> dict[str, Any]:
         return self.states[-1]
+
+    def final_stream_state(self, stream: str = "logs") -> StreamState:
+        """The last STATE's view of `stream`."""
+        return StreamState.in_message(self.final_state, stream)
 
 
 def run_tap(
@@ -108,7 +114,7 @@ def run_tap_until_killed(
 def claimed_by(state: dict[str, Any], ids: list[str], stream: str = "logs") -> set[str]:
     """The log ids a STATE says are written: all but those in the ranges it has left to do.
 
-    Without `ranges_left`, that is every id up to the bookmark; with it, every id outside the
+    Without ranges left, that is every id up to the bookmark; with them, every id outside the
     ranges `(after, until]` (the last one open-ended).
     """
     ordered = sorted(ids)
@@ -142,13 +148,14 @@ def assert_every_state_is_covered(run: TapRun, ids: list[str], stream: str = "lo
 
 def _claimed_spans(state: dict[str, Any], ids: list[str], stream: str) -> list[tuple[int, int]]:
     """Positions `[low, high)` in `ids` of the logs a STATE says are written."""
-    bookmark = state.get("bookmarks", {}).get(stream, {})
-    value = bookmark.get("replication_key_value")
+    view = StreamState.in_message(state, stream)
+    value = view.bookmark("log_id")
     if value is None:
         return []
-    left = bookmark.get("ranges_left") or [[value, None]]
+    left = view.ranges_left(value)
     spans = [(0, bisect.bisect_right(ids, left[0][0]))]
     for (_, until), (after, _) in itertools.pairwise(left):
+        assert until is not None  # only the last range is open
         spans.append((bisect.bisect_right(ids, until), bisect.bisect_right(ids, after)))
     return spans
 
@@ -197,13 +204,17 @@ def catalog_selecting(tmp_path, config: dict, stream: str, deselect: tuple[str, 
 
 def expired_bookmark(tenant: Any, bookmark: int, first_kept: int) -> dict[str, Any]:
     """A STATE whose `logs` bookmark is log `bookmark`, which retention then removes."""
-    state = {
-        "bookmarks": {
-            "logs": {
-                "replication_key": "log_id",
-                "replication_key_value": tenant.logs.log_id(bookmark),
-            }
-        }
-    }
     tenant.logs.first_kept = first_kept
+    return state_of({"logs": bookmarked(tenant.logs.log_id(bookmark))})
+
+
+def bookmarked(log_id: str, stream: str = "logs") -> StreamState:
+    """A stream's STATE whose bookmark is `log_id`, as the tap writes one."""
+    state = StreamState({}, stream)
+    state.save_ranges_left("log_id", [(log_id, None)])
     return state
+
+
+def state_of(streams: dict[str, StreamState]) -> dict[str, Any]:
+    """A STATE (the `--state` file's object) holding each stream's state."""
+    return {"bookmarks": {name: state.raw for name, state in streams.items()}}

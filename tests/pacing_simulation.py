@@ -1,8 +1,8 @@
 """The pacer and the simplest citizen, against the fake tenant's bucket on a simulated clock.
 
-A `Simulation` drives one sequential client (nothing sleeps: the clock moves) against `RateLimit`,
-the fake tenant's model of Auth0's bucket, with the tenant's other clients spending it at a set
-rate while the clock moves. The client is either the tap's `Pacer` (acquire, one request,
+A `Simulation` drives one sequential client against `RateLimit`, the fake tenant's model of Auth0's
+bucket, on a `SimulatedClock` (nothing sleeps: the clock moves), with the tenant's other clients
+spending the bucket at a set rate while the clock moves (events on the clock). The client is either the tap's `Pacer` (acquire, one request,
 observe, release, as the sender does) or the **simple citizen**: no learning, and when
 `x-ratelimit-remaining` is at or below a fifth of `x-ratelimit-limit`, or after a 429, it sleeps
 until `x-ratelimit-reset` (the way MeltanoLabs' tap-github keeps its reserve). The tests hold the
@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from tap_auth0_logs.pacing import Pacer
-from tap_auth0_logs.testing import RateLimit
+from tap_auth0_logs.api.pacing import Pacer
+from tap_auth0_logs.testing import RateLimit, SimulatedClock
 
 #: The simple citizen sleeps until the reset once the bucket is at or below this share.
 CITIZEN_RESERVE = 0.2
@@ -35,44 +35,55 @@ class Simulation:
     #: Seconds between the bucket's take and the answer's `Date` stamp (the server's work).
     processing: float = 0.0
     start: float = 1_000.3
-    now: float = field(init=False)
+    clock: SimulatedClock = field(init=False)
     bucket: RateLimit = field(init=False)
     pacer: Pacer = field(init=False)
     sent_at: list[float] = field(init=False, default_factory=list)
-    slept: list[float] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
-        self.now = self.start
-        self._others_due = self.start
+        # Sequential: nobody else can notify a wait, so the clock jumps at once (no grace).
+        self.clock = SimulatedClock(self.start, grace=0.0)
         self.bucket = RateLimit(
             per_second=self.per_second,
             burst=self.burst,
             per_minute=self.per_minute,
-            clock=lambda: self.now,
+            clock=self.clock.now,
         )
         self.pacer = Pacer(
-            reserve=self.reserve,
-            max_per_second=self.max_per_second,
-            clock=lambda: self.now,
-            wait=lambda _, seconds: self.sleep(seconds),
+            reserve=self.reserve, max_per_second=self.max_per_second, clock=self.clock
         )
+        self._generation = 0  # the others' current rate (a change stops the former's requests)
+        if self.others:
+            self.others_start(self.others)
+
+    @property
+    def now(self) -> float:
+        """The simulated time."""
+        return self.clock.now()
 
     def sleep(self, seconds: float) -> None:
         """The client waits `seconds`."""
-        self.slept.append(seconds)
-        self.advance(self.now + seconds)
+        self.clock.sleep(seconds)
 
     def advance(self, to: float) -> None:
         """Move the clock, letting the other clients spend what they spend meanwhile."""
-        while self.others and self._others_due <= to:
-            self.now = max(self.now, self._others_due)
-            self.bucket.take("others")
-            self._others_due += 1 / self.others
-        self.now = max(self.now, to)
+        self.clock.advance_to(to)
 
     def others_start(self, per_second: float) -> None:
         """The tenant's other clients change their rate from now on."""
-        self.others, self._others_due = per_second, self.now
+        self.others = per_second
+        self._generation += 1
+        self._others_at(self.now, self._generation)
+
+    def _others_at(self, due: float, generation: int) -> None:
+        """The others' next request at `due`, and theirs after it, until their rate changes."""
+
+        def take() -> None:
+            if generation == self._generation:
+                self.bucket.take("others")
+                self._others_at(due + 1 / self.others, generation)
+
+        self.clock.at(due, take)
 
     def _send(self) -> tuple[bool, dict[str, str]]:
         self.sent_at.append(self.now)
@@ -84,11 +95,11 @@ class Simulation:
 
     def request(self) -> bool:
         """One request paced by the tap's pacer; True when the bucket allowed it."""
-        slot = self.pacer.acquire(900)
-        assert slot is not None
+        permit = self.pacer.acquire(900)
+        assert permit is not None
         allowed, headers = self._send()
-        self.pacer.observe(slot, headers, rate_limited=not allowed)
-        self.pacer.release(slot)
+        self.pacer.observe(permit, headers, rate_limited=not allowed)
+        self.pacer.release(permit)
         return allowed
 
     def citizen_request(self) -> bool:

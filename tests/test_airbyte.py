@@ -20,6 +20,7 @@ import yaml
 from airbyte_protocol.models import AirbyteMessage
 from jsonschema import Draft7Validator
 
+from tap_auth0_logs.singer.state import StreamState
 from tap_auth0_logs.testing import DEFAULT_CLIENT_SECRET, FakeAuth0, TenantLogs
 from tap_auth0_logs.testing.server import RateLimit
 
@@ -399,5 +400,5 @@ def test_a_read_carries_pseudonyms_the_countdown_and_lost_windows(tmp_path, make
     warnings = [m["log"]["message"] for m in run.of("LOG") if m["log"]["level"] == "WARN"]
     assert any("no longer kept" in w and f"after log {ids[300]}" in w for w in warnings)
     assert any(w.startswith("Retention: the `logs` bookmark is") for w in warnings)
-    last = run.of("STATE")[-1]["state"]["stream"]["stream_state"]
-    assert [gap["after_log_id"] for gap in last["gaps"]] == [ids[300]]
+    last = StreamState(run.of("STATE")[-1]["state"]["stream"]["stream_state"], "logs")
+    assert [gap["after_log_id"] for gap in last.gaps] == [ids[300]]

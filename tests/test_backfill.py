@@ -9,10 +9,26 @@ from typing import Any
 
 import pytest
 
-from tap_auth0_logs import bucket, log_ids
-from tap_auth0_logs.backfill import Backfill, Cursor, Situation, Split, Step, next_step, pages_left
-from tap_auth0_logs.pacing import Pacer
-from tap_auth0_logs.testing import RateLimit, TenantLogs
+from tap_auth0_logs.api import bucket
+from tap_auth0_logs.api.pacing import Pacer
+from tap_auth0_logs.pagination import log_ids
+from tap_auth0_logs.pagination.backfill import (
+    Backfill,
+    Cursor,
+    Situation,
+    Split,
+    Step,
+    next_step,
+    pages_left,
+)
+from tap_auth0_logs.singer.state import (
+    BOOKMARK,
+    RANGES_LEFT,
+    REPLICATION_KEY,
+    TENANT,
+    StreamState,
+)
+from tap_auth0_logs.testing import RateLimit, SimulatedClock, TenantLogs
 from tests.helpers import (
     TapRun,
     assert_every_state_is_covered,
@@ -20,7 +36,9 @@ from tests.helpers import (
     extract_everything,
     run_tap,
     run_tap_until_killed,
+    state_of,
 )
+from tests.lock_order import checked_lock_order
 
 
 def split_points(tenant) -> list[str]:
@@ -46,11 +64,11 @@ def test_a_parallel_backfill_delivers_every_log_exactly_once(tmp_path, make_tena
     assert run.log_ids != sorted(run.log_ids)  # ... interleaved, as the README says
     assert Counter(run.log_ids) == Counter(tenant.logs.ids())  # each log exactly once
     assert_every_state_is_covered(run, tenant.logs.ids())
-    assert run.final_state["bookmarks"]["logs"] == {
-        "tenant": tenant.base_url.split("://")[1],  # the STATE names its tenant
-        "replication_key": "log_id",
-        "replication_key_value": tenant.logs.ids()[-1],  # the newest log, no ranges left
-    }
+    final = run.final_stream_state()
+    assert final.tenant == tenant.base_url.split("://")[1]  # the STATE names its tenant
+    assert final.bookmark("log_id") == tenant.logs.ids()[-1]  # the newest log
+    assert final.ranges_left(tenant.logs.ids()[-1]) == [(tenant.logs.ids()[-1], None)]
+    assert final.resume_point().keys() == {TENANT, REPLICATION_KEY, BOOKMARK}  # nothing else
     assert "Backfill done with up to 4 cursors" in run.stderr
 
 
@@ -63,7 +81,8 @@ def test_a_kill_mid_backfill_then_resume_loses_nothing_and_repeats_a_page_per_cu
     config = tenant.config(backfill_concurrency=4)
     first, last_state = run_tap_until_killed(tmp_path, config, 7000)
     assert last_state is not None
-    assert len(last_state["bookmarks"]["logs"]["ranges_left"]) > 1  # killed mid-backfill
+    killed = StreamState.in_message(last_state, "logs")
+    assert killed.raw.get(RANGES_LEFT)  # killed mid-backfill, with several ranges left
     assert claimed_by(last_state, tenant.logs.ids()) <= set(first)
 
     resumed = run_tap(tmp_path, config, last_state)
@@ -73,8 +92,8 @@ def test_a_kill_mid_backfill_then_resume_loses_nothing_and_repeats_a_page_per_cu
     assert set(delivered) == set(tenant.logs.ids())  # nothing lost
     repeated = [log_id for log_id, times in delivered.items() if times > 1]
     assert len(repeated) <= 4 * 100  # at most the page each cursor was writing
-    assert "ranges_left" not in resumed.final_state["bookmarks"]["logs"]
-    assert resumed.final_state["bookmarks"]["logs"]["replication_key_value"] == max(delivered)
+    assert RANGES_LEFT not in resumed.final_stream_state().raw
+    assert resumed.final_stream_state().bookmark("log_id") == max(delivered)
 
 
 @pytest.mark.slow
@@ -127,22 +146,18 @@ def test_a_run_a_few_pages_behind_stays_one_cursor_in_log_id_order(tmp_path, ten
     assert run.returncode == 0, run.stderr
     assert run.log_ids == ids[1901:]
     assert split_points(tenant) == []
-    assert all("ranges_left" not in s["bookmarks"]["logs"] for s in run.states)
+    assert all(RANGES_LEFT not in StreamState.in_message(s, "logs").raw for s in run.states)
 
 
 def test_a_malformed_ranges_left_in_state_is_a_clear_error(tmp_path, tenant):
     ids = tenant.logs.ids()
-    state = {
-        "bookmarks": {
-            "logs": {"replication_key_value": ids[10], "ranges_left": [[ids[10], ids[5]]]}
-        }
-    }
+    state = {"bookmarks": {"logs": {BOOKMARK: ids[10], RANGES_LEFT: [[ids[10], ids[5]]]}}}
 
     run = run_tap(tmp_path, tenant.config(), state)
 
     assert run.returncode != 0
     assert "Traceback" not in run.stderr
-    assert "malformed `ranges_left`" in run.stderr
+    assert f"malformed `{RANGES_LEFT}`" in run.stderr
 
 
 def test_backfill_concurrency_out_of_range_is_a_config_error(tmp_path, tenant):
@@ -218,12 +233,41 @@ def test_engine_splits_a_long_range_and_fetches_each_log_once():
     assert backfill.ranges_left() == [(ids[-1], None)]
 
 
+def test_engine_asks_the_pacer_holding_its_own_lock_and_auth0_holding_none():
+    ids = make_ids(5000)
+    held_while_asking: list[list[str]] = []
+
+    class Recording(FakeCheckpoints):
+        def newest(self) -> str | None:
+            held_while_asking.append(order.held())
+            return super().newest()
+
+    with checked_lock_order() as order:
+        pacer = Pacer(clock=SimulatedClock(1_000.0))
+        backfill = Backfill(
+            Recording(ids, newest=ids[-1], hold=True),
+            [("0" * 56, None)],
+            workers=4,
+            advisor=pacer,
+            clock=pacer.clock,
+        )
+        seen = drain(backfill)
+    assert Counter(seen) == Counter(ids)
+    assert ("backfill", "pacer") in order.nested
+    assert held_while_asking == [[]]  # the newest log is a request: asked with no lock held
+
+
 def cursor(start: str, until: str | None, **kw: Any) -> Cursor:
     return Cursor(start=start, until=until, after=start, fetched=kw.pop("fetched", start), **kw)
 
 
 def situation(**kw: Any) -> Situation:
-    values = {"first_page_queued": True, "newest": None, "newest_asked": False, "room": True}
+    values = {
+        "first_page_queued": True,
+        "newest": None,
+        "newest_asked": False,
+        "cursor_helps": True,
+    }
     return Situation(**{**values, "workers": 4, **kw})
 
 
@@ -239,11 +283,11 @@ def test_policy_the_first_range_goes_alone_until_its_first_page_is_in():
     assert next_step([first, second], situation()) is Step.DONE
 
 
-def test_policy_learns_the_newest_log_then_splits_the_range_with_most_left_while_there_is_room():
+def test_policy_learns_the_newest_log_then_splits_the_range_with_most_left_while_a_cursor_helps():
     ids = make_ids(5000)
     open_range = cursor("0" * 56, None, running=True, first=ids[0], fetched=ids[99], logs=100)
     assert next_step([open_range], situation()) is Step.ASK_NEWEST
-    assert next_step([open_range], situation(room=False)) is Step.WAIT
+    assert next_step([open_range], situation(cursor_helps=False)) is Step.WAIT
     step = next_step([open_range], situation(newest=ids[-1], newest_asked=True))
     assert isinstance(step, Split)
     assert step.cursor is open_range
@@ -299,21 +343,20 @@ def test_engine_hands_a_cursors_error_to_the_consumer():
 
 def answered(pacer: Pacer, headers: dict[str, str]) -> None:
     """One request through `pacer`, answered with `headers`."""
-    slot = pacer.acquire(0)
-    assert slot is not None
-    pacer.observe(slot, headers)
-    pacer.release(slot)
+    permit = pacer.acquire(0)
+    assert permit is not None
+    pacer.observe(permit, headers)
+    pacer.release(permit)
 
 
 def test_pacer_holds_requests_beyond_the_level_minus_those_in_flight():
-    now = [1_000.0]
-    pacer = Pacer(clock=lambda: now[0])
+    pacer = Pacer(clock=SimulatedClock(1_000.0))
     answered(pacer, {"x-ratelimit-remaining": "2", "x-ratelimit-reset": "1005"})
     first, second = pacer.acquire(0), pacer.acquire(0)
     assert first is not None
     assert second is not None
     # Two requests in flight will spend the two left: a third waits for an answer or the reset.
-    assert bucket.due(pacer.known, pacer.kept) == 1005
+    assert bucket.due(pacer.estimate, pacer.kept) == 1005
     # The first one's answer shows the bucket refilled: the third may go at once.
     pacer.observe(first, {"x-ratelimit-remaining": "5", "x-ratelimit-reset": "1001"})
     pacer.release(first)
@@ -324,8 +367,8 @@ def test_pacer_holds_requests_beyond_the_level_minus_those_in_flight():
 
 def test_pacer_lets_a_late_answer_only_lower_what_it_believes():
     # Two cursors' requests cross: the second is answered first, and its level is the newer.
-    now = [1_000.0]
-    pacer = Pacer(clock=lambda: now[0])
+    clock = SimulatedClock(1_000.0)
+    pacer = Pacer(clock=clock)
     headers = {"x-ratelimit-limit": "10", "x-ratelimit-reset": "1001"}
     answered(pacer, {**headers, "x-ratelimit-remaining": "6"})
     early, late = pacer.acquire(0), pacer.acquire(0)
@@ -337,7 +380,7 @@ def test_pacer_lets_a_late_answer_only_lower_what_it_believes():
     pacer.release(early)
     # The early request's answer (5) came last but is older: it must not raise the level the
     # late one's answer gave (2, less the early one, which might have been processed after it).
-    assert bucket.level(pacer.known, now[0]) == 1
+    assert bucket.level(pacer.estimate, clock.now()) == 1
 
 
 def test_the_state_check_catches_a_state_ahead_of_its_records():
@@ -345,10 +388,9 @@ def test_the_state_check_catches_a_state_ahead_of_its_records():
     ids = [f"{i:056d}" for i in range(1, 11)]
 
     def state(value: str, left: list | None = None) -> dict:
-        bookmark: dict[str, Any] = {"replication_key_value": value}
-        if left:
-            bookmark["ranges_left"] = left
-        return {"type": "STATE", "value": {"bookmarks": {"logs": bookmark}}}
+        bookmark = StreamState({}, "logs")
+        bookmark.save_ranges_left("log_id", [tuple(pair) for pair in left or [[value, None]]])
+        return {"type": "STATE", "value": state_of({"logs": bookmark})}
 
     def record(index: int) -> dict:
         return {"type": "RECORD", "stream": "logs", "record": {"log_id": ids[index]}}

@@ -9,7 +9,7 @@ import atexit
 
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
-from tap_auth0_logs.tap import TapAuth0Logs
+from tap_auth0_logs.singer.tap import TapAuth0Logs
 from tap_auth0_logs.testing import FakeAuth0, TenantLogs, user_id_for
 
 _TENANT = FakeAuth0(TenantLogs(count=400, users=20)).start()

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
-from tap_auth0_logs.schema import LOG_EVENT
+from tap_auth0_logs.records.schema import LOG_EVENT
 from tap_auth0_logs.testing import FakeAuth0, TenantLogs
 from tap_auth0_logs.testing.server import RateLimit
 from tests.airbyte_runs import (

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tap_auth0_logs.singer.state import BOOKMARK, REPLICATION_KEY, TENANT
 from tap_auth0_logs.testing import FakeAuth0, TenantLogs
 from tap_auth0_logs.testing.logs import MAX_DELAY
 from tests.helpers import catalog_selecting, run_tap
@@ -17,11 +18,10 @@ def test_one_cursor_extracts_the_tenants_logs_in_log_id_order(tmp_path, tenant: 
     assert run.returncode == 0, run.stderr
     assert run.log_ids == tenant.logs.ids()  # every log, once, in log_id order
     assert len(set(run.log_ids)) == 2500
-    assert run.final_state["bookmarks"]["logs"] == {
-        "tenant": tenant.base_url.split("://")[1],  # the STATE names its tenant
-        "replication_key": "log_id",
-        "replication_key_value": tenant.logs.ids()[-1],
-    }
+    final = run.final_stream_state()
+    assert final.tenant == tenant.base_url.split("://")[1]  # the STATE names its tenant
+    assert final.bookmark("log_id") == tenant.logs.ids()[-1]
+    assert final.resume_point().keys() == {TENANT, REPLICATION_KEY, BOOKMARK}  # nothing else
 
 
 @pytest.mark.slow

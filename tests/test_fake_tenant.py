@@ -12,8 +12,8 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tap_auth0_logs.log_ids import parse_datetime, timestamp_of
-from tap_auth0_logs.testing import FakeAuth0, RateLimit, TenantLogs, user_id_for
+from tap_auth0_logs.pagination.log_ids import parse_datetime, timestamp_of
+from tap_auth0_logs.testing import FakeAuth0, RateLimit, SimulatedClock, TenantLogs, user_id_for
 from tap_auth0_logs.testing.search import QueryError, compile_query
 from tap_auth0_logs.testing.server import OtherClients
 from tests.helpers import run_tap
@@ -245,36 +245,36 @@ def test_the_date_window_holds_the_oldest_and_newest_by_date(newest):
 
 
 def test_the_bucket_says_the_whole_second_the_next_request_is_added():
-    now = [1000.25]
-    bucket = RateLimit(per_second=2, burst=2, clock=lambda: now[0])
+    clock = SimulatedClock(1000.25)
+    bucket = RateLimit(per_second=2, burst=2, clock=clock.now)
     bucket.take()
     allowed, headers = bucket.take()
     assert allowed
     assert headers["x-ratelimit-remaining"] == "0"
     assert headers["x-ratelimit-reset"] == "1001"  # one request is added 0.5 s later: in 1000.75
-    now[0] = 1000.5
+    clock.advance_to(1000.5)
     assert bucket.take()[0] is False  # half a request is not one
-    now[0] = 1000.76
+    clock.advance_to(1000.76)
     assert bucket.take()[0] is True
     assert bucket.too_many["tap"] == 1
 
 
 def test_a_bucket_refilled_per_minute_adds_its_requests_once_a_second():
-    now = [500.1]
-    bucket = RateLimit(per_second=100 / 60, burst=10, per_minute=True, clock=lambda: now[0])
+    clock = SimulatedClock(500.1)
+    bucket = RateLimit(per_second=100 / 60, burst=10, per_minute=True, clock=clock.now)
     for _ in range(10):
         assert bucket.take()[0]
-    now[0] = 500.9
+    clock.advance_to(500.9)
     allowed, headers = bucket.take()
     assert not allowed  # 0.8 s later, but within the same second: nothing added yet
     assert headers["x-ratelimit-reset"] == "501"
-    now[0] = 501.0
+    clock.advance_to(501.0)
     assert bucket.take()[0]  # the second turned: 1.67 requests added
 
 
 def test_other_clients_share_the_bucket_and_crossing_80_percent_is_counted():
-    now = [10.0]
-    bucket = RateLimit(per_second=1, burst=10, clock=lambda: now[0])
+    clock = SimulatedClock(10.0)
+    bucket = RateLimit(per_second=1, burst=10, clock=clock.now)
     for _ in range(7):
         bucket.take("tap")
     assert bucket.crossings == 0  # 3 left: 70% used
@@ -282,7 +282,7 @@ def test_other_clients_share_the_bucket_and_crossing_80_percent_is_counted():
     assert bucket.crossings == 1  # 2 left: 80% used
     bucket.take("others")
     assert bucket.crossings == 1  # still below the line: one crossing
-    now[0] = 20.0  # refilled to full
+    clock.advance_to(20.0)  # refilled to full
     bucket.take("tap")
     for _ in range(8):
         bucket.take("others")
@@ -292,11 +292,11 @@ def test_other_clients_share_the_bucket_and_crossing_80_percent_is_counted():
 
 
 def test_other_clients_spend_at_their_rate_on_the_tenants_clock():
-    now = [100.0]
-    bucket = RateLimit(per_second=20, burst=20, clock=lambda: now[0])
-    others = OtherClients(bucket, 10, clock=lambda: now[0])
+    clock = SimulatedClock(100.0)
+    bucket = RateLimit(per_second=20, burst=20, clock=clock.now)
+    others = OtherClients(bucket, 10, clock=clock.now)
     assert others.spend_due() == pytest.approx(0.1)  # the first at once, the next in 0.1 s
-    now[0] = 100.6
+    clock.advance_to(100.6)
     others.spend_due()
     assert bucket.taken["others"] == 7  # at 0, 0.1, ..., 0.6 s
     assert bucket.too_many["others"] == 0

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tap_auth0_logs.settings import Settings
+from tap_auth0_logs.singer.settings import Settings
+from tap_auth0_logs.singer.state import StreamState
 from tap_auth0_logs.testing import FakeAuth0, TenantLogs
 from tests.helpers import run_tap
 
@@ -39,7 +40,7 @@ def test_every_state_names_its_tenant_and_another_tenants_state_is_refused_befor
     second = make_tenant(TenantLogs(count=900))
     done = run_tap(tmp_path, first.config())
     assert done.returncode == 0, done.stderr
-    assert all(state["bookmarks"]["logs"]["tenant"] == host_of(first) for state in done.states)
+    assert all(StreamState.in_message(s, "logs").tenant == host_of(first) for s in done.states)
     assert {record["tenant"] for record in done.records} == {host_of(first)}
 
     run = run_tap(tmp_path, second.config(), done.final_state)
@@ -110,7 +111,7 @@ def test_a_tenant_named_by_its_api_identifier_is_one_tenant_on_any_port(tmp_path
     first = make_tenant(logs)
     done = run_tap(tmp_path, first.config(audience=first.api_identifier))
     assert done.returncode == 0, done.stderr
-    assert done.final_state["bookmarks"]["logs"]["tenant"] == "fake-tenant.us.auth0.com"
+    assert done.final_stream_state().tenant == "fake-tenant.us.auth0.com"
     first.stop()
 
     logs.count += 50
@@ -159,7 +160,7 @@ def test_the_airbyte_source_refuses_another_tenants_state_as_a_config_error(tmp_
 
     [_, *messages] = read(first)
     states = [m["state"] for m in messages if m["type"] == "STATE"]
-    assert states[-1]["stream"]["stream_state"]["tenant"] == host_of(first)
+    assert StreamState(states[-1]["stream"]["stream_state"], "logs").tenant == host_of(first)
     saved = tmp_path / "state.json"
     saved.write_text(json.dumps([states[-1]]))
 

@@ -22,9 +22,10 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from tap_auth0_logs.errors import Auth0TapError
-from tap_auth0_logs.streams import LogsStream
-from tap_auth0_logs.tap import TapAuth0Logs
-from tap_auth0_logs.testing import TenantLogs
+from tap_auth0_logs.singer.streams import LogsStream
+from tap_auth0_logs.singer.tap import TapAuth0Logs
+from tap_auth0_logs.testing import SimulatedClock, TenantLogs
+from tests.lock_order import checked_lock_order
 
 BASE = "http://127.0.0.1:9"
 LOGS = TenantLogs(count=350)
@@ -99,17 +100,15 @@ class HostileAdapter(BaseAdapter):
 
 
 def run_in_process(adapter: HostileAdapter) -> tuple[list[dict], Exception | None]:
+    # Waits and sleeps are simulated: the run's clock moves by what they would have taken, and a
+    # wait still lets the other cursors answer, as a real one does.
     tap = TapAuth0Logs(
         config={"domain": BASE, "api_token": "t", "start_log_id": None},
         parse_env_config=False,
+        clock=SimulatedClock(time.time()),
     )
     assert isinstance(tap.streams["logs"], LogsStream)
     tap.transport.session.mount("http://", adapter)
-    # Waits are computed, not slept: the pacer's clock moves by what it would have slept.
-    now = [time.time()]
-    tap.pacer.clock = lambda: now[0]
-    tap.sender.sleep = lambda seconds: now.__setitem__(0, now[0] + seconds)
-    tap.pacer.wait = lambda _, seconds: now.__setitem__(0, now[0] + seconds)
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # the msgspec writer uses .buffer
     error: Exception | None = None
     with contextlib.redirect_stdout(out):
@@ -134,7 +133,8 @@ def test_hostile_answers_are_handled_or_clear_and_never_split_a_page(
 ):
     adapter = HostileAdapter(target, repeats, status, body, headers)
 
-    messages, error = run_in_process(adapter)
+    with checked_lock_order():
+        messages, error = run_in_process(adapter)
 
     assert error is None or isinstance(error, Auth0TapError), repr(error)
     emitted = [m["record"]["log_id"] for m in messages if m["type"] == "RECORD"]

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from tap_auth0_logs.schema import LOG_EVENT
+from tap_auth0_logs.records.schema import LOG_EVENT
 from tap_auth0_logs.testing import TenantLogs
 from tests.helpers import TAP, TapRun, assert_every_state_is_covered, run_tap
 

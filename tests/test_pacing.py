@@ -12,8 +12,9 @@ import logging
 
 import pytest
 
-from tap_auth0_logs import bucket
-from tap_auth0_logs.pacing import Pacer
+from tap_auth0_logs.api import bucket
+from tap_auth0_logs.api.pacing import Pacer
+from tap_auth0_logs.testing import SimulatedClock
 from tests.pacing_simulation import Simulation, sustained_seconds
 
 STARTS = [1_000.0 + step / 10 for step in range(10)]
@@ -25,7 +26,7 @@ def test_a_small_continuous_bucket_goes_at_its_plans_rate(start):
     seconds = sim.run(40)
     # A pacer that waited for each whole-second reset would get about half the rate.
     assert seconds < 1.05 * sustained_seconds(40, sim)
-    assert sim.pacer.known.refill == bucket.Refill(2.0)
+    assert sim.pacer.estimate.refill == bucket.Refill(2.0)
     assert sim.bucket.too_many["tap"] == 0
 
 
@@ -56,7 +57,7 @@ def test_the_reserve_is_kept_and_the_80_percent_line_never_crossed(per_second, b
     sim.run(3 * burst)
     assert sim.bucket.lowest >= 0.2 * burst
     assert sim.bucket.crossings == 0
-    assert sim.pacer.spending.lowest >= 0.2 * burst
+    assert sim.pacer.usage.lowest >= 0.2 * burst
 
 
 def test_without_a_reserve_the_whole_bucket_is_spent_and_faster():
@@ -106,42 +107,42 @@ def test_other_clients_that_start_mid_run_are_yielded_to_at_once():
     assert (sim.bucket.taken["tap"] - before - 3) / (sim.now - began) <= 100 / 60 - 1.0 + 0.1
 
 
-def after_a_429(reset: int) -> tuple[Pacer, list[float]]:
+def after_a_429(reset: int) -> tuple[Pacer, SimulatedClock]:
     """A pacer on a simulated clock at 100.2 s whose one request got a 429 naming `reset`."""
-    now = [100.2]
-    pacer = Pacer(clock=lambda: now[0], wait=lambda _, s: now.__setitem__(0, now[0] + s))
+    clock = SimulatedClock(100.2, grace=0.0)
+    pacer = Pacer(clock=clock)
     headers = {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "0"}
     headers["x-ratelimit-reset"] = str(reset)
-    slot = pacer.acquire(10)
-    assert slot is not None
-    assert slot.waited == 0.0
-    pacer.observe(slot, headers, rate_limited=True)
-    pacer.release(slot)
-    return pacer, now
+    permit = pacer.acquire(10)
+    assert permit is not None
+    assert permit.waited == 0.0
+    pacer.observe(permit, headers, rate_limited=True)
+    pacer.release(permit)
+    return pacer, clock
 
 
 def test_a_429_holds_every_request_until_the_reset_and_counts_the_wait():
-    pacer, now = after_a_429(103)
-    slot = pacer.acquire(10)
-    assert slot is not None
-    assert now[0] >= 103
-    assert slot.held == pytest.approx(2.8)
-    assert pacer.spending.rate_limited == 1
-    assert pacer.spending.waited == pytest.approx(2.8)
+    pacer, clock = after_a_429(103)
+    permit = pacer.acquire(10)
+    assert permit is not None
+    assert clock.now() >= 103
+    assert permit.held == pytest.approx(2.8)
+    assert pacer.usage.rate_limited == 1
+    assert pacer.usage.waited == pytest.approx(2.8)
     assert "2.8 s waiting on the bucket, 1 answered 429" in pacer.summary()
 
 
 def test_a_429_wait_past_the_budget_is_refused():
-    pacer, now = after_a_429(160)
+    pacer, clock = after_a_429(160)
     assert pacer.acquire(5) is None
-    assert now[0] == 100.2  # refused before waiting
+    assert clock.now() == 100.2  # refused before waiting
 
 
 def test_a_long_wait_is_said_and_told_to_the_orchestrator(caplog):
     told: list[float] = []
     pacer, _ = after_a_429(130)
     pacer.on_long_wait = told.append
-    with caplog.at_level(logging.INFO, logger="tap_auth0_logs.pacing"):
+    with caplog.at_level(logging.INFO, logger="tap_auth0_logs.api.pacing"):
         pacer.acquire(60)
     assert any("Waiting 30 s for the tenant's rate limit" in r.message for r in caplog.records)
     assert any("Waited 30 s" in r.message for r in caplog.records)
@@ -153,23 +154,23 @@ def test_max_requests_per_second_caps_the_tap_below_the_bucket():
     sim.run(20)
     gaps = [b - a for a, b in zip(sim.sent_at, sim.sent_at[1:], strict=False)]
     assert min(gaps) >= 0.25 - 1e-9
-    assert sim.pacer.spending.spacing.seconds > 0
+    assert sim.pacer.usage.spacing.seconds > 0
 
 
-def test_room_for_another_cursor_falls_as_the_bucket_binds():
+def test_another_cursor_stops_helping_as_the_bucket_binds():
     sim = Simulation(per_second=16, burst=50, latency=0.02)
     sim.request()
-    assert sim.pacer.room_for_cursor(running=4)
+    assert sim.pacer.another_cursor_helps(running=4)
     sim.run(60)
     # The bucket binds, and 16/s x 0.02 s round trips is less than one cursor's worth.
-    assert not sim.pacer.room_for_cursor(running=1)
+    assert not sim.pacer.another_cursor_helps(running=1)
 
 
 def test_the_closing_line_counts_what_the_run_spent():
     sim = Simulation(per_second=2, burst=2)
     sim.run(10)
     line = sim.pacer.summary()
-    assert line.startswith(f"Rate limit: {sim.pacer.spending.requests} requests, ")
+    assert line.startswith(f"Rate limit: {sim.pacer.usage.requests} requests, ")
     assert "0 answered 429" in line
     assert "lowest level 0 of 2" in line
 
@@ -181,17 +182,17 @@ def test_a_slow_bucket_of_a_plans_size_falls_back_on_the_reset():
     seconds = sim.run(6)
     assert seconds < 1.25 * sustained_seconds(6, sim)
     assert sim.bucket.too_many["tap"] == 0
-    assert sim.pacer.known.refill == bucket.RESET_ONLY
+    assert sim.pacer.estimate.refill == bucket.RESET_ONLY
 
 
 def test_a_level_lower_than_the_taps_own_use_explains_cuts_the_rate_at_once():
     sim = Simulation(per_second=16, burst=50, latency=0.1)
     sim.run(80)
-    assert sim.pacer.known.refill is not None
-    before = sim.pacer.known.refill.rate
+    assert sim.pacer.estimate.refill is not None
+    before = sim.pacer.estimate.refill.rate
     sim.others_start(30.0)  # a deploy pipeline starts hammering the bucket
     sim.request()  # its answer shows the level fell by more than this one request
-    assert sim.pacer.known.refill.rate == pytest.approx(bucket.YIELD_FACTOR * before)
+    assert sim.pacer.estimate.refill.rate == pytest.approx(bucket.YIELD_FACTOR * before)
     assert sim.bucket.too_many["tap"] == 0
 
 
@@ -200,10 +201,10 @@ def test_an_idle_tap_does_not_take_a_full_bucket_for_other_clients():
     # the next stream), a full bucket would look like one that others had emptied.
     sim = Simulation(per_second=16, burst=50, latency=0.02)
     sim.run(120)
-    learned = sim.pacer.known.refill
+    learned = sim.pacer.estimate.refill
     sim.advance(sim.now + 10)
     sim.request()
-    assert sim.pacer.known.refill == learned
+    assert sim.pacer.estimate.refill == learned
 
 
 @pytest.mark.parametrize(

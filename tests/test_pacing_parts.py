@@ -7,16 +7,17 @@ import threading
 
 import pytest
 
-from tap_auth0_logs import bucket
-from tap_auth0_logs.bucket import Known, Reading, Refill, kept_level, learn, level
-from tap_auth0_logs.pacing import SPLIT_MIN_SPARE, Flight, Pacer, Spending
+from tap_auth0_logs.api import bucket
+from tap_auth0_logs.api.bucket import Estimate, Observation, Refill, kept_level, learn, level
+from tap_auth0_logs.api.pacing import SPLIT_MIN_SPARE, InFlight, Pacer, Usage
+from tap_auth0_logs.testing import SimulatedClock
 
 
-def reading(at: float, level: float, **kw) -> Reading:
+def observed(at: float, level: float, **kw) -> Observation:
     """An answer read at `at` from a bucket of 50 (Enterprise's), reset a second later."""
     kw.setdefault("limit", 50)
     kw.setdefault("reset", math.floor(at) + 1)
-    return Reading(at=at, level=level, **kw)
+    return Observation(at=at, level=level, **kw)
 
 
 ENTERPRISE = Refill(16.0)
@@ -38,35 +39,35 @@ def test_the_kept_level_is_the_reserve_and_one_more_where_a_request_can_be_spare
 
 
 def test_the_first_answer_counts_the_requests_beside_it_as_spent_and_takes_the_plans_refill():
-    known = learn(Known(), reading(10.2, 40, overlap=3))
-    assert (known.level, known.floor, known.limit) == (37, 37, 50)
-    assert known.refill == ENTERPRISE
-    assert learn(Known(), reading(10.2, 40, limit=30)).refill == bucket.RESET_ONLY
+    estimate = learn(Estimate(), observed(10.2, 40, overlap=3))
+    assert (estimate.level, estimate.floor, estimate.limit) == (37, 37, 50)
+    assert estimate.refill == ENTERPRISE
+    assert learn(Estimate(), observed(10.2, 40, limit=30)).refill == bucket.RESET_ONLY
 
 
 def test_the_bound_grows_continuously_or_at_whole_seconds_from_the_reset_and_stops_at_the_size():
-    continuous = Known(level=10, at=100.2, floor=10, reset=101, limit=50, refill=ENTERPRISE)
+    continuous = Estimate(level=10, at=100.2, floor=10, reset=101, limit=50, refill=ENTERPRISE)
     assert level(continuous, 100.45) == pytest.approx(14)
     assert level(continuous, 200) == 50  # never past the bucket's size
     assert level(continuous.sent().sent(), 100.45) == pytest.approx(12)
-    stepped = Known(level=3, at=100.2, floor=3, reset=101, limit=10, refill=ESSENTIALS)
+    stepped = Estimate(level=3, at=100.2, floor=3, reset=101, limit=10, refill=ESSENTIALS)
     assert level(stepped, 100.99) == 3  # nothing before the second the reset names
     assert level(stepped, 101.0) == pytest.approx(3 + 100 / 60)
     assert level(stepped, 102.5) == pytest.approx(3 + 2 * 100 / 60)
 
 
 def test_with_the_reset_alone_the_reset_adds_one_request():
-    known = Known(level=2.5, at=100.2, floor=2, reset=103, limit=10, refill=bucket.RESET_ONLY)
-    assert level(known, 102.9) == 2.5
-    assert level(known, 103) == 3  # the floor and one more, not the finer level and one more
-    assert bucket.due(known, kept=1.6) == 103
-    assert bucket.due(known, kept=3) == math.inf  # only an answer can tell more
+    estimate = Estimate(level=2.5, at=100.2, floor=2, reset=103, limit=10, refill=bucket.RESET_ONLY)
+    assert level(estimate, 102.9) == 2.5
+    assert level(estimate, 103) == 3  # the floor and one more, not the finer level and one more
+    assert bucket.due(estimate, kept=1.6) == 103
+    assert bucket.due(estimate, kept=3) == math.inf  # only an answer can tell more
 
 
 def test_the_due_time_follows_the_rate_or_the_whole_seconds_and_stays_above_the_kept_level():
-    continuous = Known(level=10, at=100.2, floor=10, reset=101, limit=50, refill=ENTERPRISE)
+    continuous = Estimate(level=10, at=100.2, floor=10, reset=101, limit=50, refill=ENTERPRISE)
     assert bucket.due(continuous, kept=11) == pytest.approx(100.2 + 2 / 16, abs=1e-5)
-    stepped = Known(level=3.0, at=100.2, floor=3, reset=101, limit=10, refill=ESSENTIALS)
+    stepped = Estimate(level=3.0, at=100.2, floor=3, reset=101, limit=10, refill=ESSENTIALS)
     assert bucket.due(stepped, kept=1) == 100.2  # 3 may go down to 2, above 1
     assert bucket.due(stepped, kept=2) == 100.2  # down to 2 exactly: where no line is kept
     # A bucket of 10 keeps 3 and stays above it: exactly 3 after it would be "at" the line.
@@ -76,81 +77,81 @@ def test_the_due_time_follows_the_rate_or_the_whole_seconds_and_stays_above_the_
 
 
 def test_an_answer_keeps_a_finer_prediction_only_where_its_level_allows_it():
-    known = Known(level=10, at=100.0, floor=10, reset=101, limit=50, refill=ENTERPRISE)
+    estimate = Estimate(level=10, at=100.0, floor=10, reset=101, limit=50, refill=ENTERPRISE)
     # 10 + 16 x 0.1 = 11.6 predicted at 100.1; an answer of 11 allows it, one of 13 does not.
-    assert learn(known, reading(100.1, 11)).level == pytest.approx(11.6)
-    assert learn(known, reading(100.1, 13)).level == 13
-    assert learn(known, reading(100.1, 8)).level == 8
+    assert learn(estimate, observed(100.1, 11)).level == pytest.approx(11.6)
+    assert learn(estimate, observed(100.1, 13)).level == 13
+    assert learn(estimate, observed(100.1, 8)).level == 8
 
 
 def test_an_answer_older_than_one_already_read_teaches_only_its_429():
-    known = Known(level=1, at=100.0, floor=1, reset=101, limit=10, refill=ESSENTIALS)
-    assert learn(known, reading(100.1, 5, limit=10, stale=True)) == known
-    stale_429 = learn(known, reading(100.1, 0, limit=10, stale=True, rate_limited=True))
+    estimate = Estimate(level=1, at=100.0, floor=1, reset=101, limit=10, refill=ESSENTIALS)
+    assert learn(estimate, observed(100.1, 5, limit=10, stale=True)) == estimate
+    stale_429 = learn(estimate, observed(100.1, 0, limit=10, stale=True, rate_limited=True))
     assert stale_429.level == 1
     assert stale_429.resume_at == pytest.approx(101)
 
 
 def test_a_resume_time_further_than_a_minute_is_not_believed():
-    assert bucket.resume_at(reading(100.0, 0, retry_after=3600)) == 160
-    assert bucket.resume_at(reading(100.0, 0, reset=9999)) == 160
-    assert bucket.resume_at(reading(100.0, 0, retry_after=3, reset=150)) == 103
-    assert bucket.resume_at(reading(100.0, 0, reset=95)) == 100
-    assert bucket.resume_at(Reading(at=100.0, level=None)) == 101
-    assert learn(Known(), reading(100.0, 5, reset=9999)).reset == 160
+    assert bucket.resume_at(observed(100.0, 0, retry_after=3600)) == 160
+    assert bucket.resume_at(observed(100.0, 0, reset=9999)) == 160
+    assert bucket.resume_at(observed(100.0, 0, retry_after=3, reset=150)) == 103
+    assert bucket.resume_at(observed(100.0, 0, reset=95)) == 100
+    assert bucket.resume_at(Observation(at=100.0, level=None)) == 101
+    assert learn(Estimate(), observed(100.0, 5, reset=9999)).reset == 160
 
 
 def test_one_429_is_one_cut_though_the_level_also_fell_below_the_bound():
-    known = Known(level=20, at=100.0, floor=20, reset=101, limit=50, refill=ENTERPRISE)
-    after = learn(known, reading(100.1, 0, rate_limited=True))
+    estimate = Estimate(level=20, at=100.0, floor=20, reset=101, limit=50, refill=ENTERPRISE)
+    after = learn(estimate, observed(100.1, 0, rate_limited=True))
     assert after.refill == Refill(16.0 * bucket.YIELD_FACTOR)
     assert after.resume_at == pytest.approx(101)
 
 
 def test_a_level_a_request_above_the_bound_grows_the_rate_back_up_to_the_plans():
-    cut = Known(level=10, at=100.0, floor=10, reset=101, limit=50, refill=Refill(8.0))
-    grown = learn(cut, reading(100.5, 20))
+    cut = Estimate(level=10, at=100.0, floor=10, reset=101, limit=50, refill=Refill(8.0))
+    grown = learn(cut, observed(100.5, 20))
     assert grown.refill == Refill(8.0 / bucket.YIELD_FACTOR)
-    nearly = Known(level=10, at=100.0, floor=10, reset=101, limit=50, refill=Refill(15.0))
-    assert learn(nearly, reading(100.5, 30)).refill == ENTERPRISE  # never past the plan's
-    assert learn(nearly, reading(100.5, 49)).refill == Refill(15.0)  # a full bucket tells none
+    nearly = Estimate(level=10, at=100.0, floor=10, reset=101, limit=50, refill=Refill(15.0))
+    assert learn(nearly, observed(100.5, 30)).refill == ENTERPRISE  # never past the plan's
+    assert learn(nearly, observed(100.5, 49)).refill == Refill(15.0)  # a full bucket tells none
 
 
 def test_a_reset_further_than_the_rate_allows_leaves_the_reset_alone():
-    free = learn(Known(), reading(100.0, 1, limit=2, reset=101))
+    free = learn(Estimate(), observed(100.0, 1, limit=2, reset=101))
     assert free.refill == Refill(2.0)
-    slow = learn(free, reading(100.5, 0, limit=2, reset=106))
+    slow = learn(free, observed(100.5, 0, limit=2, reset=106))
     assert slow.refill == bucket.RESET_ONLY
 
 
 def test_the_answers_without_rate_limit_headers_leave_the_tap_unpaced():
-    known = learn(Known(), Reading(at=1.0, level=None))
-    assert known.level == math.inf
-    assert bucket.due(known, kept=3) <= 1.0
+    estimate = learn(Estimate(), Observation(at=1.0, level=None))
+    assert estimate.level == math.inf
+    assert bucket.due(estimate, kept=3) <= 1.0
 
 
 # --- the run's counters and the requests in flight ------------------------------------------
 
 
 def test_waiting_is_counted_as_wall_clock_time_not_summed_across_waiters():
-    spending = Spending()
-    spending.on_bucket.started(0.0)
-    spending.on_bucket.started(1.0)  # a second cursor waits beside the first
-    spending.on_bucket.ended(2.0)
-    spending.on_bucket.ended(3.0)
-    spending.on_bucket.started(5.0)
-    spending.on_bucket.ended(5.5)
+    spending = Usage()
+    spending.on_bucket.start(0.0)
+    spending.on_bucket.start(1.0)  # a second cursor waits beside the first
+    spending.on_bucket.stop(2.0)
+    spending.on_bucket.stop(3.0)
+    spending.on_bucket.start(5.0)
+    spending.on_bucket.stop(5.5)
     assert spending.waited == 3.5
     assert "3.5 s waiting on the bucket, 0 answered 429" in spending.summary(10)
-    spending.spacing.started(6.0)
-    spending.spacing.ended(8.0)
+    spending.spacing.start(6.0)
+    spending.spacing.stop(8.0)
     assert "3.5 s waiting on the bucket, 2.0 s spaced by max_requests_per_second" in (
         spending.summary(10)
     )
 
 
 def test_an_answer_counts_the_requests_that_may_be_processed_after_it():
-    flight = Flight()
+    flight = InFlight()
     first, second, third = (flight.take(float(n)) for n in range(3))
     assert flight.around(second) == (2, False)
     flight.flying.discard(second)
@@ -158,39 +159,39 @@ def test_an_answer_counts_the_requests_that_may_be_processed_after_it():
     assert flight.around(first) == (2, True)  # the second was answered before it
 
 
-# --- the pacer's one answer to "room for another cursor?" -----------------------------------
+# --- the pacer's one answer to "does another cursor help?" ---------------------------------
 
 
 def pacer_at(level: int, in_flight: int, limit: int = 50) -> Pacer:
     """A pacer whose latest answer said `level` with `in_flight` other requests in flight."""
-    pacer = Pacer(reserve=0.2, clock=lambda: 1_000.0)
+    pacer = Pacer(reserve=0.2, clock=SimulatedClock(1_000.0))
     headers = {"x-ratelimit-limit": str(limit), "x-ratelimit-reset": "1001"}
     opening = pacer.acquire(0)
     assert opening is not None
     pacer.observe(opening, {**headers, "x-ratelimit-remaining": str(limit)})
     pacer.release(opening)
-    slots = [pacer.acquire(0) for _ in range(in_flight + 1)]
-    answered = slots[0]
+    permits = [pacer.acquire(0) for _ in range(in_flight + 1)]
+    answered = permits[0]
     assert answered is not None
     pacer.observe(answered, {**headers, "x-ratelimit-remaining": str(level)})
     pacer.release(answered)
     return pacer
 
 
-def test_room_for_another_cursor_counts_the_requests_in_flight_once():
+def test_whether_another_cursor_helps_counts_the_requests_in_flight_once():
     # A bucket of 50, reserve 0.2 (11 kept), level 40 with 5 in flight: 24 to spare.
     pacer = pacer_at(level=40, in_flight=5)
-    assert level(pacer.known, 1_000.0) == 35
-    assert pacer.room_for_cursor(running=1)
+    assert level(pacer.estimate, 1_000.0) == 35
+    assert pacer.another_cursor_helps(running=1)
     assert pacer.acquire(0) is not None  # requests go, and so may another cursor
 
 
-def test_no_room_for_another_cursor_once_the_bucket_binds():
+def test_another_cursor_does_not_help_once_the_bucket_binds():
     pacer = pacer_at(level=30, in_flight=5)
-    spare = level(pacer.known, 1_000.0)
+    spare = level(pacer.estimate, 1_000.0)
     assert spare is not None
     assert spare - pacer.kept < SPLIT_MIN_SPARE
-    assert not pacer.room_for_cursor(running=1)  # round trips of 0 s: latency holds nothing
+    assert not pacer.another_cursor_helps(running=1)  # round trips of 0 s: latency holds nothing
 
 
 def test_the_first_answer_is_awaited_then_a_tenant_without_headers_is_not_paced():
@@ -207,6 +208,6 @@ def test_the_first_answer_is_awaited_then_a_tenant_without_headers_is_not_paced(
     waiter.join(5)
     assert second
     assert second[0] is not None
-    slots = [pacer.acquire(0) for _ in range(8)]
-    assert None not in slots
+    permits = [pacer.acquire(0) for _ in range(8)]
+    assert None not in permits
     assert "lowest level unknown" in pacer.summary()

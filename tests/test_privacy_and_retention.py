@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tap_auth0_logs.pseudonyms import DEFAULT_FIELDS, Pseudonymizer, expand_fields
+from tap_auth0_logs.records.pseudonyms import DEFAULT_FIELDS, Pseudonymizer, expand_fields
 from tap_auth0_logs.testing import TenantLogs
 from tests.helpers import expired_bookmark, run_tap
 
@@ -257,7 +257,7 @@ def test_an_expired_bookmarks_window_is_named_and_kept_in_state_across_runs(tmp_
     warning = next(line for line in run.stderr.splitlines() if "no longer kept" in line)
     assert f"after log {ids[300]}" in warning
     assert f"{oldest['date']} (before log {oldest['log_id']})" in warning
-    gaps = run.final_state["bookmarks"]["logs"]["gaps"]
+    gaps = run.final_stream_state().gaps
     assert [(g["after_log_id"], g["before_log_id"], g["before"]) for g in gaps] == [
         (ids[300], oldest["log_id"], oldest["date"])
     ]
@@ -268,4 +268,4 @@ def test_an_expired_bookmarks_window_is_named_and_kept_in_state_across_runs(tmp_
 
     later = run_tap(tmp_path, tenant.config(), run.final_state)
     assert later.returncode == 0, later.stderr
-    assert later.final_state["bookmarks"]["logs"]["gaps"] == gaps
+    assert later.final_stream_state().gaps == gaps

@@ -9,10 +9,11 @@ import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from tap_auth0_logs.auth import ClientCredentials, StaticToken
+from tap_auth0_logs.api.auth import ClientCredentials, StaticToken
+from tap_auth0_logs.api.pacing import Pacer
+from tap_auth0_logs.api.sender import Request, Sender
 from tap_auth0_logs.errors import CredentialsError, RateLimitError, RetriesExhaustedError
-from tap_auth0_logs.pacing import Pacer
-from tap_auth0_logs.sender import Request, Sender
+from tap_auth0_logs.testing import SimulatedClock
 
 API = "https://acme.example/api/v2/logs"
 
@@ -28,39 +29,29 @@ def answer(status: int, body: Any = None, **headers: str) -> requests.Response:
 class Script:
     """A transport that gives scripted answers in turn and records what it was sent, and when."""
 
-    def __init__(self, clock: list[float], *answers: requests.Response) -> None:
+    def __init__(self, clock: SimulatedClock, *answers: requests.Response) -> None:
         self.clock, self.answers = clock, list(answers)
         self.sent: list[tuple[str, dict[str, str] | None, float]] = []
 
     def send(self, method: str, url: str, *, params=None, data=None, headers=None):
-        self.sent.append((method, headers, self.clock[0]))
+        self.sent.append((method, headers, self.clock.now()))
         return self.answers.pop(0)
 
 
 def run(script_answers: list[requests.Response], *, max_wait: float = 900.0):
-    """A sender on a simulated clock: the pacer's waits and the sender's own sleeps recorded."""
-    clock = [1_000.0]
-    waits: list[float] = []  # on the bucket, in the pacer
-    sleeps: list[float] = []  # the sender's own (backoff after failures)
-
-    def wait(_: object, seconds: float) -> None:
-        waits.append(seconds)
-        clock[0] += seconds
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        clock[0] += seconds
-
-    pacer = Pacer(clock=lambda: clock[0], wait=wait)
+    """A sender on a simulated clock, which records the pacer's waits on the bucket and the
+    sender's own sleeps (backoff after failures)."""
+    clock = SimulatedClock(1_000.0, grace=0.0)
+    pacer = Pacer(clock=clock)
     transport = Script(clock, *script_answers)
     sender = Sender(
         transport,  # type: ignore[arg-type]
         pacer,
         rate_limit_max_wait=max_wait,
-        sleep=sleep,
+        clock=clock,
         jitter=lambda: 0.0,
     )
-    return sender, transport, pacer, sleeps, waits
+    return sender, transport, pacer, clock.sleeps, clock.waits
 
 
 def get(sender: Sender, credentials=None) -> Any:
@@ -83,9 +74,9 @@ def test_a_429_is_waited_for_once_in_the_pacer_as_retry_after_says_for_every_req
     assert get(sender) == ["ok"]
     assert waits == [3.0]  # Retry-After, not the reset 50 s away, and only once
     assert sleeps == []  # the one place that waits on the bucket is the pacer
-    assert pacer.known.resume_at == 1_003.0  # every other request of the run waits as long
+    assert pacer.estimate.resume_at == 1_003.0  # every other request of the run waits as long
     assert [at for _, _, at in transport.sent] == [1_000.0, 1_003.0]
-    assert pacer.spending.rate_limited == 1
+    assert pacer.usage.rate_limited == 1
     assert "3.0 s waiting on the bucket, 1 answered 429" in pacer.summary()
 
 
@@ -114,7 +105,7 @@ def test_a_server_error_backs_off_then_succeeds():
 
 def test_a_body_of_the_wrong_shape_is_fetched_again_until_the_failures_run_out():
     def read(response: requests.Response) -> Any:
-        from tap_auth0_logs.retry import Transient  # noqa: PLC0415
+        from tap_auth0_logs.api.retry import Transient  # noqa: PLC0415
 
         raise Transient("200 with a body that is not a list of logs")
 
@@ -143,7 +134,7 @@ def test_the_token_request_goes_through_the_same_sender_unpaced_with_its_own_bud
         ("POST", None),
         ("GET", {"Authorization": "Bearer tok-1"}),
     ]
-    assert pacer.spending.requests == 1  # the token endpoint has a bucket of its own
+    assert pacer.usage.requests == 1  # the token endpoint has a bucket of its own
 
 
 def test_a_refused_token_is_replaced_once_at_once_then_the_clear_error():

@@ -11,6 +11,7 @@ import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
@@ -19,13 +20,22 @@ from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from urllib3.exceptions import MaxRetryError, NameResolutionError
 
-from tap_auth0_logs import log_ids
-from tap_auth0_logs.event_types import describe, event_type_names
-from tap_auth0_logs.output import StdoutBuffer
-from tap_auth0_logs.retry import DNS_TRIES, MAX_FAILURES, Budget
-from tap_auth0_logs.schema import KNOWN_FIELDS, LOG_EVENT, gather_extra_fields, normalize_scope
-from tap_auth0_logs.settings import CONFIG_SCHEMA, DEFAULTS, Settings, tenant_base_url
-from tap_auth0_logs.start_points import OldestLog
+from tap_auth0_logs.api.retry import DNS_TRIES, MAX_FAILURES, Budget
+from tap_auth0_logs.pagination import log_ids
+from tap_auth0_logs.pagination.start_points import OldestLog
+from tap_auth0_logs.records.event_types import describe, event_type_names
+from tap_auth0_logs.records.schema import (
+    KNOWN_FIELDS,
+    LOG_EVENT,
+    gather_extra_fields,
+    normalize_scope,
+)
+from tap_auth0_logs.singer.output import StdoutBuffer
+from tap_auth0_logs.singer.settings import CONFIG_SCHEMA, DEFAULTS, Settings, tenant_base_url
+from tests.lock_order import checked_lock_order
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 SAMPLES = json.loads((Path(__file__).parent / "sample_logs.json").read_text())
 
@@ -234,9 +244,13 @@ class _SlowSearch:
         self.asked, self.answer = threading.Event(), threading.Event()
         self.calls = 0
         self.fail_first = fail_first
+        #: The locks the asking thread holds (a `LockOrder`'s `held`), as each search is asked.
+        self.held: Callable[[], list[str]] = list
+        self.held_while_asked: list[list[str]] = []
 
     def search(self, params: dict[str, object]) -> list[dict[str, str]]:
         self.calls += 1
+        self.held_while_asked.append(self.held())
         self.asked.set()
         assert self.answer.wait(5)
         if self.fail_first and self.calls == 1:
@@ -246,17 +260,19 @@ class _SlowSearch:
 
 def test_the_oldest_log_is_asked_once_and_no_lock_is_held_across_the_request():
     client = _SlowSearch()
-    oldest = OldestLog(client)  # type: ignore[arg-type]
-    results: list[object] = []
-    callers = [threading.Thread(target=lambda: results.append(oldest.get())) for _ in range(3)]
-    callers[0].start()
-    assert client.asked.wait(5)
-    assert not oldest._lock.locked()  # a rate-limited search must not hold up anyone else
-    for caller in callers[1:]:
-        caller.start()
-    client.answer.set()
-    for caller in callers:
-        caller.join(5)
+    with checked_lock_order() as order:
+        client.held = order.held
+        oldest = OldestLog(client)  # type: ignore[arg-type]
+        results: list[object] = []
+        callers = [threading.Thread(target=lambda: results.append(oldest.get())) for _ in range(3)]
+        callers[0].start()
+        assert client.asked.wait(5)
+        for caller in callers[1:]:
+            caller.start()
+        client.answer.set()
+        for caller in callers:
+            caller.join(5)
+    assert client.held_while_asked == [[]]  # a rate-limited search holds up nobody else
     assert client.calls == 1
     assert len(results) == 3
     assert all(result == results[0] is not None for result in results)

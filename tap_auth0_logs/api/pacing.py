@@ -1,12 +1,13 @@
 """Pacing: spend the tenant's bucket at its refill rate, leaving a reserve to others.
 
-The `Pacer` serves a whole run: a thread-safe shell around `bucket.Known`, kept by one pure step
+The `Pacer` serves a whole run: a thread-safe shell around `bucket.Estimate`, kept by one pure step
 per answer. A request goes while the bound stays above the reserve (`rate_limit_reserve`);
 `max_requests_per_second` caps it. One request: `acquire`, `observe` its answer, `release`.
 `acquire` is the one place a request waits on the bucket, before it goes and after a 429 (every
 request of the run waits for that); all of it counts in the closing line, and a long wait is told
-to `on_long_wait` (Airbyte's RATE_LIMITED). A backfill asks `room_for_cursor` holding its own
-lock: the pacer's is taken last. A wait releases it, and any answer ends every wait.
+to `on_long_wait` (Airbyte's RATE_LIMITED). A backfill asks `another_cursor_helps` holding its own
+lock, so the pacer's comes after it (`locks.ORDER`). A wait (on the run's `Clock`) releases it,
+and any answer ends every wait.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ from __future__ import annotations
 import enum
 import logging
 import math
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tap_auth0_logs import bucket
-from tap_auth0_logs.bucket import Known, Reading, kept_level
+from tap_auth0_logs import locks
+from tap_auth0_logs.api import bucket
+from tap_auth0_logs.api.bucket import Estimate, Observation, kept_level
+from tap_auth0_logs.clock import SYSTEM_CLOCK
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+
+    from tap_auth0_logs.clock import Clock
 
 LONG_WAIT_SECONDS = 5.0  # a wait this long is said, in the log and to `on_long_wait`
 ANSWER_WAIT_SECONDS = 0.25  # while an answer is awaited, look again this often
@@ -35,8 +38,8 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Slot:
-    """A request's place in the bucket: what its answer and its budget need."""
+class Permit:
+    """Leave for one request to go (a token taken): what its answer and its budget need."""
 
     number: int
     sent_at: float
@@ -44,7 +47,7 @@ class Slot:
     held: float = 0.0  # of which a 429's resume time imposed
 
 
-class Hold(enum.Enum):
+class WaitReason(enum.Enum):
     """Why a request may not go yet."""
 
     BUCKET = "bucket"  # the bound: the tenant's limit and the reserve, or the first answer
@@ -52,21 +55,24 @@ class Hold(enum.Enum):
     SPACING = "spacing"  # `max_requests_per_second`
 
 
-class WallClock:
-    """Wall-clock seconds during which at least one of several threads waited (not their sum)."""
+class Stopwatch:
+    """A stopwatch shared by threads that wait: it runs while at least one of them waits.
+
+    Its `seconds` are wall-clock time spent waiting, not the sum of every thread's waits.
+    """
 
     def __init__(self) -> None:
         self.seconds = 0.0
         self._waiting = 0
         self._since = 0.0
 
-    def started(self, now: float) -> None:
+    def start(self, now: float) -> None:
         """A thread begins to wait (others may be waiting already)."""
         if self._waiting == 0:
             self._since = now
         self._waiting += 1
 
-    def ended(self, now: float) -> None:
+    def stop(self, now: float) -> None:
         """A thread stops waiting."""
         self._waiting -= 1
         if self._waiting == 0:
@@ -74,7 +80,7 @@ class WallClock:
 
 
 @dataclass
-class Spending:
+class Usage:
     """What a run spent of the tenant's bucket, for its closing line."""
 
     requests: int = 0
@@ -82,19 +88,19 @@ class Spending:
     lowest: float = math.inf
     round_trip: float | None = None  # of a request, an average of the latest
     #: Waits on the bucket (429s included), and the spacing `max_requests_per_second` asked for.
-    on_bucket: WallClock = field(default_factory=WallClock)
-    spacing: WallClock = field(default_factory=WallClock)
+    on_bucket: Stopwatch = field(default_factory=Stopwatch)
+    spacing: Stopwatch = field(default_factory=Stopwatch)
 
     @property
     def waited(self) -> float:
         """Wall-clock seconds during which a request waited on the tenant's bucket."""
         return self.on_bucket.seconds
 
-    def answered(self, reading: Reading, trip: float) -> None:
-        """An answer `trip` seconds after its request went said `reading`."""
-        self.rate_limited += reading.rate_limited
-        if reading.level is not None:
-            self.lowest = min(self.lowest, reading.level)
+    def answered(self, observation: Observation, trip: float) -> None:
+        """An answer `trip` seconds after its request went said `observation`."""
+        self.rate_limited += observation.rate_limited
+        if observation.level is not None:
+            self.lowest = min(self.lowest, observation.level)
         self.round_trip = trip if self.round_trip is None else 0.8 * self.round_trip + 0.2 * trip
 
     def summary(self, limit: float) -> str:
@@ -108,7 +114,7 @@ class Spending:
         )
 
 
-class Flight:
+class InFlight:
     """The tap's requests: numbered as they go, in flight until released."""
 
     def __init__(self) -> None:
@@ -138,119 +144,117 @@ class Pacer:
         *,
         reserve: float = 0.0,  # `rate_limit_reserve`
         max_per_second: float | None = None,  # `max_requests_per_second`
-        clock: Callable[[], float] = time.time,
-        wait: Callable[[threading.Condition, float], object] = threading.Condition.wait,
+        clock: Clock = SYSTEM_CLOCK,
         on_long_wait: Callable[[float], None] = lambda until: None,
     ) -> None:
         self.reserve, self.max_per_second = reserve, max_per_second
-        #: The clock, and how a wait is waited (a simulation moves its clock instead).
-        self.clock, self.wait = clock, wait
+        self.clock = clock
         #: Told the end (Unix time) of a wait of `LONG_WAIT_SECONDS` or more, as it starts.
         self.on_long_wait = on_long_wait
-        self.spending = Spending()
-        self.known = Known()
-        self._flight = Flight()
-        self._lock = threading.Condition()
+        self.usage = Usage()
+        self.estimate = Estimate()
+        self._in_flight = InFlight()
+        self._lock = locks.condition("pacer")
         self._counters = {
-            Hold.BUCKET: self.spending.on_bucket,
-            Hold.RATE_LIMITED: self.spending.on_bucket,
-            Hold.SPACING: self.spending.spacing,
+            WaitReason.BUCKET: self.usage.on_bucket,
+            WaitReason.RATE_LIMITED: self.usage.on_bucket,
+            WaitReason.SPACING: self.usage.spacing,
         }
 
     @property
     def kept(self) -> float:
         """The level the tap stays above (`bucket.kept_level`)."""
-        return kept_level(self.known.limit, self.reserve)
+        return kept_level(self.estimate.limit, self.reserve)
 
-    def acquire(self, max_wait: float) -> Slot | None:
-        """Wait until a request may go and take its slot.
+    def acquire(self, max_wait: float) -> Permit | None:
+        """Wait until a request may go and take its permit.
 
         None when a 429's resume time is further than what `max_wait` leaves of such waits.
         """
         waited = held = 0.0
         with self._lock:
             while True:
-                now = self.clock()
-                until, hold = self._until(now)
+                now = self.clock.now()
+                until, reason = self._until(now)
                 if until <= now:
                     return self._take(now, waited, held)
-                limited = hold is Hold.RATE_LIMITED
+                limited = reason is WaitReason.RATE_LIMITED
                 if limited and held + (until - now) > max_wait:
                     return None
-                spent = self._wait(until - now, hold)
+                spent = self._wait(until - now, reason)
                 waited, held = waited + spent, held + spent * limited
 
-    def _until(self, now: float) -> tuple[float, Hold]:
+    def _until(self, now: float) -> tuple[float, WaitReason]:
         """When a request may go (now or before: at once), and what holds it until then."""
-        known, cap = self.known, self.max_per_second
-        if now < known.resume_at:
-            return known.resume_at, Hold.RATE_LIMITED
-        spaced = self._flight.last_sent + 1 / cap if cap else -math.inf
+        estimate, cap = self.estimate, self.max_per_second
+        if now < estimate.resume_at:
+            return estimate.resume_at, WaitReason.RATE_LIMITED
+        spaced = self._in_flight.last_sent + 1 / cap if cap else -math.inf
         until = self._bucket_until(now)
-        return (until, Hold.BUCKET) if until >= spaced else (spaced, Hold.SPACING)
+        return (until, WaitReason.BUCKET) if until >= spaced else (spaced, WaitReason.SPACING)
 
     def _bucket_until(self, now: float) -> float:
-        known = self.known
-        if known.level is None:  # nothing known: one request learns the level
-            return now + ANSWER_WAIT_SECONDS if self._flight.flying else now
-        due = bucket.due(known, self.kept)
+        estimate = self.estimate
+        if estimate.level is None:  # nothing known: one request learns the level
+            return now + ANSWER_WAIT_SECONDS if self._in_flight.flying else now
+        due = bucket.due(estimate, self.kept)
         if due == math.inf:  # only an answer can tell; with none coming, probe after the reset
-            return now + ANSWER_WAIT_SECONDS if self._flight.flying else max(known.reset, now)
+            return now + ANSWER_WAIT_SECONDS if self._in_flight.flying else max(estimate.reset, now)
         return due
 
-    def _wait(self, seconds: float, hold: Hold) -> float:
+    def _wait(self, seconds: float, reason: WaitReason) -> float:
         """Wait up to `seconds`, less when an answer comes; the seconds it took."""
-        counter = self._counters[hold]
-        started = self.clock()
-        counter.started(started)
+        counter = self._counters[reason]
+        started = self.clock.now()
+        counter.start(started)
         if seconds >= LONG_WAIT_SECONDS:
             logger.info("Waiting %.0f s for the tenant's rate limit.", seconds)
             self.on_long_wait(started + seconds)
-        self.wait(self._lock, seconds)
-        ended = self.clock()
-        counter.ended(ended)
+        self.clock.wait(self._lock, seconds)
+        ended = self.clock.now()
+        counter.stop(ended)
         return max(0.0, ended - started)
 
-    def _take(self, now: float, waited: float, held: float) -> Slot:
-        number = self._flight.take(now)
-        self.known = self.known.sent()
-        self.spending.requests += 1
+    def _take(self, now: float, waited: float, held: float) -> Permit:
+        number = self._in_flight.take(now)
+        self.estimate = self.estimate.sent()
+        self.usage.requests += 1
         if waited >= LONG_WAIT_SECONDS:
             logger.info("Waited %.0f s for the tenant's rate limit.", waited)
-        return Slot(number, now, waited, held)
+        return Permit(number, now, waited, held)
 
     def observe(
-        self, slot: Slot, headers: Mapping[str, str], *, rate_limited: bool = False
+        self, permit: Permit, headers: Mapping[str, str], *, rate_limited: bool = False
     ) -> None:
-        """Learn from the `x-ratelimit-*` headers of `slot`'s answer (`rate_limited`: a 429)."""
+        """Learn from the `x-ratelimit-*` headers of `permit`'s answer (`rate_limited`: a 429)."""
         with self._lock:
-            now = self.clock()
-            overlap, stale = self._flight.around(slot.number)
-            reading = bucket.read(headers, now, overlap, stale=stale, rate_limited=rate_limited)
-            self.known = bucket.learn(self.known, reading)
-            self.spending.answered(reading, max(0.0, now - slot.sent_at))
+            now = self.clock.now()
+            overlap, stale = self._in_flight.around(permit.number)
+            observation = bucket.read(headers, now, overlap, stale=stale, rate_limited=rate_limited)
+            self.estimate = bucket.learn(self.estimate, observation)
+            self.usage.answered(observation, max(0.0, now - permit.sent_at))
             self._lock.notify_all()
 
-    def release(self, slot: Slot) -> None:
-        """Give back the slot of a request that has been answered (or has failed)."""
+    def release(self, permit: Permit) -> None:
+        """Give back the permit of a request that has been answered (or has failed)."""
         with self._lock:
-            self._flight.flying.discard(slot.number)
+            self._in_flight.flying.discard(permit.number)
             self._lock.notify_all()
 
-    def room_for_cursor(self, running: int) -> bool:
+    def another_cursor_helps(self, running: int) -> bool:
         """True while latency, not the bucket, holds back `running` backfill cursors.
 
         Once the bucket binds, more cursors only add requests (a page at each edge), not speed.
         """
         with self._lock:
-            level = bucket.level(self.known, self.clock())
+            level = bucket.level(self.estimate, self.clock.now())
             if level is None or level - self.kept >= SPLIT_MIN_SPARE:
                 return True
-            assert self.known.refill is not None
-            assert self.spending.round_trip is not None
-            return running < self.known.refill.rate * self.spending.round_trip
+            assert self.estimate.refill is not None
+            assert self.usage.round_trip is not None
+            return running < self.estimate.refill.rate * self.usage.round_trip
 
     def summary(self) -> str:
         """The run's use of the tenant's bucket, in one line."""
         with self._lock:
-            return self.spending.summary(self.known.limit)
+            return self.usage.summary(self.estimate.limit)

@@ -17,6 +17,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from tap_auth0_logs.api.retry import Transient
+from tap_auth0_logs.api.sender import Credentials, Request
 from tap_auth0_logs.errors import (
     AccessDeniedError,
     ApiResponseError,
@@ -27,16 +29,14 @@ from tap_auth0_logs.errors import (
     auth0_error_code,
     auth0_message,
 )
-from tap_auth0_logs.retry import Transient
-from tap_auth0_logs.sender import Credentials, Request
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     import requests
 
-    from tap_auth0_logs.retry import Budget
-    from tap_auth0_logs.sender import Sender
+    from tap_auth0_logs.api.retry import Budget
+    from tap_auth0_logs.api.sender import Sender
 
 LOGS_PATH = "/api/v2/logs"
 #: Auth0's largest page, in checkpoint mode (`take`) and in search mode (`per_page`) alike.

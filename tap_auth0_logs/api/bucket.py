@@ -13,6 +13,29 @@ simplest model that reached the plan profiles' figures (README, "Rate limits"):
 
 Every answer re-bases the bound, so a wrong prior costs at most the requests between two. All
 of it is values: `learn` is the one step per answer; `level` and `due` read the bound.
+
+Glossary: this module's words (and `pacing.py`'s) in token-bucket terms. Auth0's rate limit is a
+token bucket; a request spends one token.
+
+| here                            | token bucket                                                |
+|---------------------------------|-------------------------------------------------------------|
+| the bucket                      | the token bucket the whole tenant spends from               |
+| `limit` (`x-ratelimit-limit`)   | capacity (burst size)                                       |
+| level (`x-ratelimit-remaining`) | tokens left, whole ones                                     |
+| `Refill` (`rate`, `continuous`) | refill rate in tokens a second; continuous or once a second |
+| reset (`x-ratelimit-reset`)     | when the next token is added (Unix second)                  |
+| `Observation`                   | one measurement: an answer's headers, when it was read, and |
+|                                 | the requests that may have spent tokens unseen (`overlap`)  |
+| `Estimate`                      | the tap's belief: a lower bound on the tokens (`level` at   |
+|                                 | `at`), the tokens spent since (`spent`), capacity and rate  |
+| `learn`                         | the estimator's update with one measurement                 |
+| `level(estimate, now)`          | tokens surely there now                                     |
+| reserve, `kept_level`           | tokens never spent: left to the tenant's other clients      |
+| `due`                           | when a token can be spent with the reserve left standing    |
+| `YIELD_FACTOR` cut / growth     | multiplicative decrease, and increase back, of the rate     |
+| `resume_at` (after a 429)       | an empty bucket: no token before then (`Retry-After`)       |
+| `Permit` (`pacing.py`)          | a token taken, for one request                              |
+| `InFlight` (`pacing.py`)        | tokens taken whose answers have not come back               |
 """
 
 from __future__ import annotations
@@ -56,7 +79,7 @@ def header_number(headers: Mapping[str, str], name: str) -> float | None:
 
 
 @dataclass(frozen=True)
-class Reading:
+class Observation:
     """One answer's rate-limit headers, and the tap's requests around it."""
 
     at: float  # when the answer was read (local clock)
@@ -74,21 +97,21 @@ class Reading:
 def read(
     headers: Mapping[str, str], at: float, overlap: int = 0, *, stale: bool = False,
     rate_limited: bool = False,
-) -> Reading:  # fmt: skip
-    """The `Reading` of an answer's headers."""
+) -> Observation:  # fmt: skip
+    """The `Observation` of an answer's headers."""
     level, limit, reset, retry_after = (header_number(headers, name) for name in HEADERS)
-    return Reading(at, level, limit, reset, retry_after, overlap, stale, rate_limited)
+    return Observation(at, level, limit, reset, retry_after, overlap, stale, rate_limited)
 
 
-def resume_at(reading: Reading) -> float:
+def resume_at(observation: Observation) -> float:
     """When Auth0 takes requests again after a 429: `Retry-After`, else the reset."""
-    reset = reading.reset or reading.at + 1.0
-    wait = reset - reading.at if reading.retry_after is None else reading.retry_after
-    return reading.at + min(MAX_RESET_SECONDS, max(0.0, wait))
+    reset = observation.reset or observation.at + 1.0
+    wait = reset - observation.at if observation.retry_after is None else observation.retry_after
+    return observation.at + min(MAX_RESET_SECONDS, max(0.0, wait))
 
 
 @dataclass(frozen=True)
-class Known:
+class Estimate:
     """What the tap knows of the bucket: a lower bound of its level, and how it refills."""
 
     level: float | None = None  # at `at`, all the tap sent counted; None: no answer yet
@@ -100,7 +123,7 @@ class Known:
     refill: Refill | None = None  # None until the first answer with a level
     resume_at: float = -math.inf  # after a 429: no request before then
 
-    def sent(self) -> Known:
+    def sent(self) -> Estimate:
         """One more request sent."""
         return replace(self, spent=self.spent + 1)
 
@@ -115,80 +138,86 @@ def kept_level(limit: float, reserve: float) -> float:
     return float(math.floor(reserve * limit)) if limit < 10 else reserve * limit + 1 + ABOVE
 
 
-def level(known: Known, now: float) -> float | None:
+def level(estimate: Estimate, now: float) -> float | None:
     """The bound now, less what the tap sent since; never above the bucket's size.
 
     Refills count from when the answer was read; for a bucket refilled per minute, once a second
     from the reset on.
     """
-    if known.level is None or known.refill is None:
-        return known.level
-    gained = known.floor + 1 - known.level if now >= known.reset else 0.0
-    refill = known.refill
-    seconds = now - known.at if refill.continuous else math.floor(now - known.reset) + 1.0
+    if estimate.level is None or estimate.refill is None:
+        return estimate.level
+    gained = estimate.floor + 1 - estimate.level if now >= estimate.reset else 0.0
+    refill = estimate.refill
+    seconds = now - estimate.at if refill.continuous else math.floor(now - estimate.reset) + 1.0
     gained = max(gained, refill.rate * max(seconds, 0.0))
-    return min(known.level + gained, known.limit) - known.spent
+    return min(estimate.level + gained, estimate.limit) - estimate.spent
 
 
-def due(known: Known, kept: float) -> float:
+def due(estimate: Estimate, kept: float) -> float:
     """When the bound first lets a request go and stay above `kept` (inf: only an answer can)."""
-    assert known.level is not None
-    wanted = kept + 1 + known.spent - known.level  # what it must gain since `at`
+    assert estimate.level is not None
+    wanted = kept + 1 + estimate.spent - estimate.level  # what it must gain since `at`
     if wanted <= 0:
-        return known.at
-    assert known.refill is not None
-    if kept + 1 + known.spent > known.limit:
+        return estimate.at
+    assert estimate.refill is not None
+    if kept + 1 + estimate.spent > estimate.limit:
         return math.inf
-    by_reset = known.reset if known.floor + 1 - known.level >= wanted else math.inf
-    if known.refill.rate <= 0:
+    by_reset = estimate.reset if estimate.floor + 1 - estimate.level >= wanted else math.inf
+    if estimate.refill.rate <= 0:
         return by_reset
-    steps = wanted / known.refill.rate
-    if known.refill.continuous:
-        return min(by_reset, known.at + steps)
-    return min(by_reset, known.reset + math.ceil(steps) - 1)
+    steps = wanted / estimate.refill.rate
+    if estimate.refill.continuous:
+        return min(by_reset, estimate.at + steps)
+    return min(by_reset, estimate.reset + math.ceil(steps) - 1)
 
 
-def learn(known: Known, reading: Reading) -> Known:
+def learn(estimate: Estimate, observation: Observation) -> Estimate:
     """What the tap knows after one more answer: the one step each answer takes.
 
     The bound is the answer's level less the tap's requests that may come after it, or the
     finer prediction where it is less than a request above that. An answer silent on the level
     (an unmetered tenant) or older than one already read teaches only its 429.
     """
-    resume = max(known.resume_at, resume_at(reading)) if reading.rate_limited else known.resume_at
-    if reading.level is None or reading.stale:
-        unmetered = math.inf if known.level is None else known.level
-        return replace(known, level=unmetered, resume_at=resume)
-    limit = reading.limit or known.limit
+    resume = estimate.resume_at
+    if observation.rate_limited:
+        resume = max(resume, resume_at(observation))
+    if observation.level is None or observation.stale:
+        unmetered = math.inf if estimate.level is None else estimate.level
+        return replace(estimate, level=unmetered, resume_at=resume)
+    limit = observation.limit or estimate.limit
     plan = PLAN_REFILLS.get(limit, RESET_ONLY)
-    refill = known.refill or plan
-    floor = reading.level - reading.overlap
-    predicted = level(known, reading.at)
+    refill = estimate.refill or plan
+    floor = observation.level - observation.overlap
+    predicted = level(estimate, observation.at)
     predicted = floor if predicted is None else predicted
-    rate = _rate(refill.rate, plan.rate, reading, predicted, floor < limit - 1)
-    reset = resume_at(reading) if reading.rate_limited else reading.reset or reading.at + 1.0
-    return Known(
+    rate = _rate(refill.rate, plan.rate, observation, predicted, floor < limit - 1)
+    reset = observation.reset or observation.at + 1.0
+    if observation.rate_limited:
+        reset = resume_at(observation)
+    return Estimate(
         level=predicted if floor <= predicted < floor + 1 else floor,
-        at=reading.at,
+        at=observation.at,
         floor=floor,
-        reset=min(reset, reading.at + MAX_RESET_SECONDS),
+        reset=min(reset, observation.at + MAX_RESET_SECONDS),
         limit=limit,
         refill=replace(refill, rate=rate),
         resume_at=resume,
     )
 
 
-def _rate(rate: float, plan: float, reading: Reading, predicted: float, below_full: bool) -> float:
+def _rate(
+    rate: float, plan: float, observation: Observation, predicted: float, below_full: bool
+) -> float:
     """The refill rate after an answer read in order (see the module's docstring).
 
     A full bucket refills nothing, so it tells nothing of the rate.
     """
-    assert reading.level is not None
-    if (reading.reset or reading.at) - reading.at > 1 / max(rate, 1e-9) + 1:
+    assert observation.level is not None
+    if (observation.reset or observation.at) - observation.at > 1 / max(rate, 1e-9) + 1:
         return 0.0
-    if reading.rate_limited or predicted >= reading.level + 1:
+    if observation.rate_limited or predicted >= observation.level + 1:
         return rate * YIELD_FACTOR
     if not below_full:
         return rate
-    floor = reading.level - reading.overlap
+    floor = observation.level - observation.overlap
     return min(plan, rate / YIELD_FACTOR) if floor >= predicted + 1 else rate

@@ -2,7 +2,7 @@
 
 Auth0 adds top-level keys and event type codes without notice (docs/auth0-api.md §8). The tap
 keeps unknown keys in `extra_fields` and leaves `type_description` null for unknown codes, so
-nothing is lost; this room tells the operator, so that nobody has to open the data to learn
+nothing is lost; this module tells the operator, so that nobody has to open the data to learn
 what changed: a WARNING the first time a run meets a name, and one INFO line at the end with
 the counts.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from tap_auth0_logs.schema import EXTRA_FIELDS
+from tap_auth0_logs.records.schema import EXTRA_FIELDS
 
 if TYPE_CHECKING:
     import logging

@@ -15,9 +15,6 @@ import requests
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-#: Seconds to wait for Auth0 to answer one request (the `request_timeout` setting's default).
-DEFAULT_REQUEST_TIMEOUT = 60
-
 
 def ca_bundle() -> str | bool:
     """The CA bundle the environment names (REQUESTS_CA_BUNDLE, SSL_CERT_FILE, CURL_CA_BUNDLE).

@@ -1,14 +1,16 @@
 """The tap: its settings, the run's shared parts (pacer, token, client), and its streams.
 
 A run's data path, top to bottom: settings (`settings.py`) → streams (`streams.py`) → pages
-(`backfill.py`, `paginators.py`, `client.py`) → one request (`sender.py`: token from `auth.py`,
-pacing from `pacing.py`, retries from `retry.py`, `transport.py`) → records (`schema.py`) → STATE
-(`ranges.py`, the SDK). The tap builds the shared parts once and hands them down; nothing below
-it imports it.
+(`pagination/`: `backfill.py`, `paginators.py`) → one request (`api/`: `client.py`, `sender.py`,
+the token from `auth.py`, pacing from `pacing.py`, retries from `retry.py`, `transport.py`) →
+records (`records/`: `schema.py`, pseudonyms, drift) → STATE (`state.py`, written by the SDK).
+The tap builds the shared parts once (and the run's one clock) and hands them down; nothing
+below it imports it.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -21,26 +23,39 @@ from singer_sdk.helpers.capabilities import (
 )
 from typing_extensions import override
 
-from tap_auth0_logs import __version__, retention
-from tap_auth0_logs.auth import ClientCredentials, StaticToken
-from tap_auth0_logs.backfill import MAX_BACKFILL_CONCURRENCY
-from tap_auth0_logs.client import Auth0Client
+from tap_auth0_logs import __version__
+from tap_auth0_logs.api.auth import ClientCredentials, StaticToken
+from tap_auth0_logs.api.client import Auth0Client
+from tap_auth0_logs.api.pacing import Pacer
+from tap_auth0_logs.api.sender import Credentials, Sender
+from tap_auth0_logs.api.transport import Transport
+from tap_auth0_logs.clock import SYSTEM_CLOCK
 from tap_auth0_logs.errors import Auth0TapError
-from tap_auth0_logs.output import BufferedMsgSpecWriter
-from tap_auth0_logs.pacing import Pacer
-from tap_auth0_logs.pseudonyms import Pseudonymizer
-from tap_auth0_logs.sdk_fence import FencedTap
-from tap_auth0_logs.sender import Credentials, Sender
-from tap_auth0_logs.settings import CONFIG_SCHEMA, Settings, config_errors
-from tap_auth0_logs.start_points import OldestLog
-from tap_auth0_logs.streams import LogEventStream, LogSearchStream, LogsStream, UserLogsStream
-from tap_auth0_logs.transport import Transport
+from tap_auth0_logs.pagination import retention
+from tap_auth0_logs.pagination.start_points import OldestLog
+from tap_auth0_logs.records.pseudonyms import Pseudonymizer
+from tap_auth0_logs.singer.output import BufferedMsgSpecWriter
+from tap_auth0_logs.singer.sdk_fence import FencedTap
+from tap_auth0_logs.singer.settings import (
+    CONFIG_SCHEMA,
+    MAX_BACKFILL_CONCURRENCY,
+    Settings,
+    config_errors,
+)
+from tap_auth0_logs.singer.streams import (
+    LogEventStream,
+    LogSearchStream,
+    LogsStream,
+    UserLogsStream,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from jsonschema import ValidationError
     from singer_sdk.streams import Stream
+
+    from tap_auth0_logs.clock import Clock
 
 USER_AGENT = f"tap-auth0-logs/{__version__}"
 
@@ -62,13 +77,23 @@ class TapAuth0Logs(FencedTap):
         PluginCapabilities.FLATTENING,
     ]
 
-    config_jsonschema: ClassVar[dict[str, Any]] = CONFIG_SCHEMA
+    # A copy: the SDK adds its built-in settings (stream maps, flattening) to this dict in place,
+    # and `CONFIG_SCHEMA` stays the tap's own settings (the Airbyte spec is built from it alone).
+    config_jsonschema: ClassVar[dict[str, Any]] = copy.deepcopy(CONFIG_SCHEMA)
 
     def __init__(
-        self, *, on_long_wait: Callable[[float], None] | None = None, **kwargs: Any
+        self,
+        *,
+        on_long_wait: Callable[[float], None] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        **kwargs: Any,
     ) -> None:
-        """The SDK's tap; `on_long_wait` is told when a run starts a long wait on the bucket."""
+        """The SDK's tap; `on_long_wait` is told when a run starts a long wait on the bucket.
+
+        `clock` is the run's one clock, for everything that waits (a test's is simulated).
+        """
         self._on_long_wait = on_long_wait
+        self.clock = clock
         super().__init__(**kwargs)
 
     @override
@@ -79,9 +104,10 @@ class TapAuth0Logs(FencedTap):
                 self,
                 self.client,
                 self.settings,
-                room=self.pacer,
+                advisor=self.pacer,
                 pseudonyms=self.pseudonyms,
                 oldest=oldest,
+                clock=self.clock,
             )
             for stream_class in (LogsStream, LogSearchStream, UserLogsStream)
         ]
@@ -114,6 +140,7 @@ class TapAuth0Logs(FencedTap):
         return Pacer(
             reserve=self.settings.rate_limit_reserve,
             max_per_second=self.settings.max_requests_per_second,
+            clock=self.clock,
             on_long_wait=self._on_long_wait or (lambda until: None),
         )
 
@@ -130,7 +157,10 @@ class TapAuth0Logs(FencedTap):
     def sender(self) -> Sender:
         """The one path of every request: token, pacing, transport, answer, retries."""
         return Sender(
-            self.transport, self.pacer, rate_limit_max_wait=self.settings.rate_limit_max_wait
+            self.transport,
+            self.pacer,
+            rate_limit_max_wait=self.settings.rate_limit_max_wait,
+            clock=self.clock,
         )
 
     @cached_property
@@ -172,7 +202,7 @@ class TapAuth0Logs(FencedTap):
         The retention line says how long the pipeline may stay stopped before Auth0 deletes logs
         it has not read.
         """
-        if self.pacer.spending.requests:
+        if self.pacer.usage.requests:
             self.logger.info("%s", self.pacer.summary())
         if succeeded:
             self._say_retention()

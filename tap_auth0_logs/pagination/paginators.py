@@ -6,14 +6,14 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from tap_auth0_logs import log_ids
-from tap_auth0_logs.client import PAGE_SIZE, SEARCH_CAP
+from tap_auth0_logs.api.client import PAGE_SIZE, SEARCH_CAP
 from tap_auth0_logs.errors import ApiResponseError, Auth0TapError
+from tap_auth0_logs.pagination import log_ids
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
-    from tap_auth0_logs.client import Auth0Client, Log
+    from tap_auth0_logs.api.client import Auth0Client, Log
 
 logger = logging.getLogger(__name__)
 

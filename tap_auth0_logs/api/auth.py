@@ -11,10 +11,10 @@ the fix; the token itself never appears in a message or a log line. The token so
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from typing import TYPE_CHECKING
 
+from tap_auth0_logs import locks
+from tap_auth0_logs.api.sender import Request
 from tap_auth0_logs.errors import (
     AccessDeniedError,
     ApiResponseError,
@@ -24,13 +24,13 @@ from tap_auth0_logs.errors import (
     auth0_error_code,
     auth0_message,
 )
-from tap_auth0_logs.sender import Request
 
 if TYPE_CHECKING:
     import requests
 
-    from tap_auth0_logs.retry import Budget
-    from tap_auth0_logs.sender import Sender
+    from tap_auth0_logs.api.retry import Budget
+    from tap_auth0_logs.api.sender import Sender
+    from tap_auth0_logs.clock import Clock
 
 #: Refresh this long before the token expires, so no request goes out with a token about to lapse.
 EXPIRY_MARGIN_SECONDS = 300
@@ -82,6 +82,8 @@ class ClientCredentials:
         audience: str,
     ) -> None:
         self.sender, self.token_url, self.audience = sender, token_url, audience
+        #: The run's clock, the sender's: a token's expiry is read on it.
+        self.clock: Clock = sender.clock
         self._form = {
             "grant_type": "client_credentials",
             "client_id": client_id,
@@ -92,12 +94,12 @@ class ClientCredentials:
         self._expires_at = 0.0
         self._refreshed_after_401 = False
         # Cursors of a parallel backfill share the token: one of them fetches a new one.
-        self._lock = threading.RLock()
+        self._lock = locks.condition("token")
 
     def authorization(self) -> str:
         """The current token, fetched first when there is none or it is about to expire."""
         with self._lock:
-            if self._header is None or time.monotonic() >= self._expires_at:
+            if self._header is None or self.clock.now() >= self._expires_at:
                 self._header = f"Bearer {self._fetch()}"
             return self._header
 
@@ -134,7 +136,7 @@ class ClientCredentials:
                 paced=False,
             )
         )
-        self._expires_at = time.monotonic() + max(lifetime - EXPIRY_MARGIN_SECONDS, lifetime / 2)
+        self._expires_at = self.clock.now() + max(lifetime - EXPIRY_MARGIN_SECONDS, lifetime / 2)
         logger.info("Got a Management API token valid for %d s.", int(lifetime))
         return token
 

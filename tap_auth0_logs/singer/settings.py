@@ -1,4 +1,8 @@
-"""The tap's settings: their schema (one source of truth), a typed view, and the offline checks.
+"""The tap's settings, each declared once (schema, default, how it is read), and the checks.
+
+A setting is one field of `Settings`: `CONFIG_SCHEMA` (what `--about` shows, and what the Meltano,
+Hub and Airbyte specs and docs/settings.md are generated from: `python -m tap_auth0_logs.specs`)
+and the typed values the rest of the tap reads both come from it.
 
 Every config error is worded here, from typed values: the schema's errors from their fields
 (`validator`, `path`), never from jsonschema's text, and never quoting a secret.
@@ -7,19 +11,19 @@ Every config error is worded here, from typed values: the schema's errors from t
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
-from tap_auth0_logs import log_ids, pseudonyms
-from tap_auth0_logs.backfill import DEFAULT_BACKFILL_CONCURRENCY, MAX_BACKFILL_CONCURRENCY
-from tap_auth0_logs.schema import TENANT
-from tap_auth0_logs.transport import DEFAULT_REQUEST_TIMEOUT
+from tap_auth0_logs.pagination import log_ids
+from tap_auth0_logs.records import pseudonyms
+from tap_auth0_logs.records.schema import TENANT
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping
+    from collections.abc import Callable, Collection, Mapping
 
     from jsonschema import ValidationError
 
@@ -29,8 +33,12 @@ DEFAULT_RATE_LIMIT_RESERVE = 0.2
 DEFAULT_RATE_LIMIT_MAX_WAIT = 900.0
 #: The largest reserve: a tap that may spend less than a tenth of the bucket would never finish.
 MAX_RATE_LIMIT_RESERVE = 0.9
+#: Backfill cursors side by side by default, and at most (see the README's performance section).
+DEFAULT_BACKFILL_CONCURRENCY = 8
+MAX_BACKFILL_CONCURRENCY = 16
+#: Seconds to wait for Auth0 to answer one request, by default.
+DEFAULT_REQUEST_TIMEOUT = 60
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-SECRET_SETTINGS = ("client_secret", "api_token", "pseudonymize_key")
 
 
 def tenant_base_url(domain: str) -> str:
@@ -62,9 +70,102 @@ def tenant_base_url(domain: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
-    th.Property(
-        "domain",
+#: The key of a `Settings` field's metadata that holds its `Setting`.
+SETTING = "setting"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its schema property, and how its value is read from a config.
+
+    `convert` turns the config's value (or the default, when the config has none) into the
+    typed one; `derive` reads a value that depends on other settings too, from the whole config.
+    """
+
+    kind: Any  # a `singer_sdk.typing` type
+    title: str
+    description: str
+    default: Any = None
+    required: bool = False
+    secret: bool = False
+    examples: list[Any] | None = None
+    allowed_values: list[Any] | None = None
+    convert: Callable[[Any], Any] = lambda value: value
+    derive: Callable[[Mapping[str, Any]], Any] | None = None
+
+    def schema(self, name: str) -> th.Property:
+        """The setting's JSON Schema property."""
+        return th.Property(
+            name,
+            self.kind,
+            required=self.required,
+            default=self.default,
+            description=self.description,
+            secret=self.secret,
+            allowed_values=self.allowed_values,
+            examples=self.examples,
+            title=self.title,
+        )
+
+    def value(self, name: str, config: Mapping[str, Any]) -> Any:
+        """The setting's value in `config`, typed; the default when `config` has none."""
+        if self.derive is not None:
+            return self.derive(config)
+        given = config.get(name)
+        return self.convert(self.default if given is None else given)
+
+
+def setting(kind: Any, **declared: Any) -> Any:
+    """A field of `Settings` that is a setting (see `Setting` for `declared`)."""
+    spec = Setting(kind, **declared)
+    return field(repr=not spec.secret, metadata={SETTING: spec})
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value else None
+
+
+def _number_or_none(value: Any) -> float | None:
+    return float(value) if value else None
+
+
+def _codes(value: Any) -> frozenset[str]:
+    return frozenset(value or ())
+
+
+def _user_ids(value: Any) -> tuple[str, ...]:
+    return tuple(str(user) for user in value or ())
+
+
+def _base_url(domain: Any) -> str:
+    try:
+        return tenant_base_url(str(domain or ""))
+    except ValueError:
+        return ""
+
+
+def _audience(config: Mapping[str, Any]) -> str:
+    """`audience`, else the tenant's Management API identifier."""
+    return str(config.get("audience") or f"{_base_url(config.get('domain'))}/api/v2/")
+
+
+def _pseudonymized_fields(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The fields to pseudonymise (paths), or () when pseudonyms are off (no key)."""
+    if not config.get("pseudonymize_key"):
+        return ()
+    return pseudonyms.expand_fields(config.get("pseudonymize_fields"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, declared once: its schema and how its value is read; a typed view.
+
+    Each field is one setting (`setting(...)`): what `--about`, Meltano, the Hub and Airbyte
+    show of it (`CONFIG_SCHEMA`), and how the rest of the tap reads it, typed, with the default
+    filled in (`from_config`).
+    """
+
+    domain: str | None = setting(
         th.StringType(nullable=False),
         required=True,
         title="Domain",
@@ -75,31 +176,31 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
             "for a local test tenant only."
         ),
         examples=["acme.us.auth0.com"],
-    ),
-    th.Property(
-        "client_id",
+        convert=_text,
+    )
+    client_id: str | None = setting(
         th.StringType,
         title="Client ID",
         description=(
             "Client ID of a machine-to-machine application authorized for the Management API "
             "with the `read:logs` scope. Use with `client_secret`, or use `api_token` instead."
         ),
-    ),
-    th.Property(
-        "client_secret",
+        convert=_text,
+    )
+    client_secret: str | None = setting(
         th.StringType,
         secret=True,
         title="Client Secret",
         description="Client secret of that application.",
-    ),
-    th.Property(
-        "audience",
+        convert=_text,
+    )
+    audience: str = setting(
         th.StringType,
         title="Audience",
         description="Overrides the token audience, which defaults to `https://DOMAIN/api/v2/`.",
-    ),
-    th.Property(
-        "api_token",
+        derive=_audience,
+    )
+    api_token: str | None = setting(
         th.StringType,
         secret=True,
         title="API Token",
@@ -107,9 +208,9 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
             "A ready Management API token with `read:logs`, instead of client credentials. "
             "It cannot be refreshed: a run fails clearly once it expires."
         ),
-    ),
-    th.Property(
-        "start_date",
+        convert=_text,
+    )
+    start_date: str | None = setting(
         th.DateTimeType,
         title="Start Date",
         description=(
@@ -117,27 +218,27 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
             "after it. Ignored once a bookmark exists."
         ),
         examples=["2026-11-01T00:00:00Z"],
-    ),
-    th.Property(
-        "start_log_id",
+        convert=_text,
+    )
+    start_log_id: str | None = setting(
         th.StringType,
         title="Start Log ID",
         description=(
             "A first run (no state) starts right after this log_id. Wins over `start_date`. "
             "Ignored once a bookmark exists."
         ),
-    ),
-    th.Property(
-        "log_types",
+        convert=_text,
+    )
+    log_types: frozenset[str] = setting(
         th.ArrayType(th.StringType),
         title="Log Types",
         description=(
             'Event type codes the `logs` stream emits, e.g. `["f", "fp", "limit_wc"]`; '
             "all when unset. The checkpoint still advances past the others."
         ),
-    ),
-    th.Property(
-        "search_query",
+        convert=_codes,
+    )
+    search_query: str | None = setting(
         th.StringType,
         title="Search Query",
         description=(
@@ -145,18 +246,18 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
             '`type:f AND connection:"Username-Password-Authentication"`. Every match is '
             "returned, beyond Auth0's 1,000-result cap. Needs `read:logs`."
         ),
-    ),
-    th.Property(
-        "user_ids",
+        convert=_text,
+    )
+    user_ids: tuple[str, ...] = setting(
         th.ArrayType(th.StringType),
         title="User IDs",
         description=(
             'Users whose logs the `user_logs` stream extracts, e.g. `["auth0|abc123"]`; one '
             "STATE partition each."
         ),
-    ),
-    th.Property(
-        "expired_checkpoint",
+        convert=_user_ids,
+    )
+    expired_checkpoint: str = setting(
         th.StringType,
         default="resume",
         allowed_values=["resume", "fail"],
@@ -167,9 +268,9 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
             "bookmark and the possible gap, and continues from the oldest log kept; `fail` "
             "stops with that message."
         ),
-    ),
-    th.Property(
-        "rate_limit_max_wait",
+        convert=str,
+    )
+    rate_limit_max_wait: float = setting(
         th.NumberType(minimum=0),
         default=DEFAULT_RATE_LIMIT_MAX_WAIT,
         title="Rate Limit Max Wait",
@@ -178,9 +279,9 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
             "is shared with everything else it runs) before the tap stops with a clear error; "
             "0 stops at the first 429. The tap's own pacing is not counted."
         ),
-    ),
-    th.Property(
-        "rate_limit_reserve",
+        convert=float,
+    )
+    rate_limit_reserve: float = setting(
         th.NumberType(minimum=0, maximum=MAX_RATE_LIMIT_RESERVE),  # type: ignore[arg-type]
         default=DEFAULT_RATE_LIMIT_RESERVE,
         title="Rate Limit Reserve",
@@ -189,18 +290,18 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
             "left to the tenant's own apps. The default, 0.2, also keeps a run under Auth0's 80% "
             "line (an `api_limit_warning` in the tenant's log). 0 spends everything."
         ),
-    ),
-    th.Property(
-        "max_requests_per_second",
+        convert=float,
+    )
+    max_requests_per_second: float | None = setting(
         th.NumberType(exclusive_minimum=0),
         title="Max Requests Per Second",
         description=(
             "A hard cap on the tap's requests per second, for tenants that give it a fixed "
             "share of their rate limit; none by default (the tap paces by the bucket)."
         ),
-    ),
-    th.Property(
-        "backfill_concurrency",
+        convert=_number_or_none,
+    )
+    backfill_concurrency: int = setting(
         th.IntegerType(minimum=1, maximum=MAX_BACKFILL_CONCURRENCY),
         default=DEFAULT_BACKFILL_CONCURRENCY,
         title="Backfill Concurrency",
@@ -210,16 +311,16 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
             "log_id order. A run only a few pages behind always uses one cursor. In a parallel "
             "backfill records are in order within each range, not across ranges."
         ),
-    ),
-    th.Property(
-        "request_timeout",
+        convert=int,
+    )
+    request_timeout: float = setting(
         th.IntegerType,
         default=DEFAULT_REQUEST_TIMEOUT,
         title="Request Timeout",
         description="Seconds to wait for Auth0 to answer one request before retrying it.",
-    ),
-    th.Property(
-        "pseudonymize_fields",
+        convert=float,
+    )
+    pseudonymize_fields: tuple[str, ...] = setting(
         th.ArrayType(th.StringType),
         title="Pseudonymize Fields",
         description=(
@@ -230,9 +331,9 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
             "`pseudonymize_key`."
         ),
         examples=[["default"], ["default", "details.body.phone_number"]],
-    ),
-    th.Property(
-        "pseudonymize_key",
+        derive=_pseudonymized_fields,
+    )
+    pseudonymize_key: str | None = setting(
         th.StringType,
         secret=True,
         title="Pseudonymize Key",
@@ -241,9 +342,9 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
             "apart from the data. Setting it turns pseudonyms on (for `pseudonymize_fields`, "
             "Auth0's personal data by default)."
         ),
-    ),
-    th.Property(
-        "pseudonymize_key_version",
+        convert=_text,
+    )
+    pseudonymize_key_version: str = setting(
         th.StringType,
         default="1",
         title="Pseudonymize Key Version",
@@ -251,9 +352,9 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
             "A label for the key, written into every pseudonym: change it with the key, so "
             "pseudonyms made under each key can be told apart."
         ),
-    ),
-    th.Property(
-        "retention_days",
+        convert=str,
+    )
+    retention_days: float | None = setting(
         th.NumberType(exclusive_minimum=0),
         title="Retention Days",
         description=(
@@ -261,75 +362,23 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
             "Enterprise 30); by default the age of the oldest log the tenant still serves. "
             "Each run says how long the pipeline may stay stopped before logs are lost."
         ),
-    ),
-).to_dict()
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The config as the rest of the tap reads it: typed, with the defaults filled in."""
-
-    base_url: str  # "" when `domain` is not valid (discovery runs without a valid config)
-    client_id: str | None
-    client_secret: str | None = field(repr=False)
-    api_token: str | None = field(repr=False)
-    audience: str
-    start_date: str | None
-    start_log_id: str | None
-    log_types: frozenset[str]
-    search_query: str | None
-    user_ids: tuple[str, ...]
-    fail_on_expired_checkpoint: bool
-    rate_limit_max_wait: float
-    rate_limit_reserve: float
-    max_requests_per_second: float | None
-    backfill_concurrency: int
-    request_timeout: float
-    #: The fields to pseudonymise (paths), or () when pseudonyms are off.
-    pseudonymize_fields: tuple[str, ...] = ()
-    pseudonymize_key: str | None = field(default=None, repr=False)
-    pseudonymize_key_version: str = "1"
-    retention_days: float | None = None
+        convert=_number_or_none,
+    )
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
-        """Read `config`; never raises (the checks are `config_errors`'s)."""
-        try:
-            base_url = tenant_base_url(str(config.get("domain") or ""))
-        except ValueError:
-            base_url = ""
-        return cls(
-            base_url=base_url,
-            client_id=config.get("client_id") or None,
-            client_secret=config.get("client_secret") or None,
-            api_token=config.get("api_token") or None,
-            audience=config.get("audience") or f"{base_url}/api/v2/",
-            start_date=config.get("start_date") or None,
-            start_log_id=config.get("start_log_id") or None,
-            log_types=frozenset(config.get("log_types") or ()),
-            search_query=config.get("search_query") or None,
-            user_ids=tuple(str(user) for user in config.get("user_ids") or ()),
-            fail_on_expired_checkpoint=setting(config, "expired_checkpoint") == "fail",
-            rate_limit_max_wait=float(setting(config, "rate_limit_max_wait")),
-            rate_limit_reserve=float(setting(config, "rate_limit_reserve")),
-            max_requests_per_second=(
-                float(config["max_requests_per_second"])
-                if config.get("max_requests_per_second")
-                else None
-            ),
-            backfill_concurrency=int(setting(config, "backfill_concurrency")),
-            request_timeout=float(setting(config, "request_timeout")),
-            pseudonymize_fields=(
-                pseudonyms.expand_fields(config.get("pseudonymize_fields"))
-                if config.get("pseudonymize_key")
-                else ()
-            ),
-            pseudonymize_key=config.get("pseudonymize_key") or None,
-            pseudonymize_key_version=str(setting(config, "pseudonymize_key_version")),
-            retention_days=(
-                float(config["retention_days"]) if config.get("retention_days") else None
-            ),
-        )
+        """Read `config`; never raises for a value of a valid type (`config_errors` checks)."""
+        return cls(**{name: declared.value(name, config) for name, declared in SETTINGS.items()})
+
+    @cached_property
+    def base_url(self) -> str:
+        """The tenant's base URL; "" when `domain` is not valid (discovery runs without one)."""
+        return _base_url(self.domain)
+
+    @property
+    def fail_on_expired_checkpoint(self) -> bool:
+        """`expired_checkpoint` is `fail`."""
+        return self.expired_checkpoint == "fail"
 
     @property
     def tenant(self) -> str:
@@ -348,16 +397,18 @@ class Settings:
         return bool(self.client_id and self.client_secret)
 
 
-#: Every setting's default, as the schema states it: the one place each default is stated.
+#: Every setting by name, in the order `--about` and the specs list them.
+SETTINGS: dict[str, Setting] = {item.name: item.metadata[SETTING] for item in fields(Settings)}
+#: The settings' JSON Schema (the SDK's `config_jsonschema`; the specs are generated from it).
+CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
+    *(declared.schema(name) for name, declared in SETTINGS.items())
+).to_dict()
+#: Settings whose value is never shown (nor quoted in an error).
+SECRET_SETTINGS = tuple(name for name, declared in SETTINGS.items() if declared.secret)
+#: Every setting's default, as the schema states it.
 DEFAULTS: dict[str, Any] = {
     name: spec["default"] for name, spec in CONFIG_SCHEMA["properties"].items() if "default" in spec
 }
-
-
-def setting(config: Mapping[str, Any], name: str) -> Any:
-    """Setting `name`'s value: the config's, else the schema's default (None if it has none)."""
-    value = config.get(name)
-    return DEFAULTS.get(name) if value is None else value
 
 
 def config_errors(

@@ -5,13 +5,13 @@ round trip per 100 logs. But log ids begin with their ingestion time (docs/auth0
 the log_id line can be cut into ranges, each paged by its own cursor from a synthetic checkpoint
 at its start. `Backfill` runs the ranges it is given (one open range on an ordinary run) with a few
 worker threads. What a worker with nothing to do does next is a pure function (`next_step`, of
-the cursors, the newest log and the pacer's room): it splits the range with the most left in
+the cursors, the newest log and the pacer's advice): it splits the range with the most left in
 two, and only when that range holds an estimated `SPLIT_MIN_PAGES` pages or more: a run a few
 pages behind stays one sequential cursor, and a burst of logs in one range is shared as it is met.
 
 Pages leave through a bounded queue (memory stays flat however long the backfill), and the
 stream confirms each page once its records are written. Only confirmed pages move the ranges
-left to do, so those ranges, saved in the stream's state (`ranges.py`), are always a valid
+left to do, so those ranges, saved in the stream's STATE (`singer/state.py`), are always a valid
 resume point: a killed run repeats at most the page each cursor was writing.
 """
 
@@ -22,17 +22,18 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from tap_auth0_logs import log_ids
-from tap_auth0_logs.client import PAGE_SIZE
+from tap_auth0_logs import locks
+from tap_auth0_logs.api.client import PAGE_SIZE
+from tap_auth0_logs.clock import SYSTEM_CLOCK
+from tap_auth0_logs.pagination import log_ids
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
-#: Cursors side by side by default, and at most (see the README's performance section).
-DEFAULT_BACKFILL_CONCURRENCY = 8
-MAX_BACKFILL_CONCURRENCY = 16
+    from tap_auth0_logs.clock import Clock
+
 #: A range is split only when it is estimated to hold at least this many pages.
 SPLIT_MIN_PAGES = 10
 #: Fetched pages waiting to be written, per worker: bounds the memory a fast fetch can fill.
@@ -60,20 +61,20 @@ class PageSource(Protocol):
         ...
 
 
-class CursorRoom(Protocol):
+class CursorAdvisor(Protocol):
     """Whether another cursor can still help (`pacing.Pacer` on a real run).
 
-    Asked while the backfill holds its lock: an implementation takes its own lock only after
-    it, and never calls back into the backfill.
+    Asked while the backfill holds its lock: an implementation's locks come after it in
+    `locks.ORDER`, and it never calls back into the backfill.
     """
 
-    def room_for_cursor(self, running: int) -> bool:
+    def another_cursor_helps(self, running: int) -> bool:
         """True while latency, not the rate limit, holds back `running` cursors."""
         ...
 
 
-class _AlwaysRoom:
-    def room_for_cursor(self, running: int) -> bool:
+class _AlwaysHelps:
+    def another_cursor_helps(self, running: int) -> bool:
         return True
 
 
@@ -105,6 +106,15 @@ class Page:
 
 
 @dataclass
+class Learned:
+    """What the workers have learned so far, which the policy decides from (`Situation`)."""
+
+    first_page_queued: bool = False
+    newest: str | None = None  # the newest log's id, once asked (None: unknown)
+    newest_asked: bool = False
+
+
+@dataclass
 class SplitStats:
     """How far a backfill spread: ranges split, and the most cursors that ran side by side."""
 
@@ -125,23 +135,23 @@ class Backfill:
         ranges: list[tuple[str, str | None]],
         *,
         workers: int = 1,
-        room: CursorRoom | None = None,
+        advisor: CursorAdvisor | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         if not ranges or ranges[-1][1] is not None:
             msg = "a backfill needs its ranges in order, ending with an open one"
             raise ValueError(msg)
         self._source = source
-        self._room = room or _AlwaysRoom()
-        self._newest: str | None = None
-        self._newest_asked = False
+        self._advisor = advisor or _AlwaysHelps()
+        self._clock = clock
+        self._learned = Learned()
         self._workers = max(1, workers)
         self._cursors = [Cursor(start=a, until=u, after=a, fetched=a) for a, u in ranges]
-        self._cond = threading.Condition()
+        self._cond = locks.condition("backfill")
         self._out: queue.Queue[Page | BaseException | _Finished] = queue.Queue(
             maxsize=self._workers * QUEUED_PAGES_PER_WORKER
         )
         self._stop = threading.Event()
-        self._first_page_queued = False
         self._active = 0
         self.stats = SplitStats()
 
@@ -214,7 +224,7 @@ class Backfill:
                 self._put(_Finished())
 
     def _put(self, item: Page | BaseException | _Finished) -> None:
-        """Queue `item`, waiting for room; give up only when the consumer has stopped."""
+        """Queue `item`, waiting for space; give up only when the consumer has stopped."""
         while True:
             try:
                 self._out.put(item, timeout=0.1)
@@ -225,30 +235,48 @@ class Backfill:
                 return
 
     def _next_cursor(self) -> Cursor | None:
-        """A range to page through, as `next_step` decides; None once there is none left."""
-        with self._cond:
-            while not self._stop.is_set():
-                running = sum(cursor.running for cursor in self._cursors)
-                situation = Situation(
-                    first_page_queued=self._first_page_queued,
-                    newest=self._newest,
-                    newest_asked=self._newest_asked,
-                    room=self._room.room_for_cursor(max(running, 1)),
-                    workers=self._workers,
-                )
-                step = next_step(self._cursors, situation)
-                if isinstance(step, Cursor):
-                    step.running = True
+        """A range to page through, as `next_step` decides; None once there is none left.
+
+        Learning the newest log is a request, which may wait on the rate limit: it is asked with
+        the lock released, and the decision taken again with the answer.
+        """
+        while True:
+            with self._cond:
+                step = self._decide()
+                if step is not Step.ASK_NEWEST:
                     return step
-                if isinstance(step, Split):
-                    return self._split(step, running)
-                if step is Step.DONE:
-                    return None
-                if step is Step.ASK_NEWEST:
-                    self._ask_newest()
-                else:
-                    self._cond.wait()
-            return None
+                self._learned.newest_asked = True
+            newest = self._source.newest()
+            with self._cond:
+                self._learned.newest = newest
+                self._cond.notify_all()
+
+    def _decide(self) -> Cursor | Literal[Step.ASK_NEWEST] | None:
+        """Under the lock: the cursor to run (a split's new half started), ASK_NEWEST, or None.
+
+        Waits on the lock's condition while the policy says WAIT.
+        """
+        while not self._stop.is_set():
+            running = sum(cursor.running for cursor in self._cursors)
+            situation = Situation(
+                first_page_queued=self._learned.first_page_queued,
+                newest=self._learned.newest,
+                newest_asked=self._learned.newest_asked,
+                cursor_helps=self._advisor.another_cursor_helps(max(running, 1)),
+                workers=self._workers,
+            )
+            step = next_step(self._cursors, situation)
+            if isinstance(step, Cursor):
+                step.running = True
+                return step
+            if isinstance(step, Split):
+                return self._split(step, running)
+            if step is Step.DONE:
+                return None
+            if step is Step.ASK_NEWEST:
+                return step
+            self._clock.wait(self._cond, None)
+        return None
 
     def _page_through(self, cursor: Cursor) -> None:
         url: str | None = None
@@ -266,23 +294,13 @@ class Backfill:
                     cursor.fetched_all, cursor.running = True, False
                 self._cond.notify_all()
             self._put(Page(cursor, kept, final))
-            if not self._first_page_queued:  # once queued: the first page is written first
+            if not self._learned.first_page_queued:  # the first page queued is written first
                 with self._cond:
-                    self._first_page_queued = True
+                    self._learned.first_page_queued = True
                     self._cond.notify_all()
             if final:
                 return
             url = next_url()
-
-    def _ask_newest(self) -> None:
-        """Learn the newest log's id (one search request), outside the lock."""
-        self._newest_asked = True
-        self._cond.release()
-        try:
-            newest = self._source.newest()
-        finally:
-            self._cond.acquire()
-        self._newest = newest
 
     def _split(self, split: Split, running: int) -> Cursor:
         """Cut `split.cursor`'s range at `split.at`; the new half starts at once."""
@@ -306,7 +324,7 @@ class Situation:
     first_page_queued: bool
     newest: str | None  # the newest log's id, once asked (None: unknown)
     newest_asked: bool
-    room: bool  # the pacer's answer: another cursor can still help
+    cursor_helps: bool  # the pacer's advice: another cursor can still help
     workers: int
 
 
@@ -331,8 +349,9 @@ def next_step(cursors: Sequence[Cursor], now: Situation) -> Cursor | Split | Ste
 
     A range not started, in order: the first alone until its first page is in (if Auth0 refuses
     its checkpoint, nothing else has been fetched and the stream can start elsewhere). Then,
-    while the pacer has room: learn the newest log when the open range could be split but its
-    end is unknown, or split the running range with most left. Else wait, until all is fetched.
+    while another cursor helps (the pacer's advice): learn the newest log when the open range could
+    be split but its end is unknown, or split the running range with most left. Else wait, until
+    all is fetched.
     """
     pending = [c for c in cursors if not c.running and not c.fetched_all]
     if pending and (now.first_page_queued or pending[0] is cursors[0]):
@@ -340,7 +359,7 @@ def next_step(cursors: Sequence[Cursor], now: Situation) -> Cursor | Split | Ste
     running = [c for c in cursors if c.running]
     if not running and not pending:
         return Step.DONE
-    if not now.first_page_queued or not now.room:
+    if not now.first_page_queued or not now.cursor_helps:
         return Step.WAIT
     last = cursors[-1]
     if not now.newest_asked and last.running and last.logs >= PAGE_SIZE:

@@ -4,7 +4,8 @@ Auth0 keeps a tenant's logs for a number of days set by its plan (docs/auth0-api
 bookmark older than that points at a log that is gone, and the logs between it and the oldest log
 still kept are lost for good. Each run works out the countdown from the bookmark's age (the
 ingestion time inside its log_id) and the retention (`retention_days`, else the age of the oldest
-log the tenant still serves), and a window that was lost is kept in the STATE as a `Gap`.
+log the tenant still serves), and a window that was lost is kept in the STATE as a `Gap`
+(`singer/state.py`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tap_auth0_logs import log_ids
-
-#: The STATE key of a stream's list of lost windows.
-GAPS = "gaps"
+from tap_auth0_logs.pagination import log_ids
 
 
 def days(delta: timedelta) -> str:
@@ -109,16 +107,6 @@ class Gap:
             "before": self.before,
             "found_at": self.found_at,
         }
-
-
-def keep_gap(state: dict[str, Any], gap: Gap) -> None:
-    """Add `gap` to the stream's STATE, once."""
-    kept = state.get(GAPS)
-    gaps = kept if isinstance(kept, list) else []
-    entry = gap.as_state()
-    if not any(isinstance(g, dict) and g.get("after_log_id") == gap.after_log_id for g in gaps):
-        gaps.append(entry)
-    state[GAPS] = gaps
 
 
 def _iso(moment: datetime) -> str:

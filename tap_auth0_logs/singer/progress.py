@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tap_auth0_logs import log_ids
+from tap_auth0_logs.pagination import log_ids
 
 if TYPE_CHECKING:
     import logging

@@ -2,7 +2,7 @@
 
 `logs` reads every log event by checkpoint (docs/auth0-api.md §1), `log_search` every match of a
 query, `user_logs` the logs of listed users. Where a run starts is `start_points.py`'s, how the
-backfill's ranges are kept is `ranges.py`'s, and every request goes through the `Auth0Client`
+backfill's ranges are kept is `state.py`'s, and every request goes through the `Auth0Client`
 each stream is given.
 """
 
@@ -17,22 +17,27 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
-from tap_auth0_logs import log_ids
-from tap_auth0_logs.backfill import Backfill
-from tap_auth0_logs.client import PAGE_SIZE, SEARCH_CAP
-from tap_auth0_logs.drift import DriftWatch
+from tap_auth0_logs.api.client import PAGE_SIZE, SEARCH_CAP
+from tap_auth0_logs.clock import SYSTEM_CLOCK
 from tap_auth0_logs.errors import (
     AccessDeniedError,
     ApiResponseError,
     CheckpointRefusedError,
     StateError,
 )
-from tap_auth0_logs.event_types import describe
-from tap_auth0_logs.paginators import CheckpointPages, RangeSearch
-from tap_auth0_logs.progress import Progress
-from tap_auth0_logs.ranges import clip, read_ranges, write_ranges
-from tap_auth0_logs.retention import keep_gap
-from tap_auth0_logs.schema import (
+from tap_auth0_logs.pagination import log_ids
+from tap_auth0_logs.pagination.backfill import Backfill
+from tap_auth0_logs.pagination.paginators import CheckpointPages, RangeSearch
+from tap_auth0_logs.pagination.ranges import clip
+from tap_auth0_logs.pagination.start_points import (
+    OldestLog,
+    StartPoint,
+    StartPoints,
+    happened_before,
+)
+from tap_auth0_logs.records.drift import DriftWatch
+from tap_auth0_logs.records.event_types import describe
+from tap_auth0_logs.records.schema import (
     EXTRA_FIELDS,
     KNOWN_FIELDS,
     LOG_EVENT,
@@ -41,8 +46,9 @@ from tap_auth0_logs.schema import (
     normalize_scope,
     with_every_key,
 )
-from tap_auth0_logs.sdk_fence import FencedStream
-from tap_auth0_logs.start_points import OldestLog, StartPoint, StartPoints, happened_before
+from tap_auth0_logs.singer.progress import Progress
+from tap_auth0_logs.singer.sdk_fence import FencedStream
+from tap_auth0_logs.singer.state import StreamState
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -50,17 +56,16 @@ if TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-    from tap_auth0_logs.backfill import CursorRoom
-    from tap_auth0_logs.client import Auth0Client, Log
-    from tap_auth0_logs.pseudonyms import Pseudonymizer
-    from tap_auth0_logs.ranges import Range
-    from tap_auth0_logs.settings import Settings
+    from tap_auth0_logs.api.client import Auth0Client, Log
+    from tap_auth0_logs.clock import Clock
+    from tap_auth0_logs.pagination.backfill import CursorAdvisor, Page
+    from tap_auth0_logs.pagination.ranges import Range
+    from tap_auth0_logs.records.pseudonyms import Pseudonymizer
+    from tap_auth0_logs.singer.settings import Settings
 
 #: A search run covers logs ingested up to this long before it starts: newer ones may not be
 #: searchable yet, and the next run will find them.
 SEARCH_SETTLE_SECONDS = 60
-#: The key of a stream's STATE naming the tenant its bookmarks belong to (`Settings.tenant`).
-TENANT_KEY = "tenant"
 
 
 class LogEventStream(FencedStream):
@@ -93,17 +98,18 @@ class LogEventStream(FencedStream):
         client: Auth0Client,
         settings: Settings,
         *,
-        room: CursorRoom | None = None,
+        advisor: CursorAdvisor | None = None,
         pseudonyms: Pseudonymizer | None = None,
         oldest: OldestLog | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        """A stream of the run; `room`, `pseudonyms` and `oldest` are the run's, shared."""
+        """A stream of the run; `advisor`, `pseudonyms`, `oldest`, `clock` are the run's, shared."""
         super().__init__(tap=tap)
-        self.client, self.settings = client, settings
+        self.client, self.settings, self.clock = client, settings, clock
         #: The tenant every record names (`Settings.tenant`, worked out once a run).
         self._tenant = settings.tenant
         #: Whether another backfill cursor can still help (the run's pacer answers).
-        self.room = room
+        self.advisor = advisor
         #: Keyed pseudonyms, applied to every record before any writer sees it; None when off.
         self.pseudonyms = pseudonyms
         self.start_points = StartPoints(
@@ -160,41 +166,21 @@ class LogEventStream(FencedStream):
         super().log_sync_costs()
         self.drift.report()
 
+    def state_of(self, context: Context | None) -> StreamState:
+        """The STATE of this stream, or of the partition `context` names."""
+        return StreamState(self.get_context_state(context), self.name)
+
     def claim_tenant(self) -> None:
         """Bind the stream's STATE to this run's tenant, or refuse a STATE of another tenant.
 
-        A log_id of one tenant means nothing to another: used as `from` it skips every log
-        that sorts before it. A STATE written before the tenant was recorded is taken as this
-        tenant's (a bookmark Auth0 does not have is still refused, in `StartPoints`).
+        A STATE written before the tenant was recorded is taken as this tenant's (a bookmark
+        Auth0 does not have is still refused, in `StartPoints`).
         """
-        state = self.stream_state
-        tenant, recorded = self.settings.tenant, state.get(TENANT_KEY)
-        if recorded is not None and recorded != tenant:
-            msg = (
-                f"The STATE of `{self.name}` belongs to the tenant {recorded}, but this run reads "
-                f"the tenant {tenant} (`domain`): its bookmark would skip this tenant's logs. "
-                "Give each tenant a STATE of its own (in Meltano, a state id of its own: "
-                "`meltano run --state-id-suffix NAME …`), or pass no STATE to start this tenant "
-                "afresh."
-            )
-            raise StateError(msg)
-        state[TENANT_KEY] = tenant
+        StreamState(self.stream_state, self.name).claim(self.settings.tenant)
 
     def bookmark(self, context: Context | None) -> str | None:
         """The log_id the state says this stream (or partition) has written up to."""
-        state = self.get_context_state(context)
-        if state.get("replication_key") != self.replication_key:
-            return None
-        value = state.get("replication_key_value")
-        if value is None:
-            return None
-        if not isinstance(value, str) or not log_ids.is_log_id(value):
-            msg = (
-                f"The STATE bookmark for `{self.name}` ({value!r}) is not an Auth0 log_id: "
-                "pass the last STATE the tap wrote, or none to start over."
-            )
-            raise StateError(msg)
-        return value
+        return self.state_of(context).bookmark(str(self.replication_key))
 
     def check_connection(self) -> None:
         """One cheap request that proves the token may read what this stream reads."""
@@ -211,11 +197,11 @@ class LogEventStream(FencedStream):
                     found.append(bookmark)
         return found
 
-    def _start_from(self, start: StartPoint, state: dict[str, Any]) -> None:
+    def _start_from(self, start: StartPoint, state: StreamState) -> None:
         """Begin at `start`; a window retention took on the way is kept in the STATE."""
         self._start = start
         if start.gap is not None:
-            keep_gap(state, start.gap)
+            state.add_gap(start.gap)
 
     def search_logs(self, params: dict[str, Any]) -> list[Log]:
         """One search-mode request, counted as a page."""
@@ -247,8 +233,8 @@ class LogsStream(LogEventStream):
         if start is None:
             self.logger.info("The tenant has no logs yet; nothing to extract.")
             return
-        state = self.get_context_state(context)
-        ranges = read_ranges(state, start.checkpoint, self.name)
+        state = self.state_of(context)
+        ranges = state.ranges_left(start.checkpoint)
         while True:
             self._start_from(start, state)
             self.logger.info("Starting from %s (from=%s).", start.origin, start.checkpoint)
@@ -274,7 +260,7 @@ class LogsStream(LogEventStream):
                     return
                 ranges = clip(ranges, start.checkpoint)
 
-    def _extract(self, ranges: list[Range], state: dict[str, Any]) -> Iterable[Log]:
+    def _extract(self, ranges: list[Range], state: StreamState) -> Iterable[Log]:
         """Page through `ranges` with the backfill's cursors; save progress after each page.
 
         `log_types` is applied here (Auth0 ignores `q` in checkpoint mode); the logs it skips
@@ -285,18 +271,15 @@ class LogsStream(LogEventStream):
             CheckpointPages(self.client),
             ranges,
             workers=self.settings.backfill_concurrency,
-            room=self.room,
+            advisor=self.advisor,
+            clock=self.clock,
         )
         for page in backfill.pages():
             self.pages += 1
             for record in page.logs:
                 if not wanted or record.get("type") in wanted:
                     yield record
-            # The SDK asks for the next record only after writing this one: the page is written.
-            backfill.confirm(page)
-            if (left := backfill.ranges_left()) != ranges:  # else nothing new to resume from
-                self._save_progress(state, left)
-                ranges = left
+            ranges = self.page_written(page, backfill, state, ranges)
         if backfill.stats.splits:
             self.logger.info(
                 "Backfill done with up to %d cursors side by side (%d ranges split).",
@@ -304,13 +287,28 @@ class LogsStream(LogEventStream):
                 backfill.stats.splits,
             )
 
-    def _save_progress(self, state: dict[str, Any], left: list[Range]) -> None:
+    def page_written(
+        self, page: Page, backfill: Backfill, state: StreamState, ranges: list[Range]
+    ) -> list[Range]:
+        """The step after a page: every record of `page` is written, so a STATE may cover it.
+
+        The generator above runs this step when the SDK asks for the record after the page's
+        last, and the SDK asks only once it has written that one: it writes each record before
+        it takes the next (`tests/test_state.py` holds it to that). The ranges left, after it.
+        """
+        backfill.confirm(page)
+        left = backfill.ranges_left()
+        if left != ranges:  # else nothing new to resume from
+            self._save_progress(state, left)
+        return left
+
+    def _save_progress(self, state: StreamState, left: list[Range]) -> None:
         """Write a STATE now, with the ranges left.
 
         Written here, right after the page, rather than every N records by the SDK: a run that
         fails or is killed next repeats at most the page each cursor was writing.
         """
-        write_ranges(state, self.replication_key, left)
+        state.save_ranges_left(str(self.replication_key), left)
         self.write_state_now()
 
     @override
@@ -338,7 +336,7 @@ class LogSearchStream(LogEventStream):
         start = self.start_points.choose(self.bookmark(context))
         if start is None:
             return
-        self._start_from(start, self.get_context_state(context))
+        self._start_from(start, self.state_of(context))
         shown = "`search_query`" if self.pseudonyms is not None else repr(query)
         self.logger.info("Searching %s from %s.", shown, start.origin)
         search = RangeSearch(self.search_logs, query, self.projected_fields())

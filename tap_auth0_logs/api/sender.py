@@ -4,16 +4,16 @@
 
 1. the token, when the request is signed (the token request itself comes back through this
    same sender, unpaced, with a budget of its own);
-2. a slot in the tenant's bucket (`pacing.py`), when the request is paced: the one place a
+2. a permit from the pacer (`pacing.py`), when the request is paced: the one place a
    request waits on the bucket, before it goes and after a 429 (what a 429 imposes is charged
    to the request's rate-limit budget);
 3. the transport (`transport.py`): one send, no retries;
-4. the answer's `x-ratelimit-*` headers, told to the pacer with the slot;
+4. the answer's `x-ratelimit-*` headers, told to the pacer with the permit;
 5. the status, classified once: 429 → try again once the pacer lets it (the pacer learned from
    the 429's headers when Auth0 takes requests again); 408 and 5xx → back off; 401 on a
    signed request → one fresh token; anything else → the request's own reader, which returns
    its value or raises a clear error (or `retry.Transient` for a malformed body);
-6. the slot released; then the retry policy's decision (`retry.Budget`): return, wait and try
+6. the permit released; then the retry policy's decision (`retry.Budget`): return, wait and try
    again, or stop with the clear error.
 
 Nothing above this module retries, and nothing below it decides what an answer means.
@@ -23,26 +23,27 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import requests
 
-from tap_auth0_logs import bucket
+from tap_auth0_logs.api import bucket
+from tap_auth0_logs.api.retry import MAX_FAILURES, Budget, Retry, Transient
+from tap_auth0_logs.clock import SYSTEM_CLOCK
 from tap_auth0_logs.errors import (
     Auth0TapError,
     RetriesExhaustedError,
     auth0_message,
     network_error,
 )
-from tap_auth0_logs.retry import MAX_FAILURES, Budget, Retry, Transient
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from tap_auth0_logs.pacing import Pacer, Slot
-    from tap_auth0_logs.transport import Transport
+    from tap_auth0_logs.api.pacing import Pacer, Permit
+    from tap_auth0_logs.api.transport import Transport
+    from tap_auth0_logs.clock import Clock
 
 T = TypeVar("T")
 
@@ -112,53 +113,53 @@ class Sender:
         pacer: Pacer,
         *,
         rate_limit_max_wait: float,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = SYSTEM_CLOCK,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self.transport, self.pacer = transport, pacer
         self.rate_limit_max_wait = rate_limit_max_wait
-        self.sleep, self.jitter = sleep, jitter
+        self.clock, self.jitter = clock, jitter
 
     def send(self, request: Request[T], credentials: Credentials | None = None) -> T:
         """The request's value, after as many tries as its budget allows; else a clear error."""
         budget = Budget(self.rate_limit_max_wait)
         while True:
             signed = credentials.authorization() if credentials is not None else None
-            slot, budget = self._slot(request, budget)
+            permit, budget = self._permit(request, budget)
             try:
-                step = self._try(request, credentials, signed, slot, budget)
+                outcome = self._try(request, credentials, signed, permit, budget)
             finally:
-                if slot is not None:
-                    self.pacer.release(slot)
-            if isinstance(step, _Done):
-                return step.value
-            if step.wait is None:
+                if permit is not None:
+                    self.pacer.release(permit)
+            if isinstance(outcome, _Done):
+                return outcome.value
+            if outcome.wait is None:
                 logger.warning(
-                    "Retrying once the tenant's rate limit allows, after: %s", step.reason
+                    "Retrying once the tenant's rate limit allows, after: %s", outcome.reason
                 )
-            elif step.wait:
-                logger.warning("Retrying in %.2f s after: %s", step.wait, step.reason)
-                self.sleep(step.wait)
-            budget = step.budget
+            elif outcome.wait:
+                logger.warning("Retrying in %.2f s after: %s", outcome.wait, outcome.reason)
+                self.clock.sleep(outcome.wait)
+            budget = outcome.budget
 
-    def _slot(self, request: Request[Any], budget: Budget) -> tuple[Slot | None, Budget]:
+    def _permit(self, request: Request[Any], budget: Budget) -> tuple[Permit | None, Budget]:
         """A place in the tenant's bucket for a paced request; what a 429 held it charged."""
         if not request.paced:
             return None, budget
-        slot = self.pacer.acquire(budget.rate_limit_left)
-        left = budget.waited(slot.held) if slot is not None else None
-        if slot is None or left is None:
-            if slot is not None:
-                self.pacer.release(slot)
-            raise request.exhausted(budget, self.pacer.known.limit)
-        return slot, left
+        permit = self.pacer.acquire(budget.rate_limit_left)
+        left = budget.waited(permit.held) if permit is not None else None
+        if permit is None or left is None:
+            if permit is not None:
+                self.pacer.release(permit)
+            raise request.exhausted(budget, self.pacer.estimate.limit)
+        return permit, left
 
     def _try(
         self,
         request: Request[T],
         credentials: Credentials | None,
         signed: str | None,
-        slot: Slot | None,
+        permit: Permit | None,
         budget: Budget,
     ) -> _Done[T] | Retry:
         """One send and what its answer means."""
@@ -174,10 +175,10 @@ class Sender:
                 raise network_error(request.url, exc) from None
             return retry
         status = response.status_code
-        if slot is not None:
-            self.pacer.observe(slot, response.headers, rate_limited=status == 429)
+        if permit is not None:
+            self.pacer.observe(permit, response.headers, rate_limited=status == 429)
         if status == 429:
-            return self._after_rate_limit(request, response, budget, slot)
+            return self._after_rate_limit(request, response, budget, permit)
         if status == 408 or status >= 500:
             return self._backoff(budget, f"{status} {response.reason}: {auth0_message(response)}")
         if status == 401 and credentials is not None and signed is not None:
@@ -191,7 +192,7 @@ class Sender:
         request: Request[Any],
         response: requests.Response,
         budget: Budget,
-        slot: Slot | None,
+        permit: Permit | None,
     ) -> Retry:
         """The one decision on a 429: try again once Auth0 takes requests, if the budget allows.
 
@@ -200,13 +201,13 @@ class Sender:
         """
         reason = f"429 {response.reason}: {auth0_message(response)}"
         wait = None
-        if slot is None:
-            now = self.pacer.clock()
+        if permit is None:
+            now = self.clock.now()
             resume_at = bucket.resume_at(bucket.read(response.headers, now, rate_limited=True))
             wait = resume_at - now + self.jitter() * UNPACED_JITTER_SECONDS
         retry = budget.after_rate_limit(reason, wait)
         if retry is None:
-            raise request.exhausted(budget, self.pacer.known.limit)
+            raise request.exhausted(budget, self.pacer.estimate.limit)
         return retry
 
     def _read(

@@ -3,7 +3,7 @@
 The same `TapAuth0Logs` runs with a message writer that turns its Singer messages into Airbyte
 messages as they are written, so pacing, parallel backfills and every resume guarantee carry
 over unchanged: an Airbyte STATE goes out exactly where the tap writes a Singer STATE today.
-This room knows the Airbyte protocol (parsed and emitted with the official models,
+This module knows the Airbyte protocol (parsed and emitted with the official models,
 `airbyte-protocol-models-pdv2`, from the `airbyte` extra), not Auth0. Logs go to stderr; stdout
 carries one `AirbyteMessage` per line and nothing else.
 """
@@ -15,7 +15,6 @@ import copy
 import logging
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,12 +54,13 @@ from singer_sdk.io_base import SingerWriter
 from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMessage
 from typing_extensions import override
 
+from tap_auth0_logs import locks
 from tap_auth0_logs.errors import Auth0TapError, Failure, TargetClosedError
-from tap_auth0_logs.inputs import read_json_input
-from tap_auth0_logs.output import StdoutBuffer
-from tap_auth0_logs.settings import CONFIG_SCHEMA
-from tap_auth0_logs.streams import TENANT_KEY
-from tap_auth0_logs.tap import TapAuth0Logs
+from tap_auth0_logs.singer.inputs import read_json_input
+from tap_auth0_logs.singer.output import StdoutBuffer
+from tap_auth0_logs.singer.settings import CONFIG_SCHEMA
+from tap_auth0_logs.singer.state import StreamState
+from tap_auth0_logs.singer.tap import TapAuth0Logs
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -73,8 +73,6 @@ FAILURE_TYPES = {
     Failure.SYSTEM: FailureType.system_error,
 }
 _STATE_LIST = TypeAdapter(list[AirbyteStateMessage])
-#: Keys the SDK keeps in a stream's Singer state while it runs; not part of a resume point.
-SDK_PROGRESS_KEYS = frozenset({"starting_replication_value", "progress_markers"})
 
 
 class SourceError(Exception):
@@ -144,17 +142,16 @@ def connection_specification() -> dict[str, Any]:
     }
 
 
+def specification() -> ConnectorSpecification:
+    """The connector's specification (airbyte/integration_tests/spec.json is generated from it)."""
+    return ConnectorSpecification(
+        connectionSpecification=connection_specification(), supportsIncremental=True
+    )
+
+
 def spec() -> None:
     """`spec`: the SPEC message."""
-    emit(
-        AirbyteMessage(
-            type=Type.SPEC,
-            spec=ConnectorSpecification(
-                connectionSpecification=connection_specification(),
-                supportsIncremental=True,
-            ),
-        )
-    )
+    emit(AirbyteMessage(type=Type.SPEC, spec=specification()))
 
 
 # --- check and discover --------------------------------------------------------------------
@@ -255,7 +252,7 @@ class AirbyteWriter(SingerWriter):
         self.done: list[str] = []
         #: `current` and `done` change on the run's thread and are read from a cursor's
         #: (`rate_limited`): both sides hold this.
-        self._lock = threading.Lock()
+        self._lock = locks.condition("airbyte writer")
         self._encode = msgspec.json.Encoder(enc_hook=str).encode
 
     @override
@@ -299,10 +296,14 @@ class AirbyteWriter(SingerWriter):
         differs only by them (or holds nothing yet) would carry the records' count away from
         the bookmark that covers them.
         """
-        for name, singer_blob in (value.get("bookmarks") or {}).items():
-            blob = {k: v for k, v in singer_blob.items() if k not in SDK_PROGRESS_KEYS}
-            resumable = blob.keys() - {TENANT_KEY}  # the tenant alone is no resume point
-            if name not in self.selected or not resumable or blob == self.last_states.get(name):
+        for name in value.get("bookmarks") or {}:
+            state = StreamState.in_message(value, name)
+            blob = state.resume_point()
+            if (
+                name not in self.selected
+                or not state.resumes()
+                or blob == self.last_states.get(name)
+            ):
                 continue
             self.last_states[name] = copy.deepcopy(blob)
             count = self.records_since_state.pop(name, 0)

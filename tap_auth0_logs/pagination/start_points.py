@@ -12,20 +12,21 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tap_auth0_logs import log_ids, retention
+from tap_auth0_logs import locks
 from tap_auth0_logs.errors import (
     ApiResponseError,
     CheckpointExpiredError,
     NotFoundError,
     StateError,
 )
-from tap_auth0_logs.retention import Gap
+from tap_auth0_logs.pagination import log_ids, retention
+from tap_auth0_logs.pagination.retention import Gap
 
 if TYPE_CHECKING:
     import logging
     from datetime import datetime
 
-    from tap_auth0_logs.client import Auth0Client, Log
+    from tap_auth0_logs.api.client import Auth0Client, Log
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class OldestLog:
 
     def __init__(self, client: Auth0Client) -> None:
         self._client = client
-        self._lock = threading.Lock()  # held only to claim the question, never across it
+        self._lock = locks.condition("oldest log")  # to claim the question, never across it
         self._answered: threading.Event | None = None
         self._oldest: Log | None = None
 

@@ -1,0 +1,1 @@
+"""`source-auth0-logs`: the tap as an Airbyte source."""

@@ -1,0 +1,1 @@
+"""The request path: one Management API request, from token and pacing to a read answer."""

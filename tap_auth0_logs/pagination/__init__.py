@@ -1,0 +1,1 @@
+"""Where a run starts and how it walks: log ids, start points, retention, pages, backfill."""

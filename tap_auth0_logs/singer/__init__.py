@@ -1,0 +1,1 @@
+"""The Singer seam: the tap, its streams, settings, STATE, input files, output, the SDK fence."""
