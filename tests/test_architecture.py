@@ -206,3 +206,22 @@ def test_the_decision_count_sees_every_kind_of_branch():
         "        pass\n"
     )
     assert decision_points(probe) == 1 + 2 + 2 + 1 + 1 + 1
+
+
+def test_benchmarks_never_import_the_tests():
+    """`python3 dev.py bench` runs without the test suite: shared harnesses live in benchmarks/."""
+    root = PACKAGE.parent
+    found = [
+        f"{path.name} imports {name}"
+        for path in sorted((root / "benchmarks").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        for name in (
+            [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else []
+        )
+        if name == "tests" or name.startswith("tests.")
+    ]
+    assert found == []

@@ -18,10 +18,7 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
-from tap_auth0_logs.schema import LOG_EVENT
-from tap_auth0_logs.testing import FakeAuth0, TenantLogs
-from tap_auth0_logs.testing.server import RateLimit
-from tests.airbyte_runs import (
+from benchmarks.airbyte_runs import (
     MANIFEST,
     airbyte_environment,
     declarative_command,
@@ -30,6 +27,9 @@ from tests.airbyte_runs import (
     search_mode_manifest,
     tap_source,
 )
+from tap_auth0_logs.schema import LOG_EVENT
+from tap_auth0_logs.testing import FakeAuth0, TenantLogs
+from tap_auth0_logs.testing.server import RateLimit
 
 ROOT = Path(__file__).resolve().parent.parent
 DECLARATIVE = ROOT / "airbyte" / "declarative"

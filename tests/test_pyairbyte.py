@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from benchmarks.airbyte_runs import airbyte_environment
 from tap_auth0_logs.testing import TenantLogs
-from tests.airbyte_runs import airbyte_environment
 from tests.pipelines import meltano, meltano_environment
 from tests.test_analytics import PLANTED, assert_planted_found, findings
 
