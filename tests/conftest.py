@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from demo.pipeline import install_plugins
 from tap_auth0_logs.testing import FakeAuth0, TenantLogs
-from tests.pipelines import meltano, meltano_environment, postgres_bin
+from tests.pipelines import meltano_environment, postgres_bin
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -43,8 +44,15 @@ def make_tenant() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def installed() -> None:
-    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    meltano(["install"], env)
+    """The project's Meltano plugins, installed once (the demo's own check, under its lock).
+
+    Workers running side by side (pytest-xdist) wait for the one that installs.
+    """
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("MELTANO_")},
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    install_plugins(env)
 
 
 @pytest.fixture

@@ -16,11 +16,33 @@ ROOT = Path(__file__).resolve().parent.parent
 MELTANO = str(Path(sys.executable).with_name("meltano"))
 
 
+#: The plugins' virtualenvs, under Meltano's system folder: one install, shared by every test.
+PLUGIN_KINDS = ("extractors", "loaders", "utilities")
+
+
+def meltano_system_folder(folder: Path) -> Path:
+    """A Meltano system folder (`.meltano`) of the test's own, with the project's plugins in it.
+
+    Meltano writes each plugin's run files (the catalog, the STATE it hands the tap) to one path
+    per plugin under its system folder: two runs side by side in one folder would read each
+    other's. So each test has its own, and links to the plugins `meltano install` put in the
+    project's.
+    """
+    system = folder / ".meltano"
+    system.mkdir(parents=True, exist_ok=True)
+    for kind in PLUGIN_KINDS:
+        link = system / kind
+        if not link.is_symlink():
+            link.symlink_to(ROOT / ".meltano" / kind, target_is_directory=True)
+    return system
+
+
 def meltano_environment(folder: Path) -> dict[str, str]:
-    """Meltano in this project, its system database (so its STATE) and dbt's files in `folder`."""
+    """Meltano in this project, its system folder and database (so its STATE), dbt's files: in `folder`."""
     return {
         **os.environ,
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_SYS_DIR_ROOT": str(meltano_system_folder(folder)),
         "MELTANO_DATABASE_URI": f"sqlite:///{folder / 'meltano.db'}",
         "DBT_TARGET_PATH": str(folder / "dbt-target"),
         "DBT_LOG_PATH": str(folder / "dbt-logs"),

@@ -124,7 +124,10 @@ def assert_planted_found(logs: TenantLogs, found: dict[tuple[str, str, str], set
 
 @pytest.fixture(scope="module")
 def planted_run(installed, tmp_path_factory) -> Any:
-    """One pipeline run over a tenant with every attack planted (shared by the checks)."""
+    """One pipeline run over a tenant with every attack planted (shared by the checks).
+
+    Its tests are one group, run by one worker (pytest-xdist's loadgroup), so it runs once.
+    """
     folder = tmp_path_factory.mktemp("planted")
     logs = TenantLogs(count=9000, attacks=PLANTED)
     with FakeAuth0(logs) as tenant:
@@ -133,6 +136,7 @@ def planted_run(installed, tmp_path_factory) -> Any:
     return logs, env
 
 
+@pytest.mark.xdist_group("planted-run")
 def test_every_planted_attack_is_found_with_its_subject_and_its_logs(planted_run):
     logs, env = planted_run
     rows = query(
@@ -172,6 +176,7 @@ def test_every_planted_attack_is_found_with_its_subject_and_its_logs(planted_run
         assert len(log_ids) == 1  # the log of the success
 
 
+@pytest.mark.xdist_group("planted-run")
 def test_each_threshold_holds_on_both_sides(planted_run):
     logs, env = planted_run
     vars_text = json.dumps(ONE_PAST)
@@ -200,6 +205,7 @@ def test_each_threshold_holds_on_both_sides(planted_run):
     assert_planted_found(logs, findings(rows))
 
 
+@pytest.mark.xdist_group("planted-run")
 def test_allow_lists_and_the_longest_burst_are_vars(planted_run):
     logs, env = planted_run
     attacks = {attack.kind: attack for attack in logs.attacks}
@@ -293,6 +299,7 @@ def validate_ocsf(rows: list[tuple[int, str]]) -> Counter[int]:
     return valid
 
 
+@pytest.mark.xdist_group("planted-run")
 def test_every_ocsf_row_of_every_class_is_valid_ocsf_1_5(planted_run):
     """Against OCSF's own 1.5.0 schema (ocsf-json-schema), and ocsf-emitter's models."""
     _, env = planted_run
@@ -331,6 +338,7 @@ def test_every_ocsf_row_of_every_class_is_valid_ocsf_1_5(planted_run):
     assert check([pseudonymised], "1.5.0")[1]  # an endpoint holds at least one of its ids
 
 
+@pytest.mark.xdist_group("planted-run")
 def test_the_ocsf_rows_say_what_happened(planted_run):
     """OCSF's classes and activities for what each is, not the nearest name (docs/ocsf-mapping.md)."""
     _, env = planted_run
@@ -412,6 +420,7 @@ def test_the_ocsf_rows_say_what_happened(planted_run):
         assert found[finding_id]["evidences"][0]["data"]["auth0_log_ids"] == list(log_ids)
 
 
+@pytest.mark.xdist_group("planted-run")
 def test_the_export_writes_security_lake_parquet_and_json_lines_in_both_versions(
     planted_run, tmp_path
 ):
