@@ -92,17 +92,12 @@ def psql(postgres: dict[str, Any], database: str, sql: str) -> str:
     return done.stdout.strip()
 
 
-def postgres_settings(
-    postgres: dict[str, Any],
-    database: str,
-    plugin: str = "TARGET_POSTGRES",
-    name_key: str = "DATABASE",
-) -> dict[str, str]:
-    """A Postgres plugin's connection to the throwaway cluster's `database`, as environment variables."""
+def postgres_settings(postgres: dict[str, Any], database: str) -> dict[str, str]:
+    """The connection to the throwaway cluster's `database`, as target-postgres and dbt read it."""
     return {
-        f"{plugin}_HOST": postgres["host"],
-        f"{plugin}_PORT": str(postgres["port"]),
-        f"{plugin}_USER": postgres["user"],
-        f"{plugin}_PASSWORD": "unused",
-        f"{plugin}_{name_key}": database,
+        "TARGET_POSTGRES_HOST": postgres["host"],
+        "TARGET_POSTGRES_PORT": str(postgres["port"]),
+        "TARGET_POSTGRES_USER": postgres["user"],
+        "TARGET_POSTGRES_PASSWORD": "unused",
+        "TARGET_POSTGRES_DATABASE": database,
     }

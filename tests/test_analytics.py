@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import subprocess
 from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,15 @@ from ocsf_emitter.errors import InvalidFindingError
 
 from tap_auth0_logs.testing import ATTACKS, LOOK_ALIKES, Attack, FakeAuth0, TenantLogs
 from tests.ocsf_checks import check, empty_objects, loads
-from tests.pipelines import meltano, meltano_environment, postgres_settings, psql, tenant_env
+from tests.pipelines import (
+    MELTANO,
+    ROOT,
+    meltano,
+    meltano_environment,
+    postgres_settings,
+    psql,
+    tenant_env,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -611,11 +620,14 @@ def test_postgres_pipeline_finds_the_planted_attacks_and_writes_valid_ocsf(
     env = {
         **meltano_env,
         **tenant_env(tenant),
-        **postgres_settings(postgres, "auth0_analytics_test"),
-        **postgres_settings(postgres, "auth0_analytics_test", "DBT_POSTGRES", "DBNAME"),
+        **postgres_settings(postgres, "auth0_analytics_test"),  # the loader's: dbt reads them too
     }
 
-    meltano(["run", "tap-auth0-logs", "target-postgres", "dbt-postgres:build"], env)
+    checked = meltano(
+        ["run", "dbt-postgres:check", "tap-auth0-logs", "target-postgres", "dbt-postgres:build"],
+        env,
+    )
+    assert "PostgreSQL settings: complete, and the database answers." in checked.stderr
 
     def select(sql: str) -> list[str]:
         return psql(postgres, "auth0_analytics_test", sql).splitlines()
@@ -647,6 +659,40 @@ def test_postgres_pipeline_finds_the_planted_attacks_and_writes_valid_ocsf(
         if log["type"] in {"s", "ssa", "f", "fp", "fu", "fsa"}  # the families' logins here
     )
     assert daily == [str(logins)]
+
+
+@pytest.mark.parametrize("missing", ["TARGET_POSTGRES_USER", "TARGET_POSTGRES_DATABASE"])
+def test_a_missing_postgres_setting_is_one_line_before_anything_runs(
+    installed, make_tenant, tmp_path, missing
+):
+    tenant = make_tenant(TenantLogs(count=100))
+    settings = {
+        "TARGET_POSTGRES_HOST": "127.0.0.1",
+        "TARGET_POSTGRES_USER": "auth0",
+        "TARGET_POSTGRES_PASSWORD": "a-password",
+        "TARGET_POSTGRES_DATABASE": "auth0_logs",
+    }
+    del settings[missing]
+    env = {**meltano_environment(tmp_path), **tenant_env(tenant), **settings}
+    env = {k: v for k, v in env.items() if k != missing}
+
+    done = subprocess.run(
+        [MELTANO, "run", "dbt-postgres:check", "tap-auth0-logs", "target-postgres"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode != 0
+    said = [line for line in done.stderr.splitlines() if "PostgreSQL setting" in line]
+    assert len(said) == 1
+    assert f"missing: {missing} (" in said[0]
+    assert "meltano config set --store=dotenv target-postgres" in said[0]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "a-password" not in done.stdout + done.stderr
+    assert tenant.api_requests() == []  # nothing was extracted
 
 
 def test_a_zoned_date_is_read_as_utc_whatever_the_session_zone(installed, tmp_path):
