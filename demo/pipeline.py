@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
 from filelock import FileLock
 
 if TYPE_CHECKING:
@@ -114,9 +115,7 @@ def install_plugins(environment: dict[str, str]) -> bool:
     folder = ROOT / ".meltano"
     folder.mkdir(exist_ok=True)
     stamp = folder / "plugins-installed-from"
-    wanted = hashlib.sha256(
-        (ROOT / "pyproject.toml").read_bytes() + (ROOT / "meltano.yml").read_bytes()
-    ).hexdigest()
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + _pip_urls()).hexdigest()
     with FileLock(str(folder / "install.lock")):
         venvs = [folder / kind / name / "venv" for kind, name in PLUGINS]
         if all(venv.exists() for venv in venvs) and stamp.exists() and stamp.read_text() == wanted:
@@ -135,6 +134,17 @@ def install_plugins(environment: dict[str, str]) -> bool:
             raise StageFailed("meltano install failed:\n  " + "\n  ".join(lines))
         stamp.write_text(wanted)
         return True
+
+
+def _pip_urls() -> bytes:
+    """What meltano.yml installs: each plugin's name and pip_url (its settings do not count)."""
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    plugins = [
+        (plugin["name"], plugin.get("pip_url"))
+        for kind in project.get("plugins", {}).values()
+        for plugin in kind
+    ]
+    return json.dumps(plugins).encode()
 
 
 def run(

@@ -97,6 +97,7 @@ def ids_in(*runs) -> Counter[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pyairbyte")  # PyAirbyte's venv: one worker builds it
 def test_check_succeeds_with_either_credential_and_fails_clearly_with_a_wrong_secret(
     cdk, tmp_path, make_tenant
 ):
@@ -116,6 +117,7 @@ def test_check_succeeds_with_either_credential_and_fails_clearly_with_a_wrong_se
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pyairbyte")  # PyAirbyte's venv: one worker builds it
 def test_discover_offers_logs_incremental_on_date_keyed_by_log_id(cdk, tmp_path, make_tenant):
     tenant = make_tenant(TenantLogs(count=50))
 
@@ -130,6 +132,7 @@ def test_discover_offers_logs_incremental_on_date_keyed_by_log_id(cdk, tmp_path,
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pyairbyte")  # PyAirbyte's venv: one worker builds it
 def test_two_reads_deliver_every_log_at_least_once_and_dedup_on_log_id_leaves_each_once(
     cdk, tmp_path, make_tenant
 ):
@@ -165,6 +168,7 @@ def test_two_reads_deliver_every_log_at_least_once_and_dedup_on_log_id_leaves_ea
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pyairbyte")  # PyAirbyte's venv: one worker builds it
 def test_logs_that_arrive_late_in_date_order_are_not_lost(cdk, tmp_path, make_tenant):
     """A log is dated up to 5.4 s before Auth0 ingests it, so a new log may be dated before the
     newest one already read. Reading `from` the state's checkpoint gets it (ingestion order);
@@ -196,6 +200,7 @@ def test_logs_that_arrive_late_in_date_order_are_not_lost(cdk, tmp_path, make_te
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pyairbyte")  # PyAirbyte's venv: one worker builds it
 def test_a_read_killed_half_way_starts_again_from_the_last_completed_state(
     cdk, tmp_path, make_tenant
 ):
@@ -221,6 +226,7 @@ def test_a_read_killed_half_way_starts_again_from_the_last_completed_state(
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pyairbyte")  # PyAirbyte's venv: one worker builds it
 def test_on_a_shared_bucket_both_finish_and_the_tap_leaves_the_other_clients_room(
     cdk, tmp_path, make_tenant
 ):
@@ -247,6 +253,7 @@ def test_on_a_shared_bucket_both_finish_and_the_tap_leaves_the_other_clients_roo
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pyairbyte")  # PyAirbyte's venv: one worker builds it
 def test_the_search_mode_design_measured_beside_it(cdk, tmp_path, make_tenant):
     """Why the manifest pages by checkpoint: the date cursor in search mode gets every log too,
     but costs a request per day of the window however empty, and repeats its lookback's logs in
