@@ -30,7 +30,7 @@ from tap_auth0_logs.client import PAGE_SIZE
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
-#: Cursors side by side by default, and at most (see the README's performance section).
+#: Cursors side by side by default, and at most (docs/performance.md).
 DEFAULT_BACKFILL_CONCURRENCY = 8
 MAX_BACKFILL_CONCURRENCY = 16
 #: A range is split only when it is estimated to hold at least this many pages.
