@@ -7,17 +7,33 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import pytest
 
 from demo.pipeline import install_plugins
 from tap_auth0_logs.testing import FakeAuth0, TenantLogs
-from tests.pipelines import meltano_environment, postgres_bin
+from tests.pipelines import fresh_clone, meltano_environment, postgres_bin, user_environment
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+#: The tests that share `demo_in_a_clone` run on one worker (pytest-xdist's loadgroup).
+DEMO_CLONE = "demo-clone"
+
+
+@dataclass(frozen=True)
+class DemoClone:
+    """A fresh clone where a new user ran `python3 dev.py demo` twice, and what they saw."""
+
+    clone: Path
+    first: str  # the first run's output
+    second: str
+    logs_after_second: int  # the demo's table then (later tests go on in the clone)
+    events_after_second: int
 
 
 @pytest.fixture
@@ -107,3 +123,36 @@ def postgres() -> Iterator[dict[str, Any]]:
     finally:
         subprocess.run([*pg_ctl, "stop", "-m", "fast"], check=False, capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def demo_in_a_clone(tmp_path_factory) -> DemoClone:
+    """The README's first command, twice, in a fresh clone: one pair of runs for every check of it.
+
+    The demo's tests check what it said; the README's journey goes on in the same clone, where
+    the demo left its state and files. Their tests are one group (`DEMO_CLONE`), on one worker.
+    The clone's first demo run installs its own Meltano plugins, as a new user's does.
+    """
+    clone = fresh_clone(tmp_path_factory.mktemp("clone") / "tap-auth0-logs")
+    env = user_environment()
+
+    def demo() -> str:
+        done = subprocess.run(
+            ["python3", "dev.py", "demo"],
+            cwd=clone,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return done.stdout
+
+    first, second = demo(), demo()
+    with duckdb.connect(str(clone / "output" / "demo" / "auth0_logs.duckdb"), read_only=True) as db:
+        logs = db.sql("select count(distinct log_id) from auth0.logs").fetchone()
+        events = db.sql("select count(*) from auth0_analytics.auth0__events").fetchone()
+    assert logs is not None
+    assert events is not None
+    return DemoClone(clone, first, second, int(logs[0]), int(events[0]))

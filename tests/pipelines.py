@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import pytest
 
 if TYPE_CHECKING:
     from tap_auth0_logs.testing import FakeAuth0
@@ -101,3 +104,37 @@ def postgres_settings(postgres: dict[str, Any], database: str) -> dict[str, str]
         "TARGET_POSTGRES_PASSWORD": "unused",
         "TARGET_POSTGRES_DATABASE": database,
     }
+
+
+def fresh_clone(folder: Path) -> Path:
+    """This checkout's files as a clone has them (committed or not, never ignored), `.venv` linked.
+
+    `python3 dev.py setup` is then done: the clone's `.venv` is this one (the same pyproject).
+    Returns `folder`; None of this checkout is touched by what runs there.
+    """
+    # dev.py in the clone would reinstall the shared .venv from the clone if its stamp were stale.
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = ROOT / ".venv" / ".installed-from"
+    if not stamp.exists() or stamp.read_text() != wanted:
+        pytest.fail(".venv is not installed from this pyproject.toml: run `python3 dev.py setup`")
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for name in filter(None, listed.stdout.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, folder / name)
+    (folder / ".venv").symlink_to(ROOT / ".venv", target_is_directory=True)
+    return folder
+
+
+def user_environment() -> dict[str, str]:
+    """A new user's shell: none of the project's or the tests' variables."""
+    prefixes = ("TAP_AUTH0_LOGS_", "MELTANO_", "DBT_", "TARGET_", "DEMO_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    return {**env, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}

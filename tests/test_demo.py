@@ -13,13 +13,15 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
 from demo.tenant import slug
 from tap_auth0_logs.testing import FakeAuth0, TenantLogs
-from tests.pipelines import meltano_system_folder
+from tests.conftest import DEMO_CLONE
+from tests.pipelines import meltano_system_folder, user_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,10 +54,9 @@ def stage_lines(out: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_the_demo_loads_the_fake_tenant_then_only_what_was_added(installed, tmp_path):
-    output = tmp_path / "demo"
-    first = demo(output).stdout
-    second = demo(output).stdout
+@pytest.mark.xdist_group(DEMO_CLONE)
+def test_the_demo_loads_the_fake_tenant_then_only_what_was_added(demo_in_a_clone):
+    first, second = demo_in_a_clone.first, demo_in_a_clone.second
 
     assert "the bundled fake Auth0 tenant" in first
     assert "demo:tap-auth0-logs-to-target-duckdb" in first  # its own state id, said
@@ -77,7 +78,7 @@ def test_the_demo_loads_the_fake_tenant_then_only_what_was_added(installed, tmp_
     for section in ("Events per type", "Failed logins per country", "Busiest client applications"):
         assert section in second
     # Findings by severity, and those new in this build: all at first, then only the attack
-    # planted among the new logs (one more credential stuffing, and the block it brought).
+    # planted among the new logs (one more credential stuffing, and what it brought).
     assert "The fake tenant planted 15 attacks; the package found 15 of them" in first
     assert "The fake tenant planted 16 attacks; the package found 16 of them" in second
     assert re.search(
@@ -105,26 +106,42 @@ def test_the_demo_loads_the_fake_tenant_then_only_what_was_added(installed, tmp_
         "first_detected_at >",
     ):
         assert step in second.split("\nNext\n")[1]
-    with duckdb.connect(str(output / "auth0_logs.duckdb"), read_only=True) as db:
-        assert db.sql("select count(distinct log_id) from auth0.logs").fetchone() == (10_500,)
-        events = db.sql("select count(*) from auth0_analytics.auth0__events").fetchone()
-        assert events == (10_500,)
+    assert demo_in_a_clone.logs_after_second == 10_500
+    assert demo_in_a_clone.events_after_second == 10_500
+    output = demo_in_a_clone.clone / "output" / "demo"
     exported = output / "ocsf" / "1.5.0" / "jsonl" / "detection-finding.jsonl"
     assert len(exported.read_text().splitlines()) > 15
 
-    # Then on another tenant, `--config my-tenant.json`: its own folder and state id, every
-    # one of its logs, and the fake tenant's left as they were.
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(DEMO_CLONE)
+def test_the_demo_on_another_tenant_keeps_it_apart(demo_in_a_clone, tmp_path):
+    """The README's next step, `--config my-tenant.json`: its own folder and state id."""
+    clone = demo_in_a_clone.clone
+    fake = clone / "output" / "demo" / "auth0_logs.duckdb"
+
+    def fake_logs() -> Any:
+        with duckdb.connect(str(fake), read_only=True) as db:
+            return db.sql("select count(*) from auth0.logs").fetchone()
+
+    before = fake_logs()
     with FakeAuth0(TenantLogs(count=800, tenant_name="second")) as other:
-        config = tmp_path / "my-tenant.json"
-        config.write_text(json.dumps(other.config()))
-        mine = demo(output, "--config", str(config)).stdout
+        (clone / "my-tenant.json").write_text(json.dumps(other.config()))
+        done = subprocess.run(
+            ["python3", "dev.py", "demo", "--config", "my-tenant.json"],
+            cwd=clone,
+            env=user_environment(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     name = slug(other.config())
-    assert f"demo:tap-auth0-logs-to-target-duckdb:{name}" in mine
-    assert "Loaded 800 logs this run" in mine
-    with duckdb.connect(str(output / name / "auth0_logs.duckdb"), read_only=True) as db:
+    assert f"demo:tap-auth0-logs-to-target-duckdb:{name}" in done.stdout
+    assert "Loaded 800 logs this run" in done.stdout
+    with duckdb.connect(str(clone / "output" / "demo" / name / "auth0_logs.duckdb")) as db:
         assert db.sql("select count(distinct log_id) from auth0.logs").fetchone() == (800,)
-    with duckdb.connect(str(output / "auth0_logs.duckdb"), read_only=True) as db:
-        assert db.sql("select count(*) from auth0.logs").fetchone() == (10_500,)
+    assert fake_logs() == before  # the fake tenant's, as they were
 
 
 GOOD = {"domain": "acme.us.auth0.com", "client_id": "an-id", "client_secret": "a-secret"}

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +31,8 @@ from tap_auth0_logs.testing import (
     FakeAuth0,
     TenantLogs,
 )
+from tests.conftest import DEMO_CLONE
+from tests.pipelines import user_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -149,40 +150,12 @@ def test_secrets_the_readme_names_stay_out_of_git():
 # --- the journey ---------------------------------------------------------------------------
 
 
-def fresh_clone(folder: Path) -> Path:
-    """This checkout's files as a clone has them (committed or not, never ignored), `.venv` linked.
-
-    `python3 dev.py setup` is then done: the clone's `.venv` is this one (the same pyproject).
-    """
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if listed.returncode:
-        pytest.skip("not a git checkout")
-    for name in filter(None, listed.stdout.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, folder / name)
-    (folder / ".venv").symlink_to(ROOT / ".venv", target_is_directory=True)
-    return folder
-
-
 class Reader:
     """A new user at a shell in `home`: runs README commands with the placeholders filled in."""
 
     def __init__(self, home: Path, tenant: FakeAuth0, *, on_path: bool = False) -> None:
         self.home, self.tenant = home, tenant
-        self.env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("TAP_AUTH0_LOGS_", "MELTANO_", "DBT_", "TARGET_", "DEMO_"))
-        }
-        self.env["MELTANO_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+        self.env = user_environment()
         if on_path:  # `meltano` of the reader's own (their project has none in .venv/bin)
             self.env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
@@ -228,18 +201,18 @@ def rows(database: Path, sql: str = "select count(distinct log_id) from auth0.lo
 
 
 @pytest.mark.slow
-def test_the_readme_journey_in_one_clone(tmp_path, make_tenant):
+@pytest.mark.xdist_group(DEMO_CLONE)
+def test_the_readme_journey_in_one_clone(demo_in_a_clone, make_tenant):
+    # The two commands: the demo ran twice in a fresh clone (its first run installed the
+    # Meltano plugins), as `python3 dev.py demo`; the tests of the demo check what it said.
+    assert WALK["python3 dev.py demo"] == WALKED
+    assert "Loaded 10,000 logs this run" in demo_in_a_clone.first
+    assert "Loaded 500 logs this run" in demo_in_a_clone.second
     # "Your own tenant": another tenant than the demo's, with an attack in its logs.
     tenant = make_tenant(TenantLogs(count=1200, attacks=(Attack("brute_force", 300),)))
-    clone = fresh_clone(tmp_path / "tap-auth0-logs")
+    clone = demo_in_a_clone.clone
     reader = Reader(clone, tenant)
     database = clone / "output" / "auth0_logs.duckdb"
-
-    # The two commands: the demo, twice (its first run installs the Meltano plugins).
-    first = reader.run("python3 dev.py demo")
-    second = reader.run("python3 dev.py demo")
-    assert "Loaded 10,000 logs this run" in first
-    assert "Loaded 500 logs this run" in second
 
     # Meltano, in this repository: a plain run against the other tenant, no suffix, then dbt
     # and the export on what it loaded. The demo left none of it occupied.
@@ -308,7 +281,8 @@ def test_the_readme_journey_in_one_clone(tmp_path, make_tenant):
     assert json.loads((clone / "catalog.json").read_text())["streams"]
     assert "| domain |" in reader.run(".venv/bin/tap-auth0-logs --about --format=markdown")
 
-    # And the demo once more: it still reads the fake tenant, where it left off.
+    # And the demo once more, with the settings of another tenant in .env: it still reads the
+    # fake tenant, where it left off.
     assert "Loaded 500 logs this run" in reader.run("python3 dev.py demo")
 
 
