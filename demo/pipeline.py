@@ -195,8 +195,8 @@ class Ticker:
         now = time.monotonic()
         if now < self.next:
             return
-        self.next = now + self.every
-        if (text := self.say(heard)) is not None:
+        if (text := self.say(heard)) is not None:  # else: the next line may have something to say
+            self.next = now + self.every
             print(f"{'':<8} {text}", flush=True)
 
 

@@ -63,7 +63,8 @@ def logs(database: Path) -> None:
             "Busiest client applications (the 5 most)",
             """
             select coalesce(nullif(client_name, ''), client_id, '(none)') as application,
-                   count(*) as logs, min(date) as first, max(date) as last
+                   count(*) as logs, strftime(min(date), '%Y-%m-%d %H:%M') as first,
+                   strftime(max(date), '%Y-%m-%d %H:%M') as last
             from auth0.logs group by 1 order by 2 desc, 1 limit 5""",
         )
 
