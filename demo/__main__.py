@@ -100,8 +100,11 @@ def run(
     """The stages, each said as it starts and ends, then the report."""
     env = environment(target)
     started = time.monotonic()
-    if pipeline.install_plugins(env):
-        print(f"Installed the Meltano plugins into .meltano/ ({time.monotonic() - started:.0f} s).")
+    installing = (
+        "Installing the Meltano plugins into .meltano/ (the first run, or after an update) ..."
+    )
+    if pipeline.install_plugins(env, lambda: print(installing, flush=True)):
+        print(f"Installed them ({time.monotonic() - started:.0f} s).")
     if reset:
         forget(target, env)
     target.folder.mkdir(parents=True, exist_ok=True)

@@ -106,11 +106,14 @@ class Heard:
         return "\n".join(f"  {line}" for line in lines if line.strip())
 
 
-def install_plugins(environment: dict[str, str]) -> bool:
+def install_plugins(
+    environment: dict[str, str], starting: Callable[[], None] = lambda: None
+) -> bool:
     """`meltano install` when a plugin is missing or the project changed since; True if it ran.
 
-    Each plugin gets its own virtualenv under .meltano/. One process installs at a time (the
-    tests run side by side): another waits, then finds the plugins there.
+    Each plugin gets its own virtualenv under .meltano/; `starting` is told before it installs.
+    One process installs at a time (the tests run side by side): another waits, then finds the
+    plugins there.
     """
     folder = ROOT / ".meltano"
     folder.mkdir(exist_ok=True)
@@ -120,6 +123,7 @@ def install_plugins(environment: dict[str, str]) -> bool:
         venvs = [folder / kind / name / "venv" for kind, name in PLUGINS]
         if all(venv.exists() for venv in venvs) and stamp.exists() and stamp.read_text() == wanted:
             return False
+        starting()
         done = subprocess.run(
             [MELTANO, "install"],
             cwd=ROOT,
