@@ -2,11 +2,12 @@
 
     meltano run dbt-postgres:check tap-auth0-logs target-postgres dbt-postgres:build
 
-Both plugins read the same variables, `TARGET_POSTGRES_HOST`, `_PORT`, `_USER`, `_PASSWORD` and
-`_DATABASE` (meltano.yml; set them in the environment or with `meltano config set --store=dotenv
-target-postgres user …`). A missing one, or a database that does not answer, is one line here
-with its fix; the loader would fail on it with a traceback of its own, after the extract.
-Runs with the dbt-postgres plugin's own Python (its psycopg2).
+Both plugins read the variables a user sets for the loader, `TARGET_POSTGRES_HOST`, `_PORT`,
+`_USER`, `_PASSWORD` and `_DATABASE` (in the environment, or kept with `meltano config set
+--store=dotenv target-postgres user …`); meltano.yml hands them to this plugin as `DBT_POSTGRES_*`.
+A missing one, or a database that does not answer, is one line here with its fix; the loader
+would fail on it with a traceback of its own, after the extract. Runs with the dbt-postgres
+plugin's own Python (its psycopg2).
 """
 
 from __future__ import annotations
@@ -14,21 +15,24 @@ from __future__ import annotations
 import os
 import sys
 
-#: Each setting both plugins read, and what it is (`host` and `port` have defaults in meltano.yml).
+#: What the user sets → what this plugin is handed, what it is, and its default (as the loader's).
 SETTINGS = {
-    "TARGET_POSTGRES_HOST": "the server's host",
-    "TARGET_POSTGRES_PORT": "its port",
-    "TARGET_POSTGRES_USER": "the user",
-    "TARGET_POSTGRES_PASSWORD": "the user's password",
-    "TARGET_POSTGRES_DATABASE": "the database the logs are loaded into",
+    "TARGET_POSTGRES_HOST": ("DBT_POSTGRES_HOST", "the server's host", "localhost"),
+    "TARGET_POSTGRES_PORT": ("DBT_POSTGRES_PORT", "its port", "5432"),
+    "TARGET_POSTGRES_USER": ("DBT_POSTGRES_USER", "the user", None),
+    "TARGET_POSTGRES_PASSWORD": ("DBT_POSTGRES_PASSWORD", "the user's password", None),
+    "TARGET_POSTGRES_DATABASE": ("DBT_POSTGRES_DATABASE", "the database the logs go into", None),
 }
 
 
 def problem(environ: dict[str, str]) -> str | None:
     """The one line saying what is wrong with the settings, or None."""
-    missing = [name for name in SETTINGS if not environ.get(name)]
+    values = {
+        name: environ.get(handed) or default for name, (handed, _, default) in SETTINGS.items()
+    }
+    missing = [name for name, value in values.items() if not value]
     if missing:
-        named = ", ".join(f"{name} ({SETTINGS[name]})" for name in missing)
+        named = ", ".join(f"{name} ({SETTINGS[name][1]})" for name in missing)
         them = "them" if len(missing) > 1 else "it"
         first = missing[0].removeprefix("TARGET_POSTGRES_").lower()
         return (
@@ -38,22 +42,22 @@ def problem(environ: dict[str, str]) -> str | None:
         )
     import psycopg2  # noqa: PLC0415 (the dbt-postgres plugin's environment has it)
 
-    where = (
-        f"{environ['TARGET_POSTGRES_USER']}@{environ['TARGET_POSTGRES_HOST']}:"
-        f"{environ['TARGET_POSTGRES_PORT']}/{environ['TARGET_POSTGRES_DATABASE']}"
-    )
+    host, port, user, password, database = (str(value) for value in values.values())
     try:
         psycopg2.connect(
-            host=environ["TARGET_POSTGRES_HOST"],
-            port=int(environ["TARGET_POSTGRES_PORT"]),
-            user=environ["TARGET_POSTGRES_USER"],
-            password=environ["TARGET_POSTGRES_PASSWORD"],
-            dbname=environ["TARGET_POSTGRES_DATABASE"],
+            host=host,
+            port=int(port),
+            user=user,
+            password=password,
+            dbname=database,
             connect_timeout=10,
         ).close()
     except (psycopg2.Error, ValueError) as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return f"Cannot connect to PostgreSQL as {where} ({reason}): check TARGET_POSTGRES_*."
+        return (
+            f"Cannot connect to PostgreSQL as {user}@{host}:{port}/{database} ({reason}): "
+            "check TARGET_POSTGRES_*."
+        )
     return None
 
 
