@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """The project's two commands, each creating its own environment (`.venv`) on first use.
 
-    python3 dev.py demo    # extract from the bundled fake tenant (or your tenant) and show it
-    python3 dev.py test    # ruff, mypy and the whole test suite
-    python3 dev.py bench   # every benchmark scenario: benchmarks/results.md and .png
-    python3 dev.py setup   # only create .venv (the tap, source-auth0-logs, Meltano)
+    python3 dev.py demo    # the main job: the fake tenant (or yours) -> DuckDB -> dbt, and a report
+    python3 dev.py test    # the tests: ruff, mypy and every test, side by side
+
+Extras:
+
+    python3 dev.py setup   # only create .venv (the tap, source-auth0-logs, Meltano in .venv/bin/)
+    python3 dev.py bench   # every benchmark scenario (docs/performance.md)
 
 Only the standard library is used here, so it runs on any Python 3.11+.
 """
@@ -49,6 +52,9 @@ def run(command: list[str]) -> None:
 def main() -> None:
     """Dispatch `demo`, `test`, `bench` or `setup`."""
     task, args = (sys.argv[1] if len(sys.argv) > 1 else ""), sys.argv[2:]
+    if task in {"-h", "--help", "help"}:
+        print(__doc__)
+        return
     if task not in {"demo", "test", "bench", "setup"}:
         sys.exit(__doc__)
     ensure_environment()
@@ -62,10 +68,35 @@ def main() -> None:
         run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev,benchmarks]"])
         run([str(PYTHON), "-m", "benchmarks", *args])
     else:
-        run([str(PYTHON), "-m", "ruff", "check", "."])
-        run([str(PYTHON), "-m", "ruff", "format", "--check", "."])
-        run([str(PYTHON), "-m", "mypy"])
-        run([str(PYTHON), "-m", "pytest", *args])
+        test(args)
+
+
+#: pytest's workers: most tests wait on processes (Meltano, dbt, the tap, a rate limit), so
+#: twice as many workers as cores keep the cores busy.
+WORKERS = max(2, 2 * (os.cpu_count() or 1))
+
+
+def test(args: list[str]) -> None:
+    """ruff, then mypy beside the whole suite on several workers; the first failure's exit code.
+
+    Tests that share an expensive set-up are grouped (`xdist_group`): `--dist loadgroup` gives
+    each group to one worker.
+    """
+    run([str(PYTHON), "-m", "ruff", "check", "."])
+    run([str(PYTHON), "-m", "ruff", "format", "--check", "."])
+    mypy = subprocess.Popen(
+        [str(PYTHON), "-m", "mypy"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    tests = subprocess.call(
+        [str(PYTHON), "-m", "pytest", "-n", str(WORKERS), "--dist", "loadgroup", *args], cwd=ROOT
+    )
+    typed, _ = mypy.communicate()
+    print(typed, end="")
+    sys.exit(mypy.returncode or tests)
 
 
 if __name__ == "__main__":

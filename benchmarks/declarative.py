@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.airbyte_runs import MANIFEST, airbyte_environment, catalog, declarative_command
 from benchmarks.harness import Tenant, run_process, tenant
-from tests.airbyte_runs import MANIFEST, airbyte_environment, catalog, declarative_command
 
 EXTRACTORS = ("bare requests loop", "source-auth0-logs (the tap)", "declarative manifest")
 

@@ -1,7 +1,7 @@
 """What each part of the pacer earns: the plan profiles on a simulated clock, with and without it.
 
 Each variant removes one part of `tap_auth0_logs/api/bucket.py` and runs the same sequential client
-(`tests/pacing_simulation.py`: the pacer against the fake tenant's bucket model, other clients
+(`benchmarks/pacing_simulation.py`: the pacer against the fake tenant's bucket model, other clients
 spending it) from ten starting moments per profile, beside the simple citizen. Simulated time:
 it runs in seconds, and every variant meets the same clock phases.
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from benchmarks.pacing_simulation import Simulation, sustained_seconds
 from tap_auth0_logs.api import bucket, pacing
-from tests.pacing_simulation import Simulation, sustained_seconds
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

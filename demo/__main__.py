@@ -1,287 +1,297 @@
-"""The main job: `meltano run tap-auth0-logs target-duckdb dbt-duckdb:build`, then a report.
+"""The main job: extract, load, build the dbt package and export OCSF through Meltano, then a report.
 
 With no tenant configured, a bundled fake Auth0 tenant is started on 127.0.0.1; it grows by 500
 logs every run, and Meltano keeps the STATE, so a second run loads only the logs added since.
-The fake tenant hides attacks among its ordinary traffic; the dbt package (transform/) finds
-them, and the report shows its findings and the OCSF rows by class.
-With `--config my.json` or `TAP_AUTH0_LOGS_*` environment variables, the same pipeline reads
-your tenant.
+The fake tenant hides attacks among its ordinary traffic; the dbt package finds them.
+With `--config my-tenant.json` or `TAP_AUTH0_LOGS_*` variables, the same pipeline reads your
+tenant. The demo keeps everything of its own in output/demo/ and runs in Meltano's `demo`
+environment (state ids `demo:…`), so a plain `meltano run` of yours starts afresh beside it.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import contextlib
 import json
 import os
-import re
-import subprocess
 import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-import duckdb
-
-from tap_auth0_logs.singer.settings import Settings
+from demo import pipeline, report
+from demo.pipeline import DBT, EXTRACTOR, LOADER, Heard, StageFailed, Ticker
+from demo.tenant import ConfigProblem, as_environment, check, config_from_environment, slug
+from demo.tenant import read_config_file as read_config
 from tap_auth0_logs.testing import ATTACKS, Attack, FakeAuth0, Finding, TenantLogs
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = pipeline.ROOT
 BIN = Path(sys.executable).parent
-# `DEMO_OUTPUT` moves the demo's files (and its Meltano state) elsewhere, as its test does.
-OUTPUT = Path(os.environ.get("DEMO_OUTPUT") or ROOT / "output")
-DATABASE = OUTPUT / "auth0_logs.duckdb"
-COUNTER = OUTPUT / "fake_tenant_runs"
+# `DEMO_OUTPUT` moves the demo's files (and its Meltano system database) elsewhere, as tests do.
+OUTPUT = Path(os.environ.get("DEMO_OUTPUT") or ROOT / "output" / "demo")
 FIRST_RUN_LOGS, LOGS_ADDED_PER_RUN = 10_000, 500
-PIPELINE = ["tap-auth0-logs", "target-duckdb", "dbt-duckdb:build"]
-STATE_ID = "dev:tap-auth0-logs-to-target-duckdb"
-ANALYTICS = "auth0_analytics"
+#: The fake tenant plays an Essentials tenant: it keeps logs 5 days (for the countdown).
+FAKE_RETENTION_DAYS = 5
 #: One of each attack in the first run's logs, and one more among the second run's new logs.
 ATTACKS_PLANTED = (
     *(Attack(kind, 300 + 650 * i) for i, kind in enumerate(ATTACKS)),
     Attack("credential_stuffing", FIRST_RUN_LOGS + 150),
 )
+STATE_ID = f"{pipeline.ENVIRONMENT}:{EXTRACTOR}-to-{LOADER}"
+
+
+@dataclass
+class Target:
+    """Where one tenant's run goes: its folder, database and Meltano state id."""
+
+    folder: Path
+    state_suffix: str | None
+
+    @property
+    def database(self) -> Path:
+        """The DuckDB file the loader writes and dbt builds in."""
+        return self.folder / "auth0_logs.duckdb"
+
+    @property
+    def state_id(self) -> str:
+        """Meltano's state id of this tenant's runs."""
+        return STATE_ID + (f":{self.state_suffix}" if self.state_suffix else "")
 
 
 def main() -> None:
-    """Extract and load with Meltano, then report."""
+    """Check the input, run the stages, report; a failure is its cause in a few lines, exit 1."""
     parser = argparse.ArgumentParser(prog="python3 dev.py demo", description=__doc__)
-    parser.add_argument("--config", help="tap config file for a real tenant")
+    parser.add_argument("--config", help="a tap config file for your tenant (JSON)")
     parser.add_argument(
         "--reset", action="store_true", help="forget this tenant's earlier runs and start over"
     )
     args = parser.parse_args()
-    tenant_env: dict[str, str] | None = None
-    if args.config:
-        tenant_env = {
-            f"TAP_AUTH0_LOGS_{k.upper()}": _text(v) for k, v in _read(args.config).items()
-        }
-        source = f"your tenant ({args.config})"
+    try:
+        config = tenant_config(args.config)
+    except ConfigProblem as exc:
+        sys.exit(f"The demo did not start: {exc}")
+    if config is None:
+        target = Target(OUTPUT, None)
+    else:
+        name = slug(config)
+        target = Target(OUTPUT / name, name)
+    try:
+        run(target, config, reset=args.reset, source=args.config)
+    except StageFailed as exc:
+        sys.exit(f"{exc}")
+
+
+def tenant_config(path: str | None) -> dict[str, object] | None:
+    """Your tenant's settings (a file, or the variables), checked by the tap; None: the fake one."""
+    if path:
+        config = read_config(path)
     elif os.environ.get("TAP_AUTH0_LOGS_DOMAIN"):
-        tenant_env = {}
-        source = "your tenant (TAP_AUTH0_LOGS_* environment variables)"
-    # Each tenant has a database and a Meltano state id of its own: a bookmark of one tenant
-    # means nothing to another (the tap refuses it), and one table would mix their logs.
-    suffix = None if tenant_env is None else tenant_slug({**os.environ, **tenant_env})
-    database = DATABASE if suffix is None else OUTPUT / "tenants" / suffix / DATABASE.name
+        config = config_from_environment(os.environ)
+    else:
+        return None
+    check(config)
+    return config
+
+
+def run(
+    target: Target, config: dict[str, object] | None, *, reset: bool, source: str | None
+) -> None:
+    """The stages, each said as it starts and ends, then the report."""
+    env = environment(target)
+    started = time.monotonic()
+    installing = (
+        "Installing the Meltano plugins into .meltano/ (the first run, or after an update) ..."
+    )
+    if pipeline.install_plugins(env, lambda: print(installing, flush=True)):
+        print(f"Installed them ({time.monotonic() - started:.0f} s).")
+    if reset:
+        forget(target, env)
+    target.folder.mkdir(parents=True, exist_ok=True)
+    before = report.count_logs(target.database)
+    print(
+        f"The demo keeps its files in {shown(target.folder)}/ and its Meltano state under"
+        f" {target.state_id}: a plain `meltano run` of yours starts afresh beside it.\n"
+    )
+    planted: list[Finding] = []
+    if config is None:
+        planted, heard = extract_from_fake_tenant(target, env)
+    else:
+        where = f"your tenant ({source})" if source else "your tenant (TAP_AUTH0_LOGS_*)"
+        heard = extract_and_load(target, {**env, **as_environment(config)}, where)
+    loaded = report.count_logs(target.database)
+    say(
+        "load",
+        f"done: auth0.logs in {shown(target.database)} holds {loaded:,} logs ({loaded - before:,} new)",
+    )
+    build_started = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    built = build(target, env)
+    exported = export(target, env)
+    print(
+        f"\nLoaded {loaded - before:,} logs this run; {shown(target.database)} holds {loaded:,}.\n"
+    )
+    report.logs(target.database)
+    report.findings(target.database, build_started, planted)
+    report.ocsf(target.database)
+    warnings(heard, built)
+    next_steps(target, exported)
+
+
+def forget(target: Target, env: dict[str, str]) -> None:
+    """`--reset`: this tenant's database, its Meltano state and (fake tenant) its growth."""
+    target.database.unlink(missing_ok=True)
+    (target.folder / "fake_tenant.json").unlink(missing_ok=True)
+    log = target.folder / "logs" / "reset.log"
+    with contextlib.suppress(StageFailed):  # no state yet: nothing to forget
+        pipeline.run("reset", ["state", "clear", "--force", target.state_id], env, log)
+    print(f"Forgot the earlier runs of {shown(target.folder)}/ (state {target.state_id}).")
+
+
+def environment(target: Target) -> dict[str, str]:
+    """Meltano's environment for the demo: its `demo` environment, files in the target's folder."""
     env = {
-        **os.environ,
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("TAP_AUTH0_LOGS_", "MELTANO_RUN_"))
+        },
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "PATH": _path(),
-        "TARGET_DUCKDB_FILEPATH": str(database),
-        "DBT_DUCKDB_PATH": str(database),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "TARGET_DUCKDB_FILEPATH": str(target.database),
+        "DBT_DUCKDB_PATH": str(target.database),
         "DBT_TARGET_PATH": str(OUTPUT / "dbt" / "target"),
         "DBT_LOG_PATH": str(OUTPUT / "dbt" / "logs"),
+        "DBT_LOG_FORMAT": "json",
     }
-    if suffix is not None:
-        env["MELTANO_RUN_STATE_ID_SUFFIX"] = suffix
+    if target.state_suffix:
+        env["MELTANO_RUN_STATE_ID_SUFFIX"] = target.state_suffix
     if "DEMO_OUTPUT" in os.environ:
         env["MELTANO_DATABASE_URI"] = f"sqlite:///{OUTPUT / 'meltano.db'}"
-    if args.reset:
-        database.unlink(missing_ok=True)
-        if suffix is None:
-            COUNTER.unlink(missing_ok=True)
-        state_id = STATE_ID + (f":{suffix}" if suffix else "")
-        meltano(["state", "clear", "--force", state_id], env, True)
-    database.parent.mkdir(parents=True, exist_ok=True)
-    install_plugins(env)
-    before = count_rows(database)
-    planted: list[Finding] = []
-    if tenant_env is not None:
-        print(f"Extracting from {source} into {_shown(database)} ...")
-        run_pipeline({**env, **tenant_env})
-    else:
-        planted = run_against_fake_tenant(env)
-    report(database, before, planted)
+    return env
 
 
-def tenant_slug(environ: Mapping[str, str]) -> str:
-    """A file and state-id name for the tenant the `TAP_AUTH0_LOGS_*` variables point at."""
-    settings = Settings.from_config(
-        {
-            "domain": environ.get("TAP_AUTH0_LOGS_DOMAIN", ""),
-            "audience": environ.get("TAP_AUTH0_LOGS_AUDIENCE"),
-        }
-    )
-    return re.sub(r"[^a-z0-9]+", "-", settings.tenant).strip("-") or "tenant"
+def extract_from_fake_tenant(target: Target, env: dict[str, str]) -> tuple[list[Finding], Heard]:
+    """Start the bundled fake tenant, grown since the last run, and extract from it.
 
-
-def run_against_fake_tenant(env: dict[str, str]) -> list[Finding]:
-    """Start the bundled fake tenant, grown since the last run, and run the pipeline on it.
-
-    Returns what the attacks it planted should be found as.
+    Its logs end a day before the first run (so they look recent), the same logs run after run.
+    Returns what its planted attacks should be found as, and what the stage said.
     """
-    runs = int(COUNTER.read_text()) if COUNTER.exists() else 0
-    logs = TenantLogs(count=FIRST_RUN_LOGS + LOGS_ADDED_PER_RUN * runs, attacks=ATTACKS_PLANTED)
+    kept = target.folder / "fake_tenant.json"
+    facts = json.loads(kept.read_text()) if kept.exists() else {}
+    runs = int(facts.get("runs", 0))
+    count = FIRST_RUN_LOGS + LOGS_ADDED_PER_RUN * runs
+    start = facts.get("start") or (
+        datetime.now(UTC) - timedelta(days=1, seconds=2 * FIRST_RUN_LOGS)
+    ).isoformat(timespec="seconds")
+    logs = TenantLogs(count=count, attacks=ATTACKS_PLANTED, start=datetime.fromisoformat(start))
     with FakeAuth0(logs) as tenant:
-        print(f"No tenant configured: using the bundled fake Auth0 tenant at {tenant.base_url}")
         print(
-            f"  it holds {logs.count:,} logs (run {runs + 1}; each run adds {LOGS_ADDED_PER_RUN}),"
-            f" with {len(logs.planted())} attacks hidden among them."
+            f"No tenant configured: the bundled fake Auth0 tenant at {tenant.base_url} holds"
+            f" {logs.count:,} logs (run {runs + 1}; each run adds {LOGS_ADDED_PER_RUN}), with"
+            f" {len(logs.planted())} attacks hidden among them."
         )
         # Named by its Management API identifier, the fake tenant is one tenant from run to
         # run, whatever port it is served on, as a real tenant is.
-        config = tenant.config(audience=tenant.api_identifier)
-        tenant_env = {f"TAP_AUTH0_LOGS_{k.upper()}": v for k, v in config.items()}
-        run_pipeline({**env, **tenant_env})
-    COUNTER.write_text(str(runs + 1))
-    return logs.planted()
+        config = tenant.config(audience=tenant.api_identifier, retention_days=FAKE_RETENTION_DAYS)
+        heard = extract_and_load(target, {**env, **as_environment(config)}, "the fake tenant")
+    kept.write_text(json.dumps({"runs": runs + 1, "start": start}))
+    return logs.planted(), heard
 
 
-def install_plugins(env: dict[str, str]) -> None:
-    """`meltano install` once: each plugin gets its own virtualenv under .meltano/.
-
-    Again when pyproject.toml has changed since (the tap's console script may have moved).
-    """
-    stamp = ROOT / ".meltano" / "extractors" / "tap-auth0-logs" / ".installed-from"
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    venvs = [ROOT / ".meltano" / kind / name / "venv" for kind, name in _plugins()]
-    if all(venv.exists() for venv in venvs) and stamp.exists() and stamp.read_text() == wanted:
-        return
-    print("Installing the Meltano plugins (first run, or after an update) ...")
-    meltano(["install"], env)
-    stamp.write_text(wanted)
-
-
-def run_pipeline(env: dict[str, str]) -> None:
-    """Extract, load and build the dbt package; Meltano passes the STATE between runs."""
-    print(f"meltano run {' '.join(PIPELINE)}")
-    meltano(["run", *PIPELINE], env)
-
-
-def meltano(args: list[str], env: dict[str, str], quiet: bool = False) -> None:
-    """Run a meltano command in the project; stop with its output if it fails."""
-    log = OUTPUT / "meltano.log"
-    log.parent.mkdir(exist_ok=True)
-    with log.open("a") as out:
-        code = subprocess.call(
-            [str(BIN / "meltano"), *args], cwd=ROOT, env=env, stdout=out, stderr=out
-        )
-    if code and not quiet:
-        lines = log.read_text().splitlines()
-        errors = [line for line in lines if "error" in line.lower()][-8:] or lines[-8:]
-        sys.exit(f"meltano {args[0]} failed (full log: {log}):\n  " + "\n  ".join(errors))
-
-
-def count_rows(database: Path) -> int:
-    """Rows in the DuckDB table so far (0 before the first run)."""
-    if not database.exists():
-        return 0
-    with duckdb.connect(str(database), read_only=True) as db:
-        tables = db.sql("select count(*) from information_schema.tables where table_name = 'logs'")
-        if not tables.fetchone()[0]:  # type: ignore[index]
-            return 0
-        return int(db.sql("select count(*) from auth0.logs").fetchone()[0])  # type: ignore[index]
-
-
-def report(database: Path, before: int, planted: list[Finding]) -> None:
-    """Events per type, failed logins per country, busiest applications."""
-    total = count_rows(database)
-    print(f"\nLoaded {total - before:,} logs this run; {_shown(database)} holds {total:,}.\n")
-    with duckdb.connect(str(database), read_only=True) as db:
-        show(
-            db,
-            "Events per type",
-            """
-            select coalesce(type_description, '(unknown: ' || type || ')') as event, count(*) as logs
-            from auth0.logs group by 1 order by 2 desc, 1 limit 12""",
-        )
-        columns = {
-            name
-            for (name,) in db.sql(
-                "select column_name from information_schema.columns where table_name = 'logs'"
-            ).fetchall()
-        }
-        if "location_info" in columns:  # a privacy recipe may have dropped it
-            show(
-                db,
-                "Failed logins per country",
-                """
-                select coalesce(json_extract_string(location_info, '$.country_name'), '(unknown)')
-                       as country, count(*) as failed_logins
-                from auth0.logs where type in ('f', 'fp', 'fu') group by 1 order by 2 desc, 1""",
-            )
-        show(
-            db,
-            "Busiest client applications",
-            """
-            select coalesce(nullif(client_name, ''), client_id, '(none)') as application,
-                   count(*) as logs, min(date) as first, max(date) as last
-            from auth0.logs group by 1 order by 2 desc, 1 limit 5""",
-        )
-        report_analytics(db, planted)
-
-
-def report_analytics(db: Any, planted: list[Finding]) -> None:
-    """What the dbt package found (against what the fake tenant planted), and the OCSF rows."""
-    show(
-        db,
-        f"Findings ({ANALYTICS}.auth0__detections)",
-        f"""
-        select detection, severity, subject_type || ' ' || subject as subject, events,
-               strftime(first_seen, '%Y-%m-%d %H:%M') as first_seen
-        from {ANALYTICS}.auth0__detections order by first_seen, detection""",
+def extract_and_load(target: Target, env: dict[str, str], where: str) -> Heard:
+    """`meltano run tap-auth0-logs target-duckdb`: the tap's count and rate, then the load."""
+    say("extract", f"started: {EXTRACTOR} reads {where}; {LOADER} loads as it goes")
+    started = time.monotonic()
+    ticker = Ticker(lambda heard: f"{heard.progress:,} logs so far" if heard.progress else None)
+    log = target.folder / "logs" / "extract-load.log"
+    heard = pipeline.run("extract", ["run", EXTRACTOR, LOADER], env, log, ticker)
+    seconds = heard.sync_seconds or time.monotonic() - started
+    say(
+        "extract",
+        f"done: {heard.records:,} logs in {seconds:.1f} s ({heard.records / max(seconds, 1e-3):,.0f} logs/s)",
     )
-    if planted:
-        found = set(
-            db.sql(
-                f"select detection, subject_type, subject from {ANALYTICS}.auth0__detections"
-            ).fetchall()
-        )
-        caught = [p for p in planted if (p.detection, p.subject_type, p.subject) in found]
-        print(
-            f"The fake tenant planted {len(planted)} attacks; the package found {len(caught)} of"
-            " them, each with its subject. The impossible trips beside them are the attackers'"
-            " own logins into the accounts they broke into, and the way back home.\n"
-        )
-    show(
-        db,
-        f"OCSF 1.5 rows by class ({ANALYTICS}.auth0__ocsf)",
-        f"""
-        select class_uid, json_extract_string(any_value(ocsf), '$.class_name') as class_name,
-               count(*) as logs
-        from {ANALYTICS}.auth0__ocsf group by 1 order by 1""",
+    return heard
+
+
+def build(target: Target, env: dict[str, str]) -> Heard:
+    """`meltano invoke dbt-duckdb:build`: seed, models and data tests, with dbt's progress."""
+    say("dbt", "started: dbt build (the seed, the models, the data tests)")
+    started = time.monotonic()
+    ticker = Ticker(
+        lambda heard: "{} of {} nodes started".format(*heard.nodes) if heard.nodes[1] else None
     )
+    heard = pipeline.run(
+        "dbt", ["invoke", f"{DBT}:build"], env, target.folder / "logs" / "dbt-build.log", ticker
+    )
+    stats = heard.dbt_stats
+    say(
+        "dbt",
+        f"done in {time.monotonic() - started:.0f} s: {stats.get('total', 0)} nodes,"
+        f" {stats.get('pass', 0)} passed, {stats.get('warn', 0)} warned, {stats.get('error', 0)} failed",
+    )
+    return heard
 
 
-def show(db: Any, title: str, sql: str) -> None:
-    """Print a query's result as a small table."""
-    result = db.sql(sql)
-    rows = [[str(v) for v in row] for row in result.fetchall()]
-    names = list(result.columns)
-    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
-    print(title)
-    print("  " + "  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)))
-    for row in rows:
-        print("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+def export(target: Target, env: dict[str, str]) -> Path:
+    """`meltano invoke dbt-duckdb:export-ocsf`: OCSF 1.5.0 as Parquet and JSON lines; where."""
+    out = target.folder / "ocsf"
+    say("export", "started: OCSF 1.5.0 for Amazon Security Lake (Parquet) and SIEMs (JSON lines)")
+    started = time.monotonic()
+    pipeline.run(
+        "export",
+        ["invoke", f"{DBT}:export-ocsf", "--out", str(out)],
+        env,
+        target.folder / "logs" / "export.log",
+    )
+    lines = {
+        path.stem: sum(1 for _ in path.open())
+        for path in sorted((out / "1.5.0" / "jsonl").glob("*.jsonl"))
+    }
+    counts = ", ".join(f"{count:,} {name}" for name, count in lines.items())
+    say("export", f"done in {time.monotonic() - started:.0f} s: {shown(out / '1.5.0')}/ ({counts})")
+    return out
+
+
+def warnings(*stages: Heard) -> None:
+    """The run's warnings, as the tap and dbt said them, and the tap's retention countdown."""
+    said = [warning for heard in stages for warning in heard.warnings]
+    countdowns = [heard.retention for heard in stages if heard.retention]
+    for line in countdowns:
+        if not any(line in warning for warning in said):
+            said.append(f"{EXTRACTOR}: {line}")
+    print("Warnings of this run" if said else "No warnings in this run.")
+    for line in said:
+        print(f"  {line}")
     print()
 
 
-def _plugins() -> list[tuple[str, str]]:
-    return [
-        ("extractors", "tap-auth0-logs"),
-        ("loaders", "target-duckdb"),
-        ("utilities", "dbt-duckdb"),
-    ]
+def next_steps(target: Target, exported: Path) -> None:
+    """What to do next: your tenant, Meltano, Airbyte, the findings and alerting on new ones."""
+    database = shown(target.database)
+    print(
+        "Next\n"
+        '  - Your tenant: create a machine-to-machine application with read:logs (README, "Your own\n'
+        '    tenant"), then run the same pipeline on it with Meltano:\n'
+        "      TAP_AUTH0_LOGS_DOMAIN=acme.us.auth0.com TAP_AUTH0_LOGS_CLIENT_ID=… TAP_AUTH0_LOGS_CLIENT_SECRET=… \\\n"
+        "        .venv/bin/meltano run tap-auth0-logs target-duckdb dbt-duckdb:build\n"
+        "    (or this demo on it: python3 dev.py demo --config my-tenant.json).\n"
+        "  - Meltano, Singer pipes, Airbyte (an image, PyAirbyte, Airbyte Cloud): README, table of contents.\n"
+        f"  - The findings: {database}, table auth0_analytics.auth0__detections. Alert on new ones with\n"
+        "      select * from auth0_analytics.auth0__detections where first_detected_at > <your last check>\n"
+        "    (docs/detections.md). The OCSF files for your SIEM: "
+        f"{shown(exported)}/.\n"
+        f"  - Run the demo again: 500 new logs, and only those are loaded. Start over: --reset."
+    )
 
 
-def _shown(path: Path) -> str:
-    """`path` relative to the repo when it is inside it."""
+def say(stage: str, text: str) -> None:
+    """One stage's line."""
+    print(f"{stage:<8} {text}", flush=True)
+
+
+def shown(path: Path) -> str:
+    """`path` relative to the repository when it is inside it."""
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-
-
-def _path() -> str:
-    return f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-
-
-def _read(path: str) -> dict[str, Any]:
-    return dict(json.loads(Path(path).read_text()))
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 if __name__ == "__main__":

@@ -64,8 +64,9 @@ def meltano_kind(prop: dict[str, Any]) -> str:
         return "options"
     types = prop.get("type", "object")
     found = [t for t in ([types] if isinstance(types, str) else types) if t != "null"]
-    kind = KINDS[found[0]] if found else "object"
-    return "date_iso8601" if kind == "string" and prop.get("format") == "date-time" else kind
+    # A date-time stays `string`: Meltano's `date_iso8601` reads 01-11-2026 as 11 January and takes
+    # 2026/11/01, where the tap refuses both naming the format it takes.
+    return KINDS[found[0]] if found else "object"
 
 
 def meltano_settings() -> list[dict[str, Any]]:

@@ -7,16 +7,33 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import pytest
 
+from demo.pipeline import install_plugins
 from tap_auth0_logs.testing import FakeAuth0, TenantLogs
-from tests.pipelines import meltano, meltano_environment, postgres_bin
+from tests.pipelines import fresh_clone, meltano_environment, postgres_bin, user_environment
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+#: The tests that share `demo_in_a_clone` run on one worker (pytest-xdist's loadgroup).
+DEMO_CLONE = "demo-clone"
+
+
+@dataclass(frozen=True)
+class DemoClone:
+    """A fresh clone where a new user ran `python3 dev.py demo` twice, and what they saw."""
+
+    clone: Path
+    first: str  # the first run's output
+    second: str
+    logs_after_second: int  # the demo's table then (later tests go on in the clone)
+    events_after_second: int
 
 
 @pytest.fixture
@@ -43,8 +60,15 @@ def make_tenant() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def installed() -> None:
-    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    meltano(["install"], env)
+    """The project's Meltano plugins, installed once (the demo's own check, under its lock).
+
+    Workers running side by side (pytest-xdist) wait for the one that installs.
+    """
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("MELTANO_")},
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    install_plugins(env)
 
 
 @pytest.fixture
@@ -111,3 +135,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(SLOW_TEST_TIMEOUT))
+
+
+@pytest.fixture(scope="session")
+def demo_in_a_clone(tmp_path_factory) -> DemoClone:
+    """The README's first command, twice, in a fresh clone: one pair of runs for every check of it.
+
+    The demo's tests check what it said; the README's journey goes on in the same clone, where
+    the demo left its state and files. Their tests are one group (`DEMO_CLONE`), on one worker.
+    The clone's first demo run installs its own Meltano plugins, as a new user's does.
+    """
+    clone = fresh_clone(tmp_path_factory.mktemp("clone") / "tap-auth0-logs")
+    env = user_environment()
+
+    def demo() -> str:
+        done = subprocess.run(
+            ["python3", "dev.py", "demo"],
+            cwd=clone,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return done.stdout
+
+    first, second = demo(), demo()
+    with duckdb.connect(str(clone / "output" / "demo" / "auth0_logs.duckdb"), read_only=True) as db:
+        logs = db.sql("select count(distinct log_id) from auth0.logs").fetchone()
+        events = db.sql("select count(*) from auth0_analytics.auth0__events").fetchone()
+    assert logs is not None
+    assert events is not None
+    return DemoClone(clone, first, second, int(logs[0]), int(events[0]))

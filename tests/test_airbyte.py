@@ -402,3 +402,28 @@ def test_a_read_carries_pseudonyms_the_countdown_and_lost_windows(tmp_path, make
     assert any(w.startswith("Retention: the `logs` bookmark is") for w in warnings)
     last = StreamState(run.of("STATE")[-1]["state"]["stream"]["stream_state"], "logs")
     assert [gap["after_log_id"] for gap in last.gaps] == [ids[300]]
+
+
+def test_help_speaks_to_a_user_for_the_source_and_each_command():
+    """`--help` says what the source and each command do, and every option, in a user's words."""
+
+    def help_of(*command: str) -> str:
+        done = subprocess.run(
+            [SOURCE, *command, "--help"], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    top = help_of()
+    assert "Auth0" in top
+    for command in ("spec", "check", "discover", "read"):
+        # Each command listed with a line of its own saying what it does ...
+        assert re.search(rf"^ +{command} +\w+", top, re.M), command
+        text = help_of(command)
+        # ... and its own help: a description, and each option explained.
+        description = text.split("\n\n")[1]
+        assert not description.startswith("options:"), command
+        for option in re.findall(r"^  (--\w+) FILE(.*)$", text, re.M):
+            assert option[1].strip(), f"{command} {option[0]} has no help"
+    for jargon in ("room", "TapAuth0Logs", "in-process", "Singer"):
+        assert jargon not in top + help_of("read"), jargon

@@ -27,7 +27,8 @@ import yaml
 
 from tap_auth0_logs.testing import DEFAULT_CLIENT_SECRET, TenantLogs
 
-pytestmark = pytest.mark.slow
+# One worker builds the image and runs every test on it (pytest-xdist's loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("airbyte-image")]
 
 ROOT = Path(__file__).resolve().parent.parent
 AIRBYTE = ROOT / "airbyte"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import subprocess
 from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,15 @@ from ocsf_emitter.errors import InvalidFindingError
 
 from tap_auth0_logs.testing import ATTACKS, LOOK_ALIKES, Attack, FakeAuth0, TenantLogs
 from tests.ocsf_checks import check, empty_objects, loads
-from tests.pipelines import meltano, meltano_environment, postgres_settings, psql, tenant_env
+from tests.pipelines import (
+    MELTANO,
+    ROOT,
+    meltano,
+    meltano_environment,
+    postgres_settings,
+    psql,
+    tenant_env,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -124,7 +133,10 @@ def assert_planted_found(logs: TenantLogs, found: dict[tuple[str, str, str], set
 
 @pytest.fixture(scope="module")
 def planted_run(installed, tmp_path_factory) -> Any:
-    """One pipeline run over a tenant with every attack planted (shared by the checks)."""
+    """One pipeline run over a tenant with every attack planted (shared by the checks).
+
+    Its tests are one group, run by one worker (pytest-xdist's loadgroup), so it runs once.
+    """
     folder = tmp_path_factory.mktemp("planted")
     logs = TenantLogs(count=9000, attacks=PLANTED)
     with FakeAuth0(logs) as tenant:
@@ -133,6 +145,7 @@ def planted_run(installed, tmp_path_factory) -> Any:
     return logs, env
 
 
+@pytest.mark.xdist_group("planted-run")
 def test_every_planted_attack_is_found_with_its_subject_and_its_logs(planted_run):
     logs, env = planted_run
     rows = query(
@@ -172,6 +185,7 @@ def test_every_planted_attack_is_found_with_its_subject_and_its_logs(planted_run
         assert len(log_ids) == 1  # the log of the success
 
 
+@pytest.mark.xdist_group("planted-run")
 def test_each_threshold_holds_on_both_sides(planted_run):
     logs, env = planted_run
     vars_text = json.dumps(ONE_PAST)
@@ -200,6 +214,7 @@ def test_each_threshold_holds_on_both_sides(planted_run):
     assert_planted_found(logs, findings(rows))
 
 
+@pytest.mark.xdist_group("planted-run")
 def test_allow_lists_and_the_longest_burst_are_vars(planted_run):
     logs, env = planted_run
     attacks = {attack.kind: attack for attack in logs.attacks}
@@ -293,6 +308,7 @@ def validate_ocsf(rows: list[tuple[int, str]]) -> Counter[int]:
     return valid
 
 
+@pytest.mark.xdist_group("planted-run")
 def test_every_ocsf_row_of_every_class_is_valid_ocsf_1_5(planted_run):
     """Against OCSF's own 1.5.0 schema (ocsf-json-schema), and ocsf-emitter's models."""
     _, env = planted_run
@@ -331,6 +347,7 @@ def test_every_ocsf_row_of_every_class_is_valid_ocsf_1_5(planted_run):
     assert check([pseudonymised], "1.5.0")[1]  # an endpoint holds at least one of its ids
 
 
+@pytest.mark.xdist_group("planted-run")
 def test_the_ocsf_rows_say_what_happened(planted_run):
     """OCSF's classes and activities for what each is, not the nearest name (docs/ocsf-mapping.md)."""
     _, env = planted_run
@@ -419,6 +436,7 @@ def test_the_ocsf_rows_say_what_happened(planted_run):
         assert found[finding_id]["evidences"][0]["data"]["auth0_log_ids"] == list(log_ids)
 
 
+@pytest.mark.xdist_group("planted-run")
 def test_the_export_writes_security_lake_parquet_and_json_lines_in_both_versions(
     planted_run, tmp_path
 ):
@@ -609,11 +627,14 @@ def test_postgres_pipeline_finds_the_planted_attacks_and_writes_valid_ocsf(
     env = {
         **meltano_env,
         **tenant_env(tenant),
-        **postgres_settings(postgres, "auth0_analytics_test"),
-        **postgres_settings(postgres, "auth0_analytics_test", "DBT_POSTGRES", "DBNAME"),
+        **postgres_settings(postgres, "auth0_analytics_test"),  # the loader's: dbt reads them too
     }
 
-    meltano(["run", "tap-auth0-logs", "target-postgres", "dbt-postgres:build"], env)
+    checked = meltano(
+        ["run", "dbt-postgres:check", "tap-auth0-logs", "target-postgres", "dbt-postgres:build"],
+        env,
+    )
+    assert "PostgreSQL settings: complete, and the database answers." in checked.stderr
 
     def select(sql: str) -> list[str]:
         return psql(postgres, "auth0_analytics_test", sql).splitlines()
@@ -645,6 +666,40 @@ def test_postgres_pipeline_finds_the_planted_attacks_and_writes_valid_ocsf(
         if log["type"] in {"s", "ssa", "f", "fp", "fu", "fsa"}  # the families' logins here
     )
     assert daily == [str(logins)]
+
+
+@pytest.mark.parametrize("missing", ["TARGET_POSTGRES_USER", "TARGET_POSTGRES_DATABASE"])
+def test_a_missing_postgres_setting_is_one_line_before_anything_runs(
+    installed, make_tenant, tmp_path, missing
+):
+    tenant = make_tenant(TenantLogs(count=100))
+    settings = {
+        "TARGET_POSTGRES_HOST": "127.0.0.1",
+        "TARGET_POSTGRES_USER": "auth0",
+        "TARGET_POSTGRES_PASSWORD": "a-password",
+        "TARGET_POSTGRES_DATABASE": "auth0_logs",
+    }
+    del settings[missing]
+    env = {**meltano_environment(tmp_path), **tenant_env(tenant), **settings}
+    env = {k: v for k, v in env.items() if k != missing}
+
+    done = subprocess.run(
+        [MELTANO, "run", "dbt-postgres:check", "tap-auth0-logs", "target-postgres"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode != 0
+    said = [line for line in done.stderr.splitlines() if "PostgreSQL setting" in line]
+    assert len(said) == 1
+    assert f"missing: {missing} (" in said[0]
+    assert "meltano config set --store=dotenv target-postgres" in said[0]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "a-password" not in done.stdout + done.stderr
+    assert tenant.api_requests() == []  # nothing was extracted
 
 
 def test_a_zoned_date_is_read_as_utc_whatever_the_session_zone(installed, tmp_path):

@@ -354,3 +354,22 @@ def test_only_the_clock_sleeps_or_waits_for_a_time():
             if timed and not receiver.endswith("clock"):
                 offenders.append(f"{module}: {ast.unparse(node)}")
     assert offenders == []
+
+
+def test_benchmarks_never_import_the_tests():
+    """`python3 dev.py bench` runs without the test suite: shared harnesses live in benchmarks/."""
+    root = PACKAGE.parent
+    found = [
+        f"{path.name} imports {name}"
+        for path in sorted((root / "benchmarks").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        for name in (
+            [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else []
+        )
+        if name == "tests" or name.startswith("tests.")
+    ]
+    assert found == []

@@ -18,10 +18,7 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
-from tap_auth0_logs.records.schema import LOG_EVENT
-from tap_auth0_logs.testing import FakeAuth0, TenantLogs
-from tap_auth0_logs.testing.server import RateLimit
-from tests.airbyte_runs import (
+from benchmarks.airbyte_runs import (
     MANIFEST,
     airbyte_environment,
     declarative_command,
@@ -30,6 +27,9 @@ from tests.airbyte_runs import (
     search_mode_manifest,
     tap_source,
 )
+from tap_auth0_logs.records.schema import LOG_EVENT
+from tap_auth0_logs.testing import FakeAuth0, TenantLogs
+from tap_auth0_logs.testing.server import RateLimit
 
 ROOT = Path(__file__).resolve().parent.parent
 DECLARATIVE = ROOT / "airbyte" / "declarative"
@@ -97,6 +97,7 @@ def ids_in(*runs) -> Counter[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pyairbyte")  # PyAirbyte's venv: one worker builds it
 def test_check_succeeds_with_either_credential_and_fails_clearly_with_a_wrong_secret(
     cdk, tmp_path, make_tenant
 ):
@@ -116,6 +117,7 @@ def test_check_succeeds_with_either_credential_and_fails_clearly_with_a_wrong_se
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pyairbyte")  # PyAirbyte's venv: one worker builds it
 def test_discover_offers_logs_incremental_on_date_keyed_by_tenant_and_log_id(
     cdk, tmp_path, make_tenant
 ):
@@ -132,6 +134,7 @@ def test_discover_offers_logs_incremental_on_date_keyed_by_tenant_and_log_id(
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pyairbyte")  # PyAirbyte's venv: one worker builds it
 def test_two_reads_deliver_every_log_at_least_once_and_dedup_on_log_id_leaves_each_once(
     cdk, tmp_path, make_tenant
 ):
@@ -182,6 +185,7 @@ def test_two_reads_deliver_every_log_at_least_once_and_dedup_on_log_id_leaves_ea
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pyairbyte")  # PyAirbyte's venv: one worker builds it
 def test_logs_that_arrive_late_in_date_order_are_not_lost(cdk, tmp_path, make_tenant):
     """A log is dated up to 5.4 s before Auth0 ingests it, so a new log may be dated before the
     newest one already read. Reading `from` the state's checkpoint gets it (ingestion order);
@@ -213,6 +217,7 @@ def test_logs_that_arrive_late_in_date_order_are_not_lost(cdk, tmp_path, make_te
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pyairbyte")  # PyAirbyte's venv: one worker builds it
 def test_a_read_killed_half_way_starts_again_from_the_last_completed_state(
     cdk, tmp_path, make_tenant
 ):
@@ -238,6 +243,7 @@ def test_a_read_killed_half_way_starts_again_from_the_last_completed_state(
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pyairbyte")  # PyAirbyte's venv: one worker builds it
 def test_on_a_shared_bucket_both_finish_and_the_tap_leaves_the_other_clients_room(
     cdk, tmp_path, make_tenant
 ):
@@ -264,6 +270,7 @@ def test_on_a_shared_bucket_both_finish_and_the_tap_leaves_the_other_clients_roo
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pyairbyte")  # PyAirbyte's venv: one worker builds it
 def test_the_search_mode_design_measured_beside_it(cdk, tmp_path, make_tenant):
     """Why the manifest pages by checkpoint: the date cursor in search mode gets every log too,
     but costs a request per day of the window however empty, and repeats its lookback's logs in

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -165,6 +166,27 @@ def test_rate_limit_headers_and_429(make_tenant):
     assert statuses[0].headers["x-ratelimit-remaining"] == "1"
     assert int(statuses[2].headers["x-ratelimit-reset"]) > 0
     assert statuses[2].json()["message"] == "Global limit has been reached"
+
+
+def test_a_client_hanging_up_prints_no_traceback(tenant: FakeAuth0, capfd):
+    """A tap killed mid-request is no failure of the tenant's: nothing on the console."""
+    port = int(tenant.base_url.rsplit(":", 1)[1])
+    for request in (
+        b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab",  # mid-body
+        b"GET /api/v2/logs HTTP/1.1\r\nHost: x\r\n\r\n",  # before the answer is written
+    ):
+        client = socket.create_connection(("127.0.0.1", port))
+        client.sendall(request)
+        # Closed with a reset (RST), as a killed process's socket is.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+    deadline = time.monotonic() + 5
+    while len(tenant.requests) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the handlers' threads finish after they record the request
+
+    assert len(tenant.requests) == 2
+    assert capfd.readouterr().err == ""
 
 
 def test_log_id_order_differs_from_date_order():

@@ -75,6 +75,10 @@ def test_every_loader_is_declared_without_a_hub_lookup():
         assert "variant" not in loader
     duckdb = next(p for p in project["plugins"]["loaders"] if p["name"] == "target-duckdb")
     assert "duckdb>=1.1,<1.3" in duckdb["pip_url"]
+    # The loader's definition for your own project (README, "Meltano") installs the same.
+    definition = yaml.safe_load((ROOT / "hub" / "target-duckdb.yml").read_text())
+    assert definition["pip_url"] == duckdb["pip_url"]
+    assert {s["name"] for s in definition["settings"]} == {s["name"] for s in duckdb["settings"]}
 
 
 @pytest.mark.slow

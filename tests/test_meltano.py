@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 
 import duckdb
 import pytest
 
 from tap_auth0_logs.testing import TenantLogs
-from tests.pipelines import meltano, postgres_settings, psql, tenant_env
+from tests.pipelines import MELTANO, ROOT, meltano, postgres_settings, psql, tenant_env
 
 pytestmark = pytest.mark.slow
 
@@ -151,3 +152,35 @@ def test_postgres_gets_every_log_with_types_and_awkward_names_intact(
         assert mobile == {True: "t", False: "f"}[log["isMobile"]]
         stats = (log.get("details") or {}).get("stats") or {}
         assert logins == str(stats.get("loginsCount", ""))
+
+
+@pytest.mark.parametrize("written", ["01-11-2026", "2026/11/01"])
+def test_a_start_date_in_another_format_is_refused_by_the_tap_in_one_line(
+    meltano_env, make_tenant, written
+):
+    """Meltano hands `start_date` on as written (a string), so the tap checks it, not Meltano."""
+    tenant = make_tenant(TenantLogs(count=100))
+    env = {**meltano_env, **tenant_env(tenant), "TAP_AUTH0_LOGS_START_DATE": written}
+
+    done = subprocess.run(
+        [MELTANO, "--log-format=json", "run", "tap-auth0-logs", "target-jsonl"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode != 0
+    lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    said = [
+        line["event"]
+        for line in lines
+        if line.get("name") == "tap-auth0-logs" and line.get("level") == "error"
+    ]
+    # The tap's one line, first (the SDK adds its "Config validation failed" after it).
+    assert said[0] == (
+        f"Setting `start_date` ('{written}') is not an ISO-8601 timestamp: "
+        "use e.g. 2026-11-01T00:00:00Z."
+    )
+    assert tenant.api_requests() == []

@@ -3,7 +3,7 @@
 Each simulation drives one `Pacer` the way the sender does (acquire, one request, observe,
 release) against `RateLimit`, the fake tenant's model of Auth0's bucket, with the tenant's other
 clients spending it at a set rate while the clock moves; beside it, the simple citizen
-(`tests/pacing_simulation.py`), which the pacer must not fall behind.
+(`benchmarks/pacing_simulation.py`), which the pacer must not fall behind.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import logging
 
 import pytest
 
+from benchmarks.pacing_simulation import Simulation, sustained_seconds
 from tap_auth0_logs.api import bucket
 from tap_auth0_logs.api.pacing import Pacer
 from tap_auth0_logs.testing import SimulatedClock
-from tests.pacing_simulation import Simulation, sustained_seconds
 
 STARTS = [1_000.0 + step / 10 for step in range(10)]
 

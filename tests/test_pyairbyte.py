@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,15 +16,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from benchmarks.airbyte_runs import airbyte_environment
 from tap_auth0_logs.testing import TenantLogs
-from tests.airbyte_runs import airbyte_environment
 from tests.pipelines import meltano, meltano_environment
 from tests.test_analytics import PLANTED, assert_planted_found, findings
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = str(Path(sys.executable).with_name("source-auth0-logs"))
 
-pytestmark = pytest.mark.slow
+# One worker builds PyAirbyte's venv and runs every test that needs it (pytest-xdist's loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pyairbyte")]
 
 #: Run inside PyAirbyte's venv: check once, then one read into the DuckDB cache; print counts.
 CLIENT = """
@@ -96,3 +98,51 @@ def test_the_dbt_package_reads_the_table_an_airbyte_loader_wrote(
         events = db.sql("select count(*) from auth0_analytics.auth0__events").fetchone()
     assert_planted_found(logs, findings(rows))
     assert events == (9000,)
+
+
+def test_the_readmes_pyairbyte_job_runs_as_written_twice(pyairbyte, make_tenant, tmp_path):
+    """The README's `pyairbyte_job.py`, its placeholders filled, where the registry is unreachable.
+
+    Run from a folder with `.venv` in it, as the README's `.venv-pyairbyte/bin/python
+    pyairbyte_job.py` runs from the clone; PyAirbyte's cache goes in that folder.
+    """
+    tenant = make_tenant(TenantLogs(count=600))
+    [job] = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    config = tenant.config()
+    job = (
+        job.replace("acme.us.auth0.com", config["domain"])
+        .replace('"client_id": "…"', f'"client_id": "{config["client_id"]}"')
+        .replace('"client_secret": "…"', f'"client_secret": "{config["client_secret"]}"')
+    )
+    (tmp_path / "pyairbyte_job.py").write_text(job)
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv", target_is_directory=True)
+    # No AIRBYTE_OFFLINE_MODE here: the job sets it itself. A registry that cannot be reached.
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AIRBYTE_")},
+        "DO_NOT_TRACK": "1",
+        "HOME": str(tmp_path),
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+
+    def run_job() -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [str(pyairbyte), "pyairbyte_job.py"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return done
+
+    first = run_job()
+    tenant.logs.count += 50
+    second = run_job()
+
+    assert first.stdout.strip().endswith("600 new logs")
+    assert second.stdout.strip().endswith("50 new logs")
+    # Every field has a type Airbyte knows (auth0_client once had two).
+    assert "Could not determine airbyte type" not in first.stdout + first.stderr

@@ -1,11 +1,13 @@
-"""The README's commands, walked in the order a reader meets them, so the README cannot drift.
+"""The README's commands, walked as a new user walks them: in order, in one fresh clone.
 
-Every command in the README's `bash` blocks is listed in `WALK`: run here by
-`test_the_readme_walk` (against a fake tenant standing in for `acme.us.auth0.com` and its
-credentials, with Meltano's system database and the loaders' files in a temporary folder so that
-nothing of the developer's is touched), run by another named test, or not runnable here, with the
-reason (a registry, GitHub, a real tenant). A command added to the README without a line here fails
-`test_every_readme_command_is_walked`.
+Every command in the README's `bash` blocks is listed in `WALK`: run by the journey here (against
+fake tenants standing in for `acme.us.auth0.com` and its credentials), run by another named test,
+or not runnable here, with the reason (a registry, a real tenant). A command added to the README
+without a line here fails `test_every_readme_command_is_walked`.
+
+The journey runs in a copy of this checkout (its files as a clone has them, `.venv` linked), so
+that what the demo leaves behind (its Meltano state, its files) is what the next command meets,
+as it is for a user; nothing of this checkout is touched.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,8 +22,17 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
-from tap_auth0_logs.testing import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeAuth0, TenantLogs
+from tap_auth0_logs.testing import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    Attack,
+    FakeAuth0,
+    TenantLogs,
+)
+from tests.conftest import DEMO_CLONE
+from tests.pipelines import user_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -30,42 +40,47 @@ WALKED = "walked here"
 
 #: Each README command → how it is walked: WALKED, a test that runs it, or why not here.
 WALK = {
-    "python3 dev.py demo": "tests/test_demo.py::test_the_main_job_loads_the_fake_tenant_then_only_what_was_added",
+    "python3 dev.py demo": WALKED,
     "python3 dev.py test": "CI: .ci/run runs exactly this",
-    "python3 dev.py demo --config my-tenant.json": "tests/test_demo.py::test_the_main_job_loads_the_fake_tenant_then_only_what_was_added",
-    "TAP_AUTH0_LOGS_DOMAIN=acme.us.auth0.com TAP_AUTH0_LOGS_CLIENT_ID=… TAP_AUTH0_LOGS_CLIENT_SECRET=… python3 dev.py demo": WALKED,
-    "python3 dev.py setup": WALKED,
     ".venv/bin/meltano install": WALKED,
     "TAP_AUTH0_LOGS_DOMAIN=acme.us.auth0.com TAP_AUTH0_LOGS_CLIENT_ID=… TAP_AUTH0_LOGS_CLIENT_SECRET=… .venv/bin/meltano run tap-auth0-logs target-duckdb": WALKED,
-    ".venv/bin/meltano config set tap-auth0-logs domain acme.us.auth0.com": WALKED,
+    ".venv/bin/meltano invoke dbt-duckdb:build": WALKED,
+    ".venv/bin/meltano invoke dbt-duckdb:export-ocsf": WALKED,
+    ".venv/bin/meltano config set --store=dotenv tap-auth0-logs domain acme.us.auth0.com": WALKED,
+    ".venv/bin/meltano config set --store=dotenv tap-auth0-logs client_id …": WALKED,
+    ".venv/bin/meltano config set --store=dotenv tap-auth0-logs client_secret …": WALKED,
+    ".venv/bin/meltano run tap-auth0-logs target-duckdb dbt-duckdb:build": WALKED,
     ".venv/bin/meltano state get dev:tap-auth0-logs-to-target-duckdb": WALKED,
-    "meltano add --plugin-type extractor tap-auth0-logs --from-ref path/to/tap-auth0-logs/hub/tap-auth0-logs.yml": WALKED,
-    "meltano config set tap-auth0-logs domain acme.us.auth0.com": WALKED,
-    "meltano run tap-auth0-logs target-duckdb": "not here: the plugin installs from the repository's Git URL (GitHub); the same run is walked in this project",
+    ".venv/bin/meltano run dbt-postgres:check tap-auth0-logs target-postgres dbt-postgres:build": "tests/test_analytics.py::test_postgres_pipeline_finds_the_planted_attacks_and_writes_valid_ocsf (and a missing setting: test_a_missing_postgres_setting_is_one_line_before_anything_runs)",
+    "meltano add --plugin-type extractor tap-auth0-logs --from-ref path/to/tap-auth0-logs/hub/tap-auth0-logs.yml --no-install": WALKED,
+    "meltano add --plugin-type loader target-duckdb --from-ref path/to/tap-auth0-logs/hub/target-duckdb.yml --no-install": WALKED,
+    "meltano install": WALKED,
+    "meltano config set --store=dotenv tap-auth0-logs domain acme.us.auth0.com": WALKED,
+    "meltano run tap-auth0-logs target-duckdb": WALKED,
+    ".venv/bin/tap-auth0-logs --config config.json --test": WALKED,
+    ".venv/bin/tap-auth0-logs --config config.json > out.jsonl": WALKED,
+    "tail -n 1 out.jsonl | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)[\"value\"]))' > state.json": WALKED,
+    ".venv/bin/tap-auth0-logs --config config.json --state state.json > out.jsonl": WALKED,
+    ".venv/bin/tap-auth0-logs --config config.json --discover > catalog.json": WALKED,
+    ".venv/bin/tap-auth0-logs --about --format=markdown": WALKED,
     "DOCKER_BUILDKIT=1 docker build -f airbyte/Dockerfile -t source-auth0-logs:0.1.0 .": "tests/test_airbyte_image.py (the image fixture builds it so, on a stand-in base)",
     "docker tag source-auth0-logs:0.1.0 registry.example.com/source-auth0-logs:0.1.0": "not here: a registry",
     "docker push registry.example.com/source-auth0-logs:0.1.0": "not here: a registry",
-    "DOCKER_BUILDKIT=1 docker build --secret id=ca,src=/path/to/corporate-ca.pem -f airbyte/Dockerfile -t registry.example.com/source-auth0-logs:0.1.0 .": "tests/test_airbyte_image.py (the image fixture passes the CA so when one is set)",
-    'docker run --rm --network host -v "$PWD/airbyte/secrets:/secrets:ro" source-auth0-logs:0.1.0 read --config /secrets/config.json --catalog /secrets/catalog.json --state /secrets/state.json': "tests/test_airbyte_image.py::test_read_then_read_again_with_the_last_state_delivers_every_log_once",
-    ".venv/bin/meltano run tap-auth0-logs target-duckdb dbt-duckdb:build": "tests/test_analytics.py (DuckDB)",
-    ".venv/bin/meltano invoke dbt-duckdb:export-ocsf": "tests/test_analytics.py::test_the_export_writes_security_lake_parquet_and_json_lines_in_both_versions (with --out in a temporary folder)",
-    ".venv/bin/meltano invoke dbt-duckdb:export-ocsf --ocsf-version 1.1.0 --region eu-west-1 --account 123456789012": "tests/test_analytics.py::test_the_export_writes_security_lake_parquet_and_json_lines_in_both_versions (with --out in a temporary folder)",
-    ".venv/bin/meltano run tap-auth0-logs target-postgres dbt-postgres:build": "tests/test_analytics.py (PostgreSQL)",
-    "pip install -e .": "not here: it would reinstall the environment these tests run in (.venv is that install)",
-    "tap-auth0-logs --config config.json > out.jsonl": WALKED,
-    "tail -n 1 out.jsonl | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)[\"value\"]))' > state.json": WALKED,
-    "tap-auth0-logs --config config.json --state state.json > out.jsonl": WALKED,
-    "tap-auth0-logs --config config.json --discover > catalog.json": WALKED,
-    "tap-auth0-logs --config config.json --test": WALKED,
-    "python -m tap_auth0_logs --about --format=markdown": WALKED,
+    "python3 -m venv .venv-pyairbyte": "tests/test_pyairbyte.py (benchmarks/airbyte_runs.py builds .venv-pyairbyte so, with the same requirement)",
+    ".venv-pyairbyte/bin/pip install 'airbyte>=0.71,<0.72'": "tests/test_pyairbyte.py (benchmarks/airbyte_runs.py builds .venv-pyairbyte so, with the same requirement)",
+    ".venv-pyairbyte/bin/python pyairbyte_job.py": "tests/test_pyairbyte.py::test_the_readmes_pyairbyte_job_runs_as_written_twice",
+    ".venv/bin/meltano invoke dbt-duckdb:export-ocsf --ocsf-version 1.1.0 --region eu-west-1 --account 123456789012": WALKED,
 }
+
+
+def readme() -> str:
+    return (ROOT / "README.md").read_text()
 
 
 def readme_commands() -> list[str]:
     """Every command of the README's `bash` blocks, in order: continuations joined, comments cut."""
-    text = (ROOT / "README.md").read_text()
     commands = []
-    for block in re.findall(r"```bash\n(.*?)```", text, re.DOTALL):
+    for block in re.findall(r"```bash\n(.*?)```", readme(), re.DOTALL):
         for line in re.sub(r"\\\n\s*", "", block).splitlines():
             command = re.sub(r"\s+#\s.*$", "", line).strip()
             if command and not command.startswith("#"):
@@ -82,6 +97,33 @@ def test_every_readme_command_is_walked():
             path, _, name = how.split(" ")[0].partition("::")
             source = (ROOT / path).read_text()
             assert not name or f"def {name}(" in source, how
+
+
+def test_every_command_runs_as_written_after_setup():
+    """After `python3 dev.py setup` the tap, the source and Meltano are in .venv/bin/, not on PATH."""
+    for command in readme_commands():
+        for part in command.split("|"):
+            words = [w for w in part.split() if not re.fullmatch(r"[A-Z_]+=\S*", w)]
+            assert words[0] not in {"tap-auth0-logs", "source-auth0-logs", "python", "pip"}, command
+    assert not re.search(r"(?<!\.venv/bin/)python -m tap_auth0_logs", readme())
+
+
+def test_the_readme_is_short_and_has_contents_that_link_its_sections():
+    text = readme()
+    assert len(text.splitlines()) <= 400
+    headings = re.findall(r"^## (.+)$", text, re.M)
+    anchors = {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-") for h in headings}
+    listed = re.findall(r"^\d+\. \[[^]]+\]\(#([\w-]+)\)", text, re.M)
+    assert listed
+    assert set(listed) <= anchors
+    assert [h for h in headings if h.lower().replace(" ", "-") not in listed] == []
+    for page in re.findall(r"\]\((docs/[\w./-]+\.md)\)", text):
+        if page not in OTHER_BRANCHES_PAGES:
+            assert (ROOT / page).is_file(), page
+
+
+#: Pages written beside this README by other work; linked before they land.
+OTHER_BRANCHES_PAGES = {"docs/detections.md", "docs/sigma.md", "docs/several-tenants.md"}
 
 
 def test_a_fresh_clone_has_the_folder_meltanos_loaders_write_into():
@@ -105,29 +147,20 @@ def test_secrets_the_readme_names_stay_out_of_git():
     assert done.stdout.split() == names
 
 
-# --- the walk ------------------------------------------------------------------------------
+# --- the journey ---------------------------------------------------------------------------
 
 
 class Reader:
-    """A new user at a shell: runs README commands with the placeholders filled in."""
+    """A new user at a shell in `home`: runs README commands with the placeholders filled in."""
 
-    def __init__(self, tmp_path: Path, tenant: FakeAuth0) -> None:
-        self.tenant, self.home = tenant, tmp_path
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("TAP_AUTH0_LOGS_")},
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            # Meltano's state and the loaders' files in this test's folder, not the project's.
-            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-            "TARGET_DUCKDB_FILEPATH": str(tmp_path / "auth0_logs.duckdb"),
-            "DBT_DUCKDB_PATH": str(tmp_path / "auth0_logs.duckdb"),
-            "DBT_TARGET_PATH": str(tmp_path / "dbt-target"),
-            "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
-            "DEMO_OUTPUT": str(tmp_path / "demo"),
-        }
+    def __init__(self, home: Path, tenant: FakeAuth0, *, on_path: bool = False) -> None:
+        self.home, self.tenant = home, tenant
+        self.env = user_environment()
+        if on_path:  # `meltano` of the reader's own (their project has none in .venv/bin)
+            self.env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
     def fill(self, command: str) -> str:
-        """The command with the fake tenant for `acme.us.auth0.com` and its credentials."""
+        """The command for the fake tenant standing in for `acme.us.auth0.com`."""
         return (
             command.replace(
                 "TAP_AUTH0_LOGS_CLIENT_ID=…", f"TAP_AUTH0_LOGS_CLIENT_ID={DEFAULT_CLIENT_ID}"
@@ -136,111 +169,159 @@ class Reader:
                 "TAP_AUTH0_LOGS_CLIENT_SECRET=…",
                 f"TAP_AUTH0_LOGS_CLIENT_SECRET={DEFAULT_CLIENT_SECRET}",
             )
+            .replace("client_id …", f"client_id {DEFAULT_CLIENT_ID}")
+            .replace("client_secret …", f"client_secret {DEFAULT_CLIENT_SECRET}")
             .replace("acme.us.auth0.com", self.tenant.base_url)
         )
 
-    def run(self, command: str, cwd: Path = ROOT, timeout: float = 900) -> str:
+    def run(self, command: str, cwd: Path | None = None) -> str:
         """A README command walked here, filled in; its output. It must succeed."""
         assert command in WALK, command
         assert WALK[command] == WALKED, command
-        return self.shell(self.fill(command), cwd, timeout)
+        return self.shell(self.fill(command), cwd)
 
-    def shell(self, text: str, cwd: Path = ROOT, timeout: float = 900) -> str:
+    def shell(self, text: str, cwd: Path | None = None) -> str:
         """Any command line, as the reader types it; its output. It must succeed."""
         done = subprocess.run(
             ["bash", "-c", text],
-            cwd=cwd,
+            cwd=cwd or self.home,
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=900,
             check=False,
         )
         assert done.returncode == 0, f"{text}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         return done.stdout + done.stderr
 
 
-def rows(database: Path) -> int:
+def rows(database: Path, sql: str = "select count(distinct log_id) from auth0.logs") -> Any:
     with duckdb.connect(str(database), read_only=True) as db:
-        return int(db.sql("select count(distinct log_id) from auth0.logs").fetchone()[0])  # type: ignore[index]
+        return db.sql(sql).fetchall()
 
 
 @pytest.mark.slow
-def test_the_readme_walk(tmp_path, make_tenant, installed):
-    tenant = make_tenant(TenantLogs(count=1200))
-    reader = Reader(tmp_path, tenant)
+@pytest.mark.xdist_group(DEMO_CLONE)
+def test_the_readme_journey_in_one_clone(demo_in_a_clone, make_tenant):
+    # The two commands: the demo ran twice in a fresh clone (its first run installed the
+    # Meltano plugins), as `python3 dev.py demo`; the tests of the demo check what it said.
+    assert WALK["python3 dev.py demo"] == WALKED
+    assert "Loaded 10,000 logs this run" in demo_in_a_clone.first
+    assert "Loaded 500 logs this run" in demo_in_a_clone.second
+    # "Your own tenant": another tenant than the demo's, with an attack in its logs.
+    tenant = make_tenant(TenantLogs(count=1200, attacks=(Attack("brute_force", 300),)))
+    clone = demo_in_a_clone.clone
+    reader = Reader(clone, tenant)
+    database = clone / "output" / "auth0_logs.duckdb"
 
-    # The two commands' neighbour, then "With Meltano", in this project.
-    assert "Ready:" in reader.run("python3 dev.py setup")
+    # Meltano, in this repository: a plain run against the other tenant, no suffix, then dbt
+    # and the export on what it loaded. The demo left none of it occupied.
     reader.run(".venv/bin/meltano install")
     reader.run(
         "TAP_AUTH0_LOGS_DOMAIN=acme.us.auth0.com TAP_AUTH0_LOGS_CLIENT_ID=… "
         "TAP_AUTH0_LOGS_CLIENT_SECRET=… .venv/bin/meltano run tap-auth0-logs target-duckdb"
     )
-    assert rows(tmp_path / "auth0_logs.duckdb") == 1200
+    assert rows(database) == [(1200,)]
+    reader.run(".venv/bin/meltano invoke dbt-duckdb:build")
+    assert rows(database, "select count(*) from auth0_analytics.auth0__events") == [(1200,)]
+    reader.run(".venv/bin/meltano invoke dbt-duckdb:export-ocsf")
+    exported = clone / "output" / "ocsf" / "1.5.0" / "jsonl" / "authentication.jsonl"
+    assert exported.read_text().count("\n") > 500
+
+    # Settings kept in .env, meltano.yml as it was; then runs with no variables.
+    project_file = (clone / "meltano.yml").read_text()
+    for setting in ("domain acme.us.auth0.com", "client_id …", "client_secret …"):
+        reader.run(f".venv/bin/meltano config set --store=dotenv tap-auth0-logs {setting}")
+    assert (clone / "meltano.yml").read_text() == project_file
+    kept = (clone / ".env").read_text()
+    assert "TAP_AUTH0_LOGS_DOMAIN" in kept
+    assert tenant.base_url in kept
+    tenant.logs.count += 300
+    reader.run(".venv/bin/meltano run tap-auth0-logs target-duckdb dbt-duckdb:build")
+    assert rows(database) == [(1500,)]
     state = reader.run(".venv/bin/meltano state get dev:tap-auth0-logs-to-target-duckdb")
     assert tenant.base_url.split("://")[1] in state  # the STATE names its tenant
-    meltano_yml = (ROOT / "meltano.yml").read_text()
-    try:
-        said = reader.run(".venv/bin/meltano config set tap-auth0-logs domain acme.us.auth0.com")
-        assert "setting 'domain' was set" in said
-    finally:
-        (ROOT / "meltano.yml").write_text(meltano_yml)
+    listed = reader.shell(".venv/bin/meltano state list")
+    assert "demo:tap-auth0-logs-to-target-duckdb" in listed  # the demo's, apart
 
-    # The dbt package's commands from its section, on the table just loaded.
-    readme = (ROOT / "README.md").read_text()
-    for command in (
-        ".venv/bin/meltano invoke dbt-duckdb:full-refresh",
-        """.venv/bin/meltano invoke dbt-duckdb build --vars '{"brute_force_min_failures": 20}'""",
-    ):
-        assert f"`{command}`" in readme
-        reader.shell(command)
-
-    # "In your own Meltano project": a new project, the tap added from the Hub definition.
-    reader.shell("meltano init project --no_usage_stats", tmp_path)
-    project = tmp_path / "project"
-    add = (
-        "meltano add --plugin-type extractor tap-auth0-logs --from-ref "
-        "path/to/tap-auth0-logs/hub/tap-auth0-logs.yml"
+    # The dbt package: a var per run, the export in OCSF 1.1.0, the alerter's question.
+    inline = (
+        """.venv/bin/meltano invoke dbt-duckdb build --vars '{"brute_force_min_failures": 20}'"""
     )
-    assert WALK[add] == WALKED
-    # As written, with the path filled in; installing needs GitHub (the definition's pip_url),
-    # adding and configuring do not.
-    reader.shell(f"{add.replace('path/to/tap-auth0-logs', str(ROOT))} --no-install", project)
-    added = (project / "meltano.yml").read_text()
-    assert "tap-auth0-logs" in added
-    assert "utilities" not in added  # no stray utility beside the extractor
-    reader.run("meltano config set tap-auth0-logs domain acme.us.auth0.com", cwd=project)
-    assert tenant.base_url in (project / "meltano.yml").read_text()
+    assert f"`{inline}`" in " ".join(readme().split())
+    reader.shell(inline)
+    found = "select count(*) from auth0_analytics.auth0__detections where detection = 'brute_force'"
+    assert rows(database, found) == [(1,)]  # raised past it: what was alerted stays
+    reader.run(".venv/bin/meltano run tap-auth0-logs target-duckdb dbt-duckdb:build")
+    reader.run(
+        ".venv/bin/meltano invoke dbt-duckdb:export-ocsf --ocsf-version 1.1.0 "
+        "--region eu-west-1 --account 123456789012"
+    )
+    lake = clone / "output" / "ocsf" / "1.1.0" / "security-lake" / "ext" / "auth0-authentication"
+    assert list(lake.glob("region=eu-west-1/accountId=123456789012/eventDay=*/*.parquet"))
+    [alert] = re.findall(r"```sql\n(.*?)```", readme(), re.DOTALL)
+    found = rows(database, alert.replace("2026-12-01 06:00:00", "2000-01-01 00:00:00"))
+    assert "brute_force" in {detection for _, detection, _, _ in found}
 
-    # "Using the tap", in a folder of the reader's own.
-    work = tmp_path / "work"
-    work.mkdir()
-    (work / "config.json").write_text(json.dumps(tenant.config()))
-    reader.run("tap-auth0-logs --config config.json > out.jsonl", cwd=work)
-    assert len(records(work / "out.jsonl")) == 1200
+    # Singer pipes, with a config.json beside the clone's .venv.
+    (clone / "config.json").write_text(json.dumps(tenant.config()))
+    assert "Connection test passed" in reader.run(
+        ".venv/bin/tap-auth0-logs --config config.json --test"
+    )
+    reader.run(".venv/bin/tap-auth0-logs --config config.json > out.jsonl")
+    assert len(records(clone / "out.jsonl")) == 1500
     tenant.logs.count += 40
     reader.run(
         "tail -n 1 out.jsonl | python3 -c 'import json, sys; "
-        'print(json.dumps(json.load(sys.stdin)["value"]))\' > state.json',
-        cwd=work,
+        'print(json.dumps(json.load(sys.stdin)["value"]))\' > state.json'
     )
-    reader.run("tap-auth0-logs --config config.json --state state.json > out.jsonl", cwd=work)
-    assert [r["log_id"] for r in records(work / "out.jsonl")] == tenant.logs.ids()[-40:]
-    reader.run("tap-auth0-logs --config config.json --discover > catalog.json", cwd=work)
-    assert json.loads((work / "catalog.json").read_text())["streams"]
-    assert "Connection test passed" in reader.run(
-        "tap-auth0-logs --config config.json --test", cwd=work
-    )
-    assert "| domain |" in reader.run("python -m tap_auth0_logs --about --format=markdown")
+    reader.run(".venv/bin/tap-auth0-logs --config config.json --state state.json > out.jsonl")
+    assert [r["log_id"] for r in records(clone / "out.jsonl")] == tenant.logs.ids()[-40:]
+    reader.run(".venv/bin/tap-auth0-logs --config config.json --discover > catalog.json")
+    assert json.loads((clone / "catalog.json").read_text())["streams"]
+    assert "| domain |" in reader.run(".venv/bin/tap-auth0-logs --about --format=markdown")
 
-    # The demo on "your tenant" from environment variables: a database of that tenant's own.
-    said = reader.run(
-        "TAP_AUTH0_LOGS_DOMAIN=acme.us.auth0.com TAP_AUTH0_LOGS_CLIENT_ID=… "
-        "TAP_AUTH0_LOGS_CLIENT_SECRET=… python3 dev.py demo"
+    # And the demo once more, with the settings of another tenant in .env: it still reads the
+    # fake tenant, where it left off.
+    assert "Loaded 500 logs this run" in reader.run("python3 dev.py demo")
+
+
+@pytest.mark.slow
+def test_the_readme_in_your_own_meltano_project(tmp_path, make_tenant):
+    tenant = make_tenant(TenantLogs(count=700))
+    reader = Reader(tmp_path, tenant, on_path=True)
+    reader.shell("meltano init project --no_usage_stats")
+    project = tmp_path / "project"
+    for command in (
+        "meltano add --plugin-type extractor tap-auth0-logs --from-ref "
+        "path/to/tap-auth0-logs/hub/tap-auth0-logs.yml --no-install",
+        "meltano add --plugin-type loader target-duckdb --from-ref "
+        "path/to/tap-auth0-logs/hub/target-duckdb.yml --no-install",
+    ):
+        assert WALK[command] == WALKED
+        reader.shell(reader.fill(command).replace("path/to/tap-auth0-logs", str(ROOT)), project)
+    # As the README says: the tap's pip_url set to the clone, in the project's meltano.yml.
+    said = " ".join(readme().split())
+    assert "set the tap's `pip_url` to `-e path/to/tap-auth0-logs`" in said
+    definition = yaml.safe_load((project / "meltano.yml").read_text())
+    [extractor] = definition["plugins"]["extractors"]
+    text = (project / "meltano.yml").read_text()
+    (project / "meltano.yml").write_text(
+        text.replace(f"pip_url: {extractor['pip_url']}", f"pip_url: -e {ROOT}")
     )
-    assert f"Loaded {tenant.logs.count:,} logs this run" in said
-    shutil.rmtree(tmp_path / "demo", ignore_errors=True)
+    assert "utilities" not in definition["plugins"]  # no stray utility beside them
+
+    reader.run("meltano install", cwd=project)
+    reader.run(
+        "meltano config set --store=dotenv tap-auth0-logs domain acme.us.auth0.com", cwd=project
+    )
+    for setting in ("client_id …", "client_secret …"):
+        reader.shell(
+            reader.fill(f"meltano config set --store=dotenv tap-auth0-logs {setting}"), project
+        )
+    reader.run("meltano run tap-auth0-logs target-duckdb", cwd=project)
+
+    assert rows(project / "output" / "auth0_logs.duckdb") == [(700,)]
 
 
 def records(path: Path) -> list[dict[str, Any]]:

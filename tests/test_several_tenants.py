@@ -129,7 +129,6 @@ def postgres_warehouse(installed, postgres, tmp_path_factory) -> Warehouse:
     warehouse.env = {
         **meltano_environment(folder),
         **postgres_settings(postgres, "several_tenants"),
-        **postgres_settings(postgres, "several_tenants", "DBT_POSTGRES", "DBNAME"),
     }
     load_two_tenants(warehouse, "target-postgres", "dbt-postgres")
     return warehouse
@@ -267,7 +266,7 @@ print(json.dumps(read))
 def test_two_airbyte_connections_load_one_cache_and_one_build_answers_per_tenant(
     installed, make_tenant, tmp_path
 ):
-    from tests.airbyte_runs import SOURCE, airbyte_environment  # noqa: PLC0415 (builds a venv)
+    from benchmarks.airbyte_runs import SOURCE, airbyte_environment  # noqa: PLC0415 (builds a venv)
 
     python = airbyte_environment()
     logs = {name: tenant_logs(name) for name in NAMES}

@@ -98,6 +98,19 @@ def test_unknown_top_level_keys_are_gathered_not_dropped():
     assert gather_extra_fields({"log_id": "1"})["extra_fields"] is None
 
 
+def test_auth0_client_is_an_object_and_a_list_of_them_is_kept_in_extra_fields():
+    """One type (an object) for loaders that type each column, Airbyte's among them."""
+    declared = LOG_EVENT["properties"]["auth0_client"]
+    assert "array" not in declared["type"]
+    assert "object" in declared["type"]
+    client = {"name": "auth0.js", "version": "9.23.0", "env": {"node": "18"}}
+    assert gather_extra_fields({"log_id": "1", "auth0_client": client})["auth0_client"] == client
+    listed = [{"name": "auth0.js"}, {"name": "lock"}]
+    record = gather_extra_fields({"log_id": "1", "auth0_client": listed})
+    assert record == {"log_id": "1", "extra_fields": {"auth0_client": listed}}
+    assert Draft202012Validator(LOG_EVENT).is_valid({"log_id": "1", "auth0_client": client})
+
+
 def test_scope_string_or_list_becomes_a_list():
     assert normalize_scope({"scope": "read:logs read:users"})["scope"] == [
         "read:logs",

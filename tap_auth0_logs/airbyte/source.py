@@ -411,17 +411,61 @@ def _read_config(path: Path) -> dict[str, Any]:
     return config
 
 
+#: What `source-auth0-logs --help` says: for a user, not for a reader of the code.
+DESCRIPTION = """\
+Read the log events of an Auth0 tenant as an Airbyte source: Airbyte (an image), PyAirbyte and
+orchestrators run it with one of the commands below. It prints Airbyte messages on stdout, one a
+line; its own log goes to stderr. The config is the tap's (tap-auth0-logs --about lists every
+setting), e.g. {"domain": "acme.us.auth0.com", "client_id": "...", "client_secret": "..."}.
+"""
+#: Each command: what it does, for `--help`.
+COMMANDS = {
+    "spec": "Print the connector's specification: every setting, secrets marked.",
+    "check": (
+        "Check the config, the credentials and the read:logs scope with one cheap request: "
+        "SUCCEEDED, or FAILED with the reason and its fix (exit 0 either way)."
+    ),
+    "discover": "Print the catalog: the streams logs, log_search and user_logs.",
+    "read": (
+        "Read the streams the catalog selects: records, then a STATE after every page; "
+        "with --state, only what is new since that STATE."
+    ),
+}
+
+
 def parser() -> argparse.ArgumentParser:
     """`spec`, `check`, `discover` and `read`, as Airbyte calls a source."""
-    top = argparse.ArgumentParser(prog="source-auth0-logs", description=__doc__)
-    commands = top.add_subparsers(dest="command", required=True)
-    commands.add_parser("spec", help="the connector specification")
-    for name in ("check", "discover", "read"):
-        command = commands.add_parser(name)
-        command.add_argument("--config", type=Path, required=True)
+    top = argparse.ArgumentParser(
+        prog="source-auth0-logs",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, text in COMMANDS.items():
+        command = commands.add_parser(name, help=text, description=text)
+        if name == "spec":
+            continue
+        command.add_argument(
+            "--config",
+            type=Path,
+            required=True,
+            metavar="FILE",
+            help="the tap's settings as JSON (domain, client_id, client_secret, ...)",
+        )
         if name == "read":
-            command.add_argument("--catalog", type=Path, required=True)
-            command.add_argument("--state", type=Path)
+            command.add_argument(
+                "--catalog",
+                type=Path,
+                required=True,
+                metavar="FILE",
+                help="a configured catalog choosing the streams and their sync modes",
+            )
+            command.add_argument(
+                "--state",
+                type=Path,
+                metavar="FILE",
+                help="the last STATE of each stream from the previous read (a JSON list)",
+            )
     return top
 
 

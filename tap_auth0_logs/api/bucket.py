@@ -2,7 +2,7 @@
 
 Auth0's Management API bucket is shared by everything the tenant runs (docs/auth0-api.md §5);
 answers say its size, the whole requests left and the whole second the next is added. The
-simplest model that reached the plan profiles' figures (README, "Rate limits"):
+simplest model that reached the plan profiles' figures (docs/rate-limits.md):
 
 - **the reset is the truth**: by then the bucket holds one request more than an answer said;
 - **the plan's published refill is a prior** (`PLAN_REFILLS`): a small bucket goes at its rate,

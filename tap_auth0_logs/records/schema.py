@@ -24,7 +24,9 @@ EXTRA_FIELDS = "extra_fields"
 #: Name of the property naming the tenant a record came from (the tap's, not Auth0's).
 TENANT = "tenant"
 
-_OBJECT_OR_LIST = th.CustomType({"type": ["object", "array", "null"]})
+#: Auth0 documents `auth0_client` as {name, version, env}, any object, or a list. It is declared an
+#: object, so that every loader (Airbyte's too) gives it one type; a list goes to `extra_fields`.
+AUTH0_CLIENT = "auth0_client"
 
 
 def _text(name: str, description: str) -> th.Property:
@@ -88,7 +90,16 @@ LOG_EVENT = th.PropertiesList(
         th.ObjectType(th.Property("ja3", th.StringType), th.Property("ja4", th.StringType)),
         description="TLS fingerprints.",
     ),
-    th.Property("auth0_client", _OBJECT_OR_LIST, description="SDK that made the call."),
+    th.Property(
+        AUTH0_CLIENT,
+        th.ObjectType(
+            th.Property("name", th.StringType),
+            th.Property("version", th.StringType),
+            th.Property("env", th.ObjectType(additional_properties=True)),
+            additional_properties=True,
+        ),
+        description="SDK that made the call (a list, which Auth0 may send, is in `extra_fields`).",
+    ),
     _text("organization_id", "Organization id."),
     _text("organization_name", "Organization name."),
     _text("tenant_name", "Tenant name (Auth0's; absent from older events)."),
@@ -139,8 +150,13 @@ _EVERY_KEY_NULL: dict[str, Any] = dict.fromkeys(LOG_EVENT["properties"])
 
 
 def gather_extra_fields(record: dict[str, Any]) -> dict[str, Any]:
-    """Move top-level keys the schema does not know into `extra_fields` (null when none)."""
+    """Move into `extra_fields` (null when none) what the schema does not hold.
+
+    Top-level keys it does not know, and an `auth0_client` sent as a list (declared an object).
+    """
     unknown = record.keys() - KNOWN_FIELDS  # a set operation in C: most records have none
+    if isinstance(record.get(AUTH0_CLIENT), list):
+        unknown = {*unknown, AUTH0_CLIENT}
     record[EXTRA_FIELDS] = (
         {key: record.pop(key) for key in list(record) if key in unknown} if unknown else None
     )

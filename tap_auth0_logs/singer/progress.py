@@ -44,11 +44,15 @@ class Progress:
         self.reported = now
         ingested = log_ids.timestamp_of(str(row.get("log_id", "")))
         lag = f"{(datetime.now(UTC) - ingested).total_seconds():,.0f} s" if ingested else "unknown"
+        rate = self.records / max(now - self.started, 1e-9)
+        pages = self.pages()
         self.logger.info(
             "Progress of %s: %d records, %d pages, %.0f records/s, lag %s.",
             self.name,
             self.records,
-            self.pages(),
-            self.records / max(now - self.started, 1e-9),
+            pages,
+            rate,
             lag,
+            # The same as values, for a reader of structured logs (Meltano's, the demo).
+            extra={"progress": {"stream": self.name, "records": self.records, "pages": pages}},
         )

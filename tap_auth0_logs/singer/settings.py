@@ -355,10 +355,12 @@ class Settings:
         convert=str,
     )
     retention_days: float | None = setting(
-        th.NumberType(exclusive_minimum=0),
+        # Whole days, as Auth0's plans keep them (and an integer in Meltano, whose 4.4 fails on a
+        # `decimal` setting given as an environment variable).
+        th.IntegerType(minimum=1),
         title="Retention Days",
         description=(
-            "How many days the tenant keeps logs (Free 1, Essentials 5, Professional 10, "
+            "How many whole days the tenant keeps logs (Free 1, Essentials 5, Professional 10, "
             "Enterprise 30); by default the age of the oldest log the tenant still serves. "
             "Each run says how long the pipeline may stay stopped before logs are lost."
         ),

@@ -75,6 +75,8 @@ class TapAuth0Logs(FencedTap):
         PluginCapabilities.ABOUT,
         PluginCapabilities.STREAM_MAPS,
         PluginCapabilities.FLATTENING,
+        # Meltano then reads the tap's log lines as records: the tap's error shows as an error.
+        PluginCapabilities.STRUCTURED_LOGGING,
     ]
 
     # A copy: the SDK adds its built-in settings (stream maps, flattening) to this dict in place,
@@ -226,7 +228,8 @@ class TapAuth0Logs(FencedTap):
         countdown = retention.countdown(stream_name, bookmark, kept, measured=measured, now=now)
         if countdown is not None:
             level = logging.WARNING if countdown.urgent else logging.INFO
-            self.logger.log(level, "%s", countdown.line())
+            left = round(countdown.left.total_seconds() / 86400, 1)
+            self.logger.log(level, "%s", countdown.line(), extra={"retention_days_left": left})
 
     def _retention(self, now: datetime) -> timedelta | None:
         """`retention_days`, else the age of the oldest log the tenant serves (one request)."""

@@ -17,6 +17,7 @@ import math
 import random
 import secrets
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -25,6 +26,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from typing_extensions import override
 
 from tap_auth0_logs.testing.logs import TenantLogs
 from tap_auth0_logs.testing.search import QueryError, compile_query
@@ -273,7 +276,7 @@ class FakeAuth0:
         Over TLS with `tls`.
         """
         handler = type("Handler", (_Handler,), {"tenant": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server = _Server(("127.0.0.1", port), handler)
         self._scheme = "http"
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
@@ -577,6 +580,20 @@ def _int(text: str) -> int | None:
 _GATEWAY_PAGE = (
     b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
 )
+
+
+class _Server(ThreadingHTTPServer):
+    """The standard threading server, quiet when a client hangs up.
+
+    A client may go at any moment (a tap killed mid-page, a test that stops reading); Auth0 does
+    not print anything then, and a traceback on the console would look like a failure.
+    """
+
+    @override
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

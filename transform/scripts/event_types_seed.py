@@ -1,6 +1,6 @@
 """Write seeds/auth0__event_types.csv: each Auth0 log type code's family, outcome and OCSF class.
 
-    python transform/scripts/event_types_seed.py
+    python transform/scripts/event_types_seed.py [OUT.csv]
 
 The codes and descriptions are the tap's table (tap_auth0_logs/data/log_event_types.csv); the
 family, outcome and OCSF mapping are the rules below, with explicit entries where a rule of
@@ -10,6 +10,7 @@ thumb would be wrong. Run it again after the tap's table gains codes, and review
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,10 +202,11 @@ def classify(code: str) -> Row:
 
 
 def main() -> None:
-    """Write the seed from the tap's table of codes."""
+    """Write the seed from the tap's table of codes (to the path given, else into seeds/)."""
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else SEED
     with SOURCE.open(newline="") as source:
         descriptions = {row["code"]: row["description"] for row in csv.DictReader(source)}
-    with SEED.open("w", newline="") as out:
+    with target.open("w", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(
             [

@@ -2,11 +2,12 @@
 
 A `Simulation` drives one sequential client against `RateLimit`, the fake tenant's model of Auth0's
 bucket, on a `SimulatedClock` (nothing sleeps: the clock moves), with the tenant's other clients
-spending the bucket at a set rate while the clock moves (events on the clock). The client is either the tap's `Pacer` (acquire, one request,
-observe, release, as the sender does) or the **simple citizen**: no learning, and when
-`x-ratelimit-remaining` is at or below a fifth of `x-ratelimit-limit`, or after a 429, it sleeps
-until `x-ratelimit-reset` (the way MeltanoLabs' tap-github keeps its reserve). The tests hold the
-pacer to the citizen; the plan-profile benchmarks measure what each part of the pacer earns.
+spending the bucket at a set rate while the clock moves (events on the clock). The client is either
+the tap's `Pacer` (acquire, one request, observe, release, as the sender does) or the **simple
+citizen**: no learning, and when `x-ratelimit-remaining` is at or below a fifth of
+`x-ratelimit-limit`, or after a 429, it sleeps until `x-ratelimit-reset` (the way MeltanoLabs'
+tap-github keeps its reserve). The tests hold the pacer to the citizen; the plan-profile benchmarks
+measure what each part of the pacer earns.
 """
 
 from __future__ import annotations

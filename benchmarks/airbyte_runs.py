@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
+from filelock import FileLock
 
 if TYPE_CHECKING:
     from tap_auth0_logs.testing import FakeAuth0
@@ -37,12 +38,14 @@ def airbyte_environment() -> Path:
     """The Python of the venv with PyAirbyte and airbyte-cdk, built when missing or stale."""
     python = ENVIRONMENT / "bin" / "python"
     stamp = ENVIRONMENT / ".installed-requirement"
-    if not (python.exists() and stamp.exists() and stamp.read_text() == PYAIRBYTE):
-        venv.EnvBuilder(with_pip=True, clear=True).create(ENVIRONMENT)
-        install = [str(python), "-m", "pip", "install", "--quiet", PYAIRBYTE]
-        done = subprocess.run(install, capture_output=True, text=True, check=False)
-        assert done.returncode == 0, done.stderr[-3000:]
-        stamp.write_text(PYAIRBYTE)
+    # One builder at a time (tests run side by side); the others wait, then find it built.
+    with FileLock(str(ROOT / ".venv-pyairbyte.lock")):
+        if not (python.exists() and stamp.exists() and stamp.read_text() == PYAIRBYTE):
+            venv.EnvBuilder(with_pip=True, clear=True).create(ENVIRONMENT)
+            install = [str(python), "-m", "pip", "install", "--quiet", PYAIRBYTE]
+            done = subprocess.run(install, capture_output=True, text=True, check=False)
+            assert done.returncode == 0, done.stderr[-3000:]
+            stamp.write_text(PYAIRBYTE)
     return python
 
 
