@@ -297,6 +297,9 @@ EVENTS = [
     event("r4", 605, "sapi", user_id="auth0|q2", description=INVITE),
     event("r5", 600, "sapi", user_id="auth0|q3", description=INVITE),
     event("r6", 630, "sapi", user_id="auth0|q3", description=DELETE),
+    # word_boundary: the word, not a longer one
+    event("w1", 650, "sapi", description="Tenant wipe requested"),
+    event("w2", 650, "sapi", description="Tenant wiped clean"),
     # unverified_signups: a signup alone; a signup verified 10 minutes later
     event("s1", 700, "ss", user_name="v1@example.org"),
     event("s2", 700, "ss", user_name="v2@example.org"),
@@ -312,11 +315,15 @@ EXPECTED = {
     "sigma:5f0c7f4e-3d7a-4a51-9b7e-1c2d3e4f5a06": [{"f1"}, {"f3"}],
     "sigma:5f0c7f4e-3d7a-4a51-9b7e-1c2d3e4f5a07": [{"g1"}, {"g3"}],
     "sigma:5f0c7f4e-3d7a-4a51-9b7e-1c2d3e4f5a08": [{"h1"}, {"h5"}],
+    "sigma:5f0c7f4e-3d7a-4a51-9b7e-1c2d3e4f5a09": [{"w1"}],
     "sigma:canonical_domain": [{"i1"}],
     "sigma:5f0c7f4e-3d7a-4a51-9b7e-1c2d3e4f5a11": [{"j1", "j2", "j3", "j4"}],
     "sigma:token_agents": [{"n1", "n2", "n3"}],
     "sigma:blocked_then_in": [{"q1", "q2"}, {"q3", "q4"}],
     "sigma:takeover_sequence": [{"r1", "r2"}],
+    # its rules, generated: every invitation and every deletion, each actor's its own
+    "sigma:5f0c7f4e-3d7a-4a51-9b7e-1c2d3e4f5a13": [{"d1"}, {"d2"}, {"d3"}, {"r1"}, {"r4"}, {"r5"}],
+    "sigma:5f0c7f4e-3d7a-4a51-9b7e-1c2d3e4f5a14": [{"r2"}, {"r3"}, {"r6"}],
     "sigma:unverified_signups": [{"s1"}],
 }
 REFUSED = {
@@ -326,6 +333,8 @@ REFUSED = {
     "refused_lookahead.yml": "invalid perl operator: (?!",
     "refused_splunk_list.yml": 'type \'IN ("fs","ss")\' is no Auth0 event type code',
     "refused_correlation.yml": "its rule fingerprinted_login cannot compile: field security_context.ja3",
+    "refused_not_yaml.yml": "not YAML (line 7): could not find expected ':'",
+    "twin_of_settings_weakened.yml": "id 5f0c7f4e-3d7a-4a51-9b7e-1c2d3e4f5a01 is already the id of a rule in settings_weakened.yml",
 }
 FINDINGS = (
     "select detection, subject_type, subject, first_seen, last_seen, events, log_ids, severity,"
@@ -408,6 +417,8 @@ def duckdb_run(installed, tmp_path_factory) -> dict[str, Any]:
         )
         insert_duckdb(db, EVENTS)
     env = {**plugin_env(folder, "dbt-duckdb", transform), "DBT_DUCKDB_PATH": str(database)}
+    meltano(["invoke", "dbt-duckdb", "build"], env)  # before any rule: dbt keeps what it parsed
+    before = duckdb_rows(database, FINDINGS)
     compiled = sigma("dbt-duckdb", env, RULES)
     meltano(["invoke", "dbt-duckdb", "build"], env)
     return {
@@ -415,6 +426,7 @@ def duckdb_run(installed, tmp_path_factory) -> dict[str, Any]:
         "project": transform,
         "database": database,
         "compiled": compiled,
+        "before": before,
         "rows": duckdb_rows(database, FINDINGS),
     }
 
@@ -446,6 +458,7 @@ def literal(value: Any) -> str:
 
 
 def test_every_rule_finds_exactly_its_events_in_duckdb(duckdb_run):
+    assert duckdb_run["before"] == []  # no rule compiled yet: no Sigma model, no finding
     assert by_detection(duckdb_run["rows"]) == expected()
 
 
@@ -458,18 +471,19 @@ def test_a_rule_that_cannot_compile_is_refused_in_one_line_and_the_others_compil
         assert len(refused) == 1, (name, done.stdout)
         assert why in refused[0], refused[0]
     compiled = [line for line in lines if line.startswith("compiled  ")]
-    assert len(compiled) == len(EXPECTED)
+    assert len(compiled) == len(EXPECTED) + 1  # new_code.yml matches nothing here
+    warned = [line for line in compiled if line.startswith("compiled  new_code.yml ")]
+    assert warned[0].endswith("; warning: type 'xnewcode' is a code Auth0 does not document")
     assert "Traceback" not in done.stdout + done.stderr
-    assert f"{len(EXPECTED)} rule(s) compiled" in lines[-1]
+    assert f"{len(compiled)} rule(s) compiled" in lines[-1]
     assert f"{len(REFUSED)} refused" in lines[-1]
     generated = sorted(
         path.name for path in (duckdb_run["project"] / "models" / "sigma").glob("*.sql")
     )
-    assert generated == sorted(
-        f"sigma__{path.stem}.sql"
-        for path in RULES.glob("*.yml")
-        if not path.stem.startswith("refused_")
-    )
+    stems = sorted(path.stem for path in RULES.glob("*.yml") if path.name not in REFUSED)
+    # the correlation that generates its rules' findings makes three models of one file
+    sequence = ["sigma__takeover_sequence_2.sql", "sigma__takeover_sequence_3.sql"]
+    assert generated == sorted([f"sigma__{stem}.sql" for stem in stems] + sequence)
 
 
 def test_a_finding_has_the_columns_of_every_detection(duckdb_run):

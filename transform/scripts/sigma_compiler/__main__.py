@@ -180,11 +180,11 @@ def _refuse_repeated_ids(parsed: dict[str, list[Any]], outcomes: list[Outcome]) 
 
 
 def _referenced(parsed: dict[str, list[Any]]) -> set[int]:
-    """The rules a correlation somewhere names (they are its parts, not findings of their own)."""
+    """The rules a correlation names: its parts, no findings of their own (unless it generates)."""
     referenced: set[int] = set()
     for name, rules in parsed.items():
         for rule in rules:
-            if isinstance(rule, SigmaCorrelationRule):
+            if isinstance(rule, SigmaCorrelationRule) and not rule.generate:
                 for reference in rule.rules or []:
                     target = _find(reference.reference, name, parsed)
                     if isinstance(target, SigmaRule | SigmaCorrelationRule):
@@ -259,7 +259,7 @@ def _convert(
     outputs = [
         rule
         for rule in rules
-        if rule in members and (id(rule) not in referenced or getattr(rule, "generate", False))
+        if rule in members and id(rule) not in referenced
     ]
     multiple = sum(1 for rule in outputs if rule.id is None) > 1
     for index, rule in enumerate(outputs, start=1):
