@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import copy
 import csv
+import hashlib
 import os
 import re
 import sys
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 PROJECT = Path(__file__).resolve().parents[2]
+#: PostgreSQL's 63 characters for a name, less dbt's `__dbt__cte__` and a `_2` for a namesake.
+MODEL_NAME_MAX = 63 - len("__dbt__cte__") - 3
 
 
 @dataclass
@@ -256,11 +259,7 @@ def _convert(
     warnings: dict[int, list[str]] = {}
     for rule, warning in value_warnings(backend.last_processing_pipeline):
         warnings.setdefault(id(rule), []).append(warning)
-    outputs = [
-        rule
-        for rule in rules
-        if rule in members and id(rule) not in referenced
-    ]
+    outputs = [rule for rule in rules if rule in members and id(rule) not in referenced]
     multiple = sum(1 for rule in outputs if rule.id is None) > 1
     for index, rule in enumerate(outputs, start=1):
         refused = failed.get(id(rule)) or _failed_part(rule, failed)
@@ -298,7 +297,7 @@ def _finding(rule: Any, source: str, index: int) -> Finding:
     stem = re.sub(r"\.ya?ml$", "", source)
     suffix = f"_{index}" if index else ""
     detection = f"sigma:{rule.id}" if rule.id else f"sigma:{stem}{suffix}"
-    model = "sigma__" + re.sub(r"[^a-z0-9]+", "_", stem.lower()).strip("_") + suffix
+    model = model_name(re.sub(r"[^a-z0-9]+", "_", stem.lower()).strip("_") + suffix)
     parts = [ref.rule for ref in getattr(rule, "referenced_rules", [])]
     levels = [part.level for part in parts if part.level is not None]
     if rule.level is not None:
@@ -314,6 +313,15 @@ def _finding(rule: Any, source: str, index: int) -> Finding:
         mitre=technique([str(tag) for tag in tags]),
         source=source,
     )
+
+
+def model_name(slug: str) -> str:
+    """`sigma__<slug>`, short enough for PostgreSQL (63 characters in all, as dbt's CTE name)."""
+    name = f"sigma__{slug}"
+    if len(name) <= MODEL_NAME_MAX:
+        return name
+    digest = hashlib.sha256(slug.encode()).hexdigest()[:8]
+    return f"{name[: MODEL_NAME_MAX - len(digest) - 1].rstrip('_')}_{digest}"
 
 
 def _rank(level: Any) -> int:

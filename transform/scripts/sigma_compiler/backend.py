@@ -15,7 +15,7 @@ common table expressions ending in `found`: the events of each finding, keyed by
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -152,7 +152,7 @@ class Auth0EventsBackend(TextQueryBackend):
         """An `in` list only for a text column or path (not an array, a number, a timestamp)."""
         if not super().decide_convert_condition_as_in_expression(cond, state):
             return False
-        field = resolve(cond.args[0].field)
+        field = _field(cond.args[0].field)
         return not (field.elements or field.numeric or field.timestamp)
 
     def convert_condition_as_in_expression(self, cond: Any, state: ConversionState) -> str:
@@ -168,7 +168,7 @@ class Auth0EventsBackend(TextQueryBackend):
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
         """A value of an array's elements (`name{}`): true when any element matches it."""
-        field = resolve(cond.field)
+        field = _field(cond.field)
         if not field.elements:
             return super().convert_condition_field_eq_val(cond, state)
         elements = "{{ auth0_logs.sigma_elements(" + _keys(field) + ") }}"
@@ -178,8 +178,8 @@ class Auth0EventsBackend(TextQueryBackend):
             return f"not exists (select 1 from {elements} where {ELEMENT} is not null)"
         if isinstance(cond.value, SigmaExists):
             return f"exists (select 1 from {elements} where {ELEMENT} is not null)"
-        each = dataclasses.replace(cond, field=ELEMENT)
-        each.parent = cond.parent
+        each = copy.copy(cond)  # its parent and source too
+        each.field = ELEMENT
         matched = super().convert_condition_field_eq_val(each, state)
         return f"exists (select 1 from {elements} where {matched})"
 
@@ -223,9 +223,8 @@ class Auth0EventsBackend(TextQueryBackend):
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> str:
         """A number: as a number in a numeric column, else as the text JSON writes it."""
-        field = resolve(cond.field) if cond.field != ELEMENT else Field(ELEMENT)
         sql = self.escape_and_quote_field(cond.field)
-        if field.numeric:
+        if _field(cond.field).numeric:
             return f"{sql} = {cond.value}"
         return f"{sql} = {self._literal(cond.value)}"
 
@@ -240,7 +239,7 @@ class Auth0EventsBackend(TextQueryBackend):
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> str:
         """`|lt`, `|gte`, ...: text read as a number (text that is none compares as null)."""
-        if cond.field != ELEMENT and resolve(cond.field).numeric:
+        if _field(cond.field).numeric:
             return super().convert_condition_field_compare_op_val(cond, state)
         if not isinstance(cond.value.number, SigmaNumber) or hasattr(
             cond.value.number, "timestamp_part"
@@ -298,7 +297,8 @@ class Auth0EventsBackend(TextQueryBackend):
             ConditionFieldEqualsValueExpression(cond.field, SigmaString(prefix))
             for prefix in cond.value.expand()
         ]
-        return "(" + self.convert_condition(ConditionOR(prefixes, cond.source), state) + ")"
+        either = ConditionOR(prefixes, getattr(cond, "source", None))
+        return "(" + self.convert_condition(either, state) + ")"
 
     def convert_condition_not(self, cond: ConditionNOT, state: ConversionState) -> str:
         """`not`, true where what it negates is unknown (a field the event lacks): Sigma's sense."""
@@ -322,9 +322,9 @@ class Auth0EventsBackend(TextQueryBackend):
 
     def convert_condition_val_num(self, cond: Any, state: ConversionState) -> str:
         """A number as a keyword: its digits anywhere in the event's text."""
-        return self.convert_condition_val_str(
-            dataclasses.replace(cond, value=SigmaString(str(cond.value))), state
-        )
+        text = copy.copy(cond)
+        text.value = SigmaString(str(cond.value))
+        return self.convert_condition_val_str(text, state)
 
     def convert_condition_val_re(self, cond: Any, state: ConversionState) -> str:
         """A regular expression as a keyword, over the event's text."""
@@ -358,6 +358,11 @@ class Auth0EventsBackend(TextQueryBackend):
     def convert_correlation_temporal_ordered_rule(self, rule: Any, *_: Any, **__: Any) -> list[str]:
         """The referenced rules matched in the group in their order within the timespan."""
         return self._correlation(rule)
+
+
+def _field(name: str) -> Field:
+    """The field of a condition: an array's element (inside `exists`), or a rule's field."""
+    return Field(ELEMENT) if name == ELEMENT else resolve(name)
 
 
 def _keys(field: Field) -> str:
