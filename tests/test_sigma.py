@@ -6,6 +6,8 @@ Auth0-shaped events holds, for every rule, events that must fire it and events t
 rules compile once per engine the way users run them (`meltano invoke dbt-duckdb:sigma`, with pySigma
 in the plugin's environment), and one `dbt build` per engine turns them into findings; each rule's
 findings must be exactly the expected groups of events, and the same on DuckDB and PostgreSQL.
+One more test runs two rules through the whole pipeline (the fake tenant, the tap, target-duckdb's
+own tables) onto planted attacks.
 """
 
 from __future__ import annotations
@@ -20,8 +22,17 @@ from typing import Any
 import duckdb
 import pytest
 
+from tap_auth0_logs.testing import Attack, FakeAuth0, TenantLogs
 from tests.ocsf_checks import check, empty_objects
-from tests.pipelines import MELTANO, ROOT, meltano, meltano_environment, postgres_settings, psql
+from tests.pipelines import (
+    MELTANO,
+    ROOT,
+    meltano,
+    meltano_environment,
+    postgres_settings,
+    psql,
+    tenant_env,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -625,6 +636,74 @@ def test_a_growing_finding_keeps_its_id_and_removed_rules_compute_nothing(duckdb
     meltano(["invoke", "dbt-duckdb", "build"], env)
     after = {row[10]: row for row in duckdb_rows(database, FINDINGS)}
     assert after == grown  # kept as what was alerted; nothing compiled grows them any more
+
+
+PIPELINE_RULES = {
+    "sms_bombing.yml": """
+title: MFA texts
+name: mfa_text
+logsource: {product: auth0}
+detection:
+    selection:
+        data.type: gd_send_sms
+    condition: selection
+---
+title: Many MFA texts to one user
+id: 0a6d4c52-6f4b-4e0e-9d1f-2b3c4d5e6f70
+correlation:
+    type: event_count
+    rules: [mfa_text]
+    group-by: [data.user_id]
+    timespan: 1h
+    condition: {gte: 10}
+""",
+    "secret_read.yml": """
+title: A client secret read
+id: 0a6d4c52-6f4b-4e0e-9d1f-2b3c4d5e6f71
+logsource: {product: auth0}
+detection:
+    selection:
+        data.type: mgmt_api_read
+        data.details.accessedSecrets{}: client_secret
+    condition: selection
+""",
+}
+
+
+def test_rules_find_the_planted_attacks_through_the_tap_and_target(installed, tmp_path):
+    """The whole pipeline: the fake tenant, the tap, target-duckdb's own tables, then the rules."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for name, text in PIPELINE_RULES.items():
+        (rules / name).write_text(text)
+    attacks = (Attack("sms_bombing", 300), Attack("tenant_takeover", 1500))
+    logs = TenantLogs(count=3000, attacks=attacks)
+    database = tmp_path / "logs.duckdb"
+    env = {
+        **plugin_env(tmp_path, "dbt-duckdb", project(tmp_path)),
+        "TARGET_DUCKDB_FILEPATH": str(database),
+        "DBT_DUCKDB_PATH": str(database),
+    }
+    assert sigma("dbt-duckdb", env, rules).returncode == 0
+    with FakeAuth0(logs) as tenant:
+        meltano(
+            ["run", "tap-auth0-logs", "target-duckdb", "dbt-duckdb:build"],
+            {**env, **tenant_env(tenant)},
+        )
+
+    found = by_detection(duckdb_rows(database, FINDINGS))
+    planted = {
+        attack.kind: {
+            logs.log_id(attack.at + offset)
+            for offset, step in attack.steps()
+            if step.code in {"gd_send_sms", "mgmt_api_read"}
+        }
+        for attack in attacks
+    }
+    bombing = found["sigma:0a6d4c52-6f4b-4e0e-9d1f-2b3c4d5e6f70"]
+    assert any(planted["sms_bombing"] <= group for group in bombing)
+    reads = found["sigma:0a6d4c52-6f4b-4e0e-9d1f-2b3c4d5e6f71"]
+    assert any(planted["tenant_takeover"] <= group for group in reads)
 
 
 def test_no_rules_folder_is_exit_status_2_with_one_line(installed, tmp_path):
