@@ -24,6 +24,8 @@ probes are all counted. Ratios compare runs made in the same session, on the sam
    (benchmarks/dbt_build.py; results-dbt.md).
 7. the declarative logs stream (airbyte/declarative/) beside source-auth0-logs and the bare loop
    (benchmarks/declarative.py; results-declarative.md).
+8. several tenants: `dbt build` over ten tenants of 100,000 logs each in one DuckDB file, beside
+   one tenant of 1,000,000 (benchmarks/tenants.py; results-tenants.md).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import dbt_build, declarative, pacing_parts
+from benchmarks import dbt_build, declarative, pacing_parts, tenants
 from benchmarks.harness import (
     ENTERPRISE,
     Measured,
@@ -457,6 +459,9 @@ def main() -> None:
     pacing_parts.main([])
     # 7. the declarative logs stream beside the tap's Airbyte source.
     declarative.run(quick, args.out.with_name(args.out.name + "-declarative.md"))
+    # 8. many tenants in one warehouse beside one tenant of as many logs.
+    tenants_out = args.out.with_name(args.out.name + "-tenants.md")
+    print(tenants.run(3 if quick else 10, 30_000 if quick else 100_000, tenants_out))
 
 
 if __name__ == "__main__":

@@ -178,10 +178,13 @@ def _meltano(args: list[str], env: dict[str, str]) -> None:
         raise SystemExit(f"meltano {' '.join(args)} failed:\n{done.stderr[-3000:]}")
 
 
-def _extract(tenant: FakeAuth0, after: str, records: Path) -> tuple[int, Path]:
-    """Run the tap from `after` on; write its records as newline-delimited JSON."""
+def _extract(
+    tenant: FakeAuth0, after: str | None, records: Path, **settings: str
+) -> tuple[int, Path]:
+    """Run the tap from `after` on (None: the oldest log); write its records as JSON lines."""
     config = records.with_suffix(".tap.json")
-    config.write_text(json.dumps({**tenant.config(), "start_log_id": after}))
+    start = {"start_log_id": after} if after else {}
+    config.write_text(json.dumps({**tenant.config(**settings), **start}))
     count = 0
     with records.open("w") as out:
         tap = subprocess.Popen(

@@ -21,6 +21,8 @@ from singer_sdk import typing as th
 
 #: Name of the property that carries top-level keys this schema does not know.
 EXTRA_FIELDS = "extra_fields"
+#: Name of the property naming the tenant a record came from (the tap's, not Auth0's).
+TENANT = "tenant"
 
 _OBJECT_OR_LIST = th.CustomType({"type": ["object", "array", "null"]})
 
@@ -89,7 +91,12 @@ LOG_EVENT = th.PropertiesList(
     th.Property("auth0_client", _OBJECT_OR_LIST, description="SDK that made the call."),
     _text("organization_id", "Organization id."),
     _text("organization_name", "Organization name."),
-    _text("tenant_name", "Tenant name."),
+    _text("tenant_name", "Tenant name (Auth0's; absent from older events)."),
+    _text(
+        TENANT,
+        "The tenant the log came from, as its STATE names it: the host of the tenant's Management "
+        "API identifier, e.g. `acme.us.auth0.com` (added by the tap; one warehouse may hold many).",
+    ),
     _text("environment_name", "Auth0 environment, e.g. `prod-eu-1`."),
     th.Property(
         "$event_schema",

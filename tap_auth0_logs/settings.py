@@ -15,6 +15,7 @@ from singer_sdk import typing as th
 
 from tap_auth0_logs import log_ids, pseudonyms
 from tap_auth0_logs.backfill import DEFAULT_BACKFILL_CONCURRENCY, MAX_BACKFILL_CONCURRENCY
+from tap_auth0_logs.schema import TENANT
 from tap_auth0_logs.transport import DEFAULT_REQUEST_TIMEOUT
 
 if TYPE_CHECKING:
@@ -417,6 +418,12 @@ def _pseudonym_errors(config: Mapping[str, Any]) -> list[str]:
     for path in fields if isinstance(fields, list) else []:
         if isinstance(path, str) and (problem := pseudonyms.path_error(path)):
             errors.append(f"Setting `pseudonymize_fields` is invalid: {problem}.")
+        elif isinstance(path, str) and path.split(".")[0] == TENANT:
+            errors.append(
+                f"Setting `pseudonymize_fields` is invalid: `{TENANT}` names the tenant a record "
+                "came from (the host of its Management API identifier), not a person, and is never "
+                f"pseudonymised: take `{path}` out."
+            )
     return errors
 
 

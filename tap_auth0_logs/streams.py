@@ -36,6 +36,7 @@ from tap_auth0_logs.schema import (
     EXTRA_FIELDS,
     KNOWN_FIELDS,
     LOG_EVENT,
+    TENANT,
     gather_extra_fields,
     normalize_scope,
     with_every_key,
@@ -70,7 +71,8 @@ class LogEventStream(FencedStream):
     itself, per written page, because a parallel backfill is not in one order.
     """
 
-    primary_keys = ("log_id",)
+    # A log is one per tenant: two tenants loaded into one table may have the same log_id.
+    primary_keys = (TENANT, "log_id")
     replication_key = "log_id"
     is_sorted = True
     # One STATE per full page (the SDK's default is 10,000 records): a run killed at any moment
@@ -98,6 +100,8 @@ class LogEventStream(FencedStream):
         """A stream of the run; `room`, `pseudonyms` and `oldest` are the run's, shared."""
         super().__init__(tap=tap)
         self.client, self.settings = client, settings
+        #: The tenant every record names (`Settings.tenant`, worked out once a run).
+        self._tenant = settings.tenant
         #: Whether another backfill cursor can still help (the run's pacer answers).
         self.room = room
         #: Keyed pseudonyms, applied to every record before any writer sees it; None when off.
@@ -145,6 +149,7 @@ class LogEventStream(FencedStream):
         record = with_every_key(gather_extra_fields(normalize_scope(row)))
         if self.pseudonyms is not None:
             self.pseudonyms.apply(record)
+        record[TENANT] = self._tenant  # the STATE's tenant, never a pseudonym
         if description is None or record[EXTRA_FIELDS] is not None:
             self.drift.observe(record)
         return record

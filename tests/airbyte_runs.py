@@ -107,7 +107,7 @@ def declarative_config(
 
 
 def catalog(mode: str = "incremental", cursor: str = "date") -> dict[str, Any]:
-    """A configured catalog of the `logs` stream, deduplicated on `log_id` at the destination."""
+    """A configured catalog of the `logs` stream, deduplicated on tenant and `log_id`."""
     return {
         "streams": [
             {
@@ -118,7 +118,7 @@ def catalog(mode: str = "incremental", cursor: str = "date") -> dict[str, Any]:
                 },
                 "sync_mode": mode,
                 "destination_sync_mode": "append_dedup",
-                "primary_key": [["log_id"]],
+                "primary_key": [["tenant"], ["log_id"]],
                 "cursor_field": [cursor],
             }
         ]

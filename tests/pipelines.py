@@ -47,7 +47,7 @@ def postgres_bin() -> Path | None:
     return candidates[-1].parent if candidates else None
 
 
-def psql(postgres: dict[str, Any], database: str, sql: str) -> str:
+def psql(postgres: dict[str, Any], database: str, sql: str, separator: str = "|") -> str:
     done = subprocess.run(
         [
             postgres["psql"],
@@ -60,6 +60,8 @@ def psql(postgres: dict[str, Any], database: str, sql: str) -> str:
             "-d",
             database,
             "-At",
+            "-F",
+            separator,
             "-c",
             sql,
         ],

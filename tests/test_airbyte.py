@@ -174,9 +174,9 @@ def test_discover_lists_every_stream_resumable_by_log_id(tmp_path, tenant):
         assert stream["supported_sync_modes"] == ["full_refresh", "incremental"]
         assert stream["source_defined_cursor"] is True
         assert stream["default_cursor_field"] == ["log_id"]
-        assert stream["source_defined_primary_key"] == [["log_id"]]
+        assert stream["source_defined_primary_key"] == [["tenant"], ["log_id"]]
         assert stream["is_resumable"] is True
-        assert "log_id" in stream["json_schema"]["properties"]
+        assert {"tenant", "log_id"} <= set(stream["json_schema"]["properties"])
 
 
 def test_a_read_delivers_every_log_once_with_states_and_statuses(tmp_path, make_tenant):
@@ -187,6 +187,10 @@ def test_a_read_delivers_every_log_once_with_states_and_statuses(tmp_path, make_
     assert run.returncode == 0, run.stderr
     assert Counter(run.log_ids) == Counter(tenant.logs.ids())
     assert all(isinstance(m["record"]["emitted_at"], int) for m in run.of("RECORD"))
+    # Every record names its tenant, as the tap's STATE does: connections can share a destination.
+    assert {m["record"]["data"]["tenant"] for m in run.of("RECORD")} == {
+        tenant.base_url.split("://")[1]
+    }
     states = run.of("STATE")
     assert states
     assert all(s["state"]["type"] == "STREAM" for s in states)

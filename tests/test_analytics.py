@@ -380,10 +380,14 @@ def test_the_ocsf_rows_say_what_happened(planted_run):
         if e["class_uid"] != 3002 and "session" in e
     ]
     assert not [e for e in by_type["ss"] if "dst_endpoint" in e]
-    # The tenant the events were loaded for, even where Auth0's `tenant_name` is missing.
-    assert {e["metadata"]["tenant_uid"] for events in by_type.values() for e in events} == {
-        "default"  # records that do not name their tenant: `auth0_default_tenant`
-    }
+    # The tenant the events were loaded from (the tap's `tenant`, the host of its Management API
+    # identifier), even where Auth0's `tenant_name` is missing.
+    host = env["TAP_AUTH0_LOGS_DOMAIN"].split("://")[1]
+    assert {e["metadata"]["tenant_uid"] for events in by_type.values() for e in events} == {host}
+    unnamed = query(
+        env, "select count(*) from auth0_analytics.auth0__events where tenant_name is null"
+    )
+    assert unnamed[0][0] > 0  # events Auth0 did not name the tenant of: they have it all the same
     calls = by_type["sapi"]
     assert all(call["http_response"]["code"] in {200, 201, 204} for call in calls)
     assert {r["type"] for call in calls for r in call["resources"]} >= {"users"}

@@ -116,7 +116,9 @@ def test_check_succeeds_with_either_credential_and_fails_clearly_with_a_wrong_se
 
 
 @pytest.mark.slow
-def test_discover_offers_logs_incremental_on_date_keyed_by_log_id(cdk, tmp_path, make_tenant):
+def test_discover_offers_logs_incremental_on_date_keyed_by_tenant_and_log_id(
+    cdk, tmp_path, make_tenant
+):
     tenant = make_tenant(TenantLogs(count=50))
 
     [stream] = run([*cdk, "discover"], tmp_path, declarative_config(tenant)).of("CATALOG")[0][
@@ -126,16 +128,22 @@ def test_discover_offers_logs_incremental_on_date_keyed_by_log_id(cdk, tmp_path,
     assert stream["name"] == "logs"
     assert set(stream["supported_sync_modes"]) == {"full_refresh", "incremental"}
     assert stream["default_cursor_field"] == ["date"]
-    assert stream["source_defined_primary_key"] == [["log_id"]]
+    assert stream["source_defined_primary_key"] == [["tenant"], ["log_id"]]
 
 
 @pytest.mark.slow
 def test_two_reads_deliver_every_log_at_least_once_and_dedup_on_log_id_leaves_each_once(
     cdk, tmp_path, make_tenant
 ):
-    """Past the 1,000-result cap of search (checkpoint pages have none), then 700 new logs."""
+    """Past the 1,000-result cap of search (checkpoint pages have none), then 700 new logs.
+
+    Both sources name the tenant in every record the same way: by the Management API identifier
+    the token is asked for (here the fake tenant's, whatever port it is served on).
+    """
     tenant = make_tenant(TenantLogs(count=2500))
-    first = run([*cdk, "read"], tmp_path, declarative_config(tenant), read=True)
+    declarative = declarative_config(tenant)
+    declarative["credentials"]["audience"] = tenant.api_identifier
+    first = run([*cdk, "read"], tmp_path, declarative, read=True)
     assert first.returncode == 0, first.stderr[-3000:]
     assert sorted(first.log_ids) == tenant.logs.ids()  # 2,500: no cap, each once
     saved = first.state_file(tmp_path / "state.json")
@@ -144,7 +152,7 @@ def test_two_reads_deliver_every_log_at_least_once_and_dedup_on_log_id_leaves_ea
     assert re.fullmatch(r"900\d{53}", state["stream"]["stream_state"]["date"])
 
     tenant.logs.count += 700
-    second = run([*cdk, "read"], tmp_path, declarative_config(tenant), read=True, state=saved)
+    second = run([*cdk, "read"], tmp_path, declarative, read=True, state=saved)
 
     assert second.returncode == 0, second.stderr[-3000:]
     delivered = ids_in(first, second)
@@ -155,6 +163,7 @@ def test_two_reads_deliver_every_log_at_least_once_and_dedup_on_log_id_leaves_ea
     assert 1 <= len(repeated) <= 4
     # The tap's Airbyte source on the same tenant: exactly once, nothing to deduplicate.
     command, config = tap_source(tenant)
+    config["audience"] = tenant.api_identifier
     tenant.logs.count -= 700
     tap_first = run(command, tmp_path, config, read=True)
     tenant.logs.count += 700
@@ -162,6 +171,14 @@ def test_two_reads_deliver_every_log_at_least_once_and_dedup_on_log_id_leaves_ea
         command, tmp_path, config, read=True, state=tap_first.state_file(tmp_path / "tap.json")
     )
     assert ids_in(tap_first, tap_second) == Counter(tenant.logs.ids())
+    tenants = {
+        name: {m["record"]["data"]["tenant"] for one in runs for m in one.of("RECORD")}
+        for name, runs in {"manifest": (first, second), "tap": (tap_first, tap_second)}.items()
+    }
+    assert tenants == {
+        "manifest": {"fake-tenant.us.auth0.com"},
+        "tap": {"fake-tenant.us.auth0.com"},
+    }
 
 
 @pytest.mark.slow

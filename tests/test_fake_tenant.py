@@ -319,8 +319,9 @@ def test_the_fake_tenant_runs_on_its_own_and_the_tap_extracts_from_it(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "tap_auth0_logs.testing", "--logs", "300", "--port", str(port)]
     with subprocess.Popen(
-        [sys.executable, "-m", "tap_auth0_logs.testing", "--logs", "300", "--port", str(port)],
+        [*command, "--tenant-name", "staging"],
         stdout=subprocess.PIPE,
         text=True,
     ) as server:
@@ -333,3 +334,5 @@ def test_the_fake_tenant_runs_on_its_own_and_the_tap_extracts_from_it(tmp_path):
             server.terminate()
     assert run.returncode == 0, run.stderr
     assert len(run.records) == 300
+    # Named by its name, not its port: the same tenant however it is served.
+    assert {record["tenant"] for record in run.records} == {"staging.us.auth0.com"}

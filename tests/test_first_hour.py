@@ -40,6 +40,7 @@ def test_every_state_names_its_tenant_and_another_tenants_state_is_refused_befor
     done = run_tap(tmp_path, first.config())
     assert done.returncode == 0, done.stderr
     assert all(state["bookmarks"]["logs"]["tenant"] == host_of(first) for state in done.states)
+    assert {record["tenant"] for record in done.records} == {host_of(first)}
 
     run = run_tap(tmp_path, second.config(), done.final_state)
 
@@ -118,6 +119,10 @@ def test_a_tenant_named_by_its_api_identifier_is_one_tenant_on_any_port(tmp_path
 
     assert run.returncode == 0, run.stderr
     assert run.log_ids == logs.ids()[-50:]
+    # Its records name it the same way, whatever the port: one tenant in a warehouse.
+    assert {record["tenant"] for record in done.records + run.records} == {
+        "fake-tenant.us.auth0.com"
+    }
 
 
 def test_the_airbyte_source_refuses_another_tenants_state_as_a_config_error(tmp_path, make_tenant):

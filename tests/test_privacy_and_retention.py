@@ -178,6 +178,18 @@ def test_fields_without_a_key_are_refused_before_any_request(tmp_path, make_tena
     assert tenant.requests == []
 
 
+def test_the_tenant_is_never_a_pseudonym_and_asking_for_it_is_refused(tmp_path, make_tenant):
+    tenant = sample_tenant(make_tenant)
+    fields = ["default", "tenant"]
+
+    run = run_tap(tmp_path, tenant.config(pseudonymize_key=KEY, pseudonymize_fields=fields))
+
+    assert run.returncode != 0
+    assert "`tenant` names the tenant a record came from" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert tenant.requests == []
+
+
 def test_a_short_key_is_refused_and_never_shown(tmp_path, make_tenant):
     tenant = sample_tenant(make_tenant)
 

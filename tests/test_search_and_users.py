@@ -244,6 +244,35 @@ def test_log_types_filter_emits_only_those_and_the_checkpoint_still_advances(tmp
         assert "q" not in request.query or "from" not in request.query
 
 
+# --- every record names its tenant --------------------------------------------------------
+
+
+def test_every_record_of_every_stream_names_the_tenant_its_state_is_bound_to(tmp_path, make_tenant):
+    # Served on 127.0.0.1, the tenant is named `127.0.0.1:PORT`: it looks like an address, and
+    # keyed pseudonyms (on here) must leave it alone all the same.
+    tenant = make_tenant(TenantLogs(count=400, users=5))
+    config = tenant.config(
+        search_query="type:fp", user_ids=[user_id_for(1)], pseudonymize_key="k3y-kept-apart-0000"
+    )
+
+    run = run_tap(tmp_path, config)
+
+    assert run.returncode == 0, run.stderr
+    host = tenant.base_url.split("://")[1]
+    streams = {"logs", "log_search", "user_logs"}
+    assert {m["stream"] for m in run.messages if m["type"] == "RECORD"} == streams
+    assert {
+        (m["stream"], m["record"]["tenant"]) for m in run.messages if m["type"] == "RECORD"
+    } == {(stream, host) for stream in streams}
+    assert {run.final_state["bookmarks"][stream]["tenant"] for stream in streams} == {host}
+    schemas = [m for m in run.messages if m["type"] == "SCHEMA"]
+    assert {m["stream"] for m in schemas} == streams
+    for schema in schemas:
+        assert schema["key_properties"] == ["tenant", "log_id"]  # two tenants may share a log_id
+        assert "tenant" in schema["schema"]["properties"]
+    assert any((r["ip"] or "").startswith("hmac-sha256:1:") for r in run.records)  # pseudonyms on
+
+
 # --- discovery and --test ------------------------------------------------------------------
 
 

@@ -3,7 +3,10 @@
     python -m tap_auth0_logs.testing --logs 5000 --port 8080
     python -m tap_auth0_logs.testing --plant brute_force@1200 --plant mfa_fatigue@3000
 
-It prints a tap config for itself and serves until interrupted. The tenant answers like Auth0
+It prints a tap config for itself and serves until interrupted; the config asks tokens for the
+tenant's Management API identifier, `https://<tenant-name>.us.auth0.com/api/v2/`, so the tap names
+the tenant `<tenant-name>.us.auth0.com` whatever port it is served on (two fake tenants of two
+names are two tenants in one warehouse). The tenant answers like Auth0
 (docs/auth0-api.md): checkpoint and search modes, one log by id, a user's logs, the token
 endpoint, Auth0's error bodies and a rate-limit bucket with its headers. `--plant KIND@NUMBER`
 hides an attack among the ordinary traffic from that log on (the kinds: testing/attacks.py).
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
             "or leave it out for a free one.\n",
         )
     print(f"Fake Auth0 tenant with {args.logs:,} logs at {tenant.base_url}", flush=True)
-    print("Tap config:", json.dumps(tenant.config()), flush=True)
+    print("Tap config:", json.dumps(tenant.config(audience=tenant.api_identifier)), flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -24,3 +24,18 @@
         ~ "auth0__detections keeps its findings and their ids.") }}
   {%- endif -%}
 {% endmacro %}
+
+{#- The tables the logs are in: the source `auth0.logs`, or those the var `auth0_logs_relations`
+    names (`schema.table`, or `table` in `auth0_logs_schema`): a table per Airbyte connection or
+    PyAirbyte cache, since Airbyte keeps one connection's state per table. -#}
+{% macro logs_relations() %}
+  {%- set named = var('auth0_logs_relations') -%}
+  {%- if not named -%}{{ return([source('auth0', 'logs')]) }}{%- endif -%}
+  {%- set relations = [] -%}
+  {%- for name in named -%}
+    {%- set parts = name.split('.') -%}
+    {%- set schema = parts[0] if parts | length == 2 else var('auth0_logs_schema') -%}
+    {%- do relations.append(api.Relation.create(database=target.database, schema=schema, identifier=parts[-1])) -%}
+  {%- endfor -%}
+  {{ return(relations) }}
+{% endmacro %}
