@@ -129,7 +129,7 @@
     'end_time', {{ auth0_logs.epoch_ms('last_seen') }},
     'count', events,
     'severity_id', severity_id,
-    'severity', case severity_id when 2 then 'Low' when 3 then 'Medium' when 4 then 'High' else 'Critical' end,
+    'severity', case severity_id when 1 then 'Informational' when 2 then 'Low' when 3 then 'Medium' when 4 then 'High' else 'Critical' end,
     'status_id', 1, 'status', 'New',
     'message', description,
     'metadata', {{ auth0_logs.ocsf_metadata('finding_id', 'Auth0 tenant logs: auth0_logs detections') }},
@@ -139,13 +139,13 @@
         'desc', description,
         'created_time', {{ auth0_logs.epoch_ms('first_detected_at') }},
         'types', {% call auth0_logs.json_list() %}detection{% endcall %},
-        'attacks', {% call auth0_logs.json_list() %}
+        'attacks', case when mitre_technique is not null then {% call auth0_logs.json_list() %}
             {% call auth0_logs.json_build() %}
               'technique', {% call auth0_logs.json_build() %}
                 'uid', mitre_technique, 'name', {{ auth0_logs.mitre_name('mitre_technique') }}
               {% endcall %}
             {% endcall %}
-          {% endcall %},
+          {% endcall %} end,
         'first_seen_time', {{ auth0_logs.epoch_ms('first_seen') }},
         'last_seen_time', {{ auth0_logs.epoch_ms('last_seen') }},
         'analytic', {% call auth0_logs.json_build() %}

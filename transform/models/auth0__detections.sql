@@ -15,10 +15,10 @@
 {%- set this_build = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as timestamp)" -%}
 
 with computed as (
-    {% for name in detections %}
+    {% for name in detections + auth0_logs.sigma_models() %}
     select tenant, detection, subject_type, subject, first_seen, last_seen, events, log_ids, severity,
         mitre_technique, description
-    from {{ ref('int_auth0__' ~ name) }}
+    from {{ ref(name if name.startswith('sigma__') else 'int_auth0__' ~ name) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),

@@ -5,7 +5,7 @@ with findings as (
     select
         d.*,
         case when d.subject_type = 'ip' and {{ auth0_logs.is_ip('d.subject') }} then d.subject end as subject_ip,
-        case d.severity when 'low' then 2 when 'medium' then 3 when 'high' then 4 else 5 end as severity_id,
+        case d.severity when 'informational' then 1 when 'low' then 2 when 'medium' then 3 when 'high' then 4 else 5 end as severity_id,
         replace(d.detection, '_', ' ') as title
     from {{ ref('auth0__detections') }} as d
 )
