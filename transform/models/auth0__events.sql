@@ -64,6 +64,7 @@ typed as (
         nullif({{ auth0_logs.optional_column(present, 'l', 'hostname', 'varchar') }}, '') as hostname,
         nullif({{ auth0_logs.optional_column(present, 'l', 'strategy', 'varchar') }}, '') as strategy,
         {{ auth0_logs.optional_column(present, 'l', 'details', auth0_logs.json_type()) }} as details,
+        {{ auth0_logs.optional_column(present, 'l', 'security_context', auth0_logs.json_type()) }} as security_context,
         nullif({{ auth0_logs.optional_column(present, 'l', 'tenant_name', 'varchar') }}, '') as tenant_name,
         t.ocsf_class_uid,
         t.ocsf_activity_id,

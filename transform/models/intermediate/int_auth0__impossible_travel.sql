@@ -1,4 +1,5 @@
-{#- Two consecutive successful logins of one user from places farther apart than
+{{ config(tags=['detection']) }}
+{#- Two consecutive interactive logins of one user from places farther apart than
     `impossible_travel_min_km`, at a speed above `impossible_travel_max_kmh`. -#}
 with logins as (
     select
@@ -9,6 +10,9 @@ with logins as (
         lag(longitude) over (partition by user_id order by occurred_at, log_id) as previous_longitude
     from {{ ref('auth0__events') }}
     where category = 'login' and outcome = 'success'
+      and type not in ('ssa', 'sdelsa')  -- silent authentication is a session, not a new login
+      and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
+      and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
       and user_id is not null and latitude is not null and longitude is not null
 ),
 hops as (
