@@ -380,7 +380,10 @@ def test_the_ocsf_rows_say_what_happened(planted_run):
         if e["class_uid"] != 3002 and "session" in e
     ]
     assert not [e for e in by_type["ss"] if "dst_endpoint" in e]
-    assert {e["metadata"].get("tenant_uid") for e in by_type["s"]} == {"fake-tenant", None}
+    # The tenant the events were loaded for, even where Auth0's `tenant_name` is missing.
+    assert {e["metadata"]["tenant_uid"] for events in by_type.values() for e in events} == {
+        "default"  # records that do not name their tenant: `auth0_default_tenant`
+    }
     calls = by_type["sapi"]
     assert all(call["http_response"]["code"] in {200, 201, 204} for call in calls)
     assert {r["type"] for call in calls for r in call["resources"]} >= {"users"}
@@ -530,7 +533,7 @@ def test_a_second_build_transforms_only_new_logs_and_brings_in_late_ones(
         db.execute(
             "insert into auth0_analytics.auth0__events select * from auth0_analytics.auth0__events limit 1"
         )
-    with pytest.raises(AssertionError, match="unique_auth0__events_log_id"):
+    with pytest.raises(AssertionError, match="unique_auth0__events_tenant_log_id"):
         meltano(["invoke", "dbt-duckdb", "test", "--select", "auth0__events"], env)
 
 

@@ -1,4 +1,5 @@
-{#- Number each subject's events into bursts: a burst is a run of events with no pause longer
+{#- Number each subject's events into bursts, per tenant (the same user id or address in two
+    tenants is two subjects): a burst is a run of events with no pause longer
     than `gap_minutes`, cut every `burst_max_hours` (a busy address is not one burst for days).
     Detections then count within one burst, which keeps them portable (no distinct counts over
     sliding windows) and makes "how close together" one var. -#}
@@ -10,21 +11,21 @@
   from (
     select
       numbered.*,
-      min(numbered.occurred_at) over (partition by numbered.subject, numbered.gap_burst) as burst_start
+      min(numbered.occurred_at) over (partition by numbered.tenant, numbered.subject, numbered.gap_burst) as burst_start
     from (
       select
         marked.*,
         sum(marked.starts_burst) over (
-          partition by marked.subject order by marked.occurred_at, marked.log_id
+          partition by marked.tenant, marked.subject order by marked.occurred_at, marked.log_id
           rows between unbounded preceding and current row
         ) as gap_burst
       from (
         select
           events.*,
           case
-            when lag(events.occurred_at) over (partition by events.subject order by events.occurred_at, events.log_id) is null then 1
+            when lag(events.occurred_at) over (partition by events.tenant, events.subject order by events.occurred_at, events.log_id) is null then 1
             when {{ auth0_logs.seconds_between(
-                  "lag(events.occurred_at) over (partition by events.subject order by events.occurred_at, events.log_id)",
+                  "lag(events.occurred_at) over (partition by events.tenant, events.subject order by events.occurred_at, events.log_id)",
                   "events.occurred_at") }} > {{ gap_minutes }} * 60 then 1
             else 0
           end as starts_burst
@@ -58,10 +59,11 @@
   {%- endif -%}
 {% endmacro %}
 
-{#- The columns of a finding, aggregated over one group of a detection's events: what it is, its
-    MITRE ATT&CK technique, and `description`, a line a person reads (an SQL expression over the group). -#}
+{#- The columns of a finding, aggregated over one group of a detection's events (grouped by
+    tenant as well): its tenant, what it is, its MITRE ATT&CK technique, and `description`, a line a
+    person reads (an SQL expression over the group). Every detection ends in these columns. -#}
 {% macro finding_columns(detection, subject_type, severity, mitre, description, subject='subject', alias='') %}
-    '{{ detection }}' as detection, '{{ subject_type }}' as subject_type, {{ subject }} as subject,
+    {{ alias }}tenant as tenant, '{{ detection }}' as detection, '{{ subject_type }}' as subject_type, {{ subject }} as subject,
     min({{ alias }}occurred_at) as first_seen, max({{ alias }}occurred_at) as last_seen, count(*) as events,
     {{ auth0_logs.ordered_list(alias ~ 'log_id', alias ~ 'log_id') }} as log_ids,
     '{{ severity }}' as severity, '{{ mitre }}' as mitre_technique,

@@ -96,13 +96,14 @@
   {%- endcall -%}
 {% endmacro %}
 
-{#- OCSF `metadata`: the version, the event's own id, the product, the tenant. -#}
-{% macro ocsf_metadata(uid) %}
+{#- OCSF `metadata`: the version, the event's own id, the product, the tenant (the event's
+    `tenant`, the one it was loaded for: Auth0's `tenant_name` is missing from older events). -#}
+{% macro ocsf_metadata(uid, log_name='Auth0 tenant logs') %}
   {%- call auth0_logs.json_build() -%}
     'version', '1.5.0',
     'uid', {{ uid }},
-    'log_name', 'Auth0 tenant logs',
-    'tenant_uid', tenant_name,
+    'log_name', '{{ log_name }}',
+    'tenant_uid', tenant,
     'product', {% call auth0_logs.json_build() %}'name', 'Auth0', 'vendor_name', 'Okta'{% endcall %}
   {%- endcall -%}
 {% endmacro %}
@@ -131,12 +132,7 @@
     'severity', case severity_id when 2 then 'Low' when 3 then 'Medium' when 4 then 'High' else 'Critical' end,
     'status_id', 1, 'status', 'New',
     'message', description,
-    'metadata', {% call auth0_logs.json_build() %}
-        'version', '1.5.0',
-        'uid', finding_id,
-        'log_name', 'Auth0 tenant logs: auth0_logs detections',
-        'product', {% call auth0_logs.json_build() %}'name', 'Auth0', 'vendor_name', 'Okta'{% endcall %}
-      {% endcall %},
+    'metadata', {{ auth0_logs.ocsf_metadata('finding_id', 'Auth0 tenant logs: auth0_logs detections') }},
     'finding_info', {% call auth0_logs.json_build() %}
         'uid', finding_id,
         'title', title,

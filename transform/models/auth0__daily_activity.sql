@@ -1,5 +1,6 @@
-{#- Per day (UTC) and client application: logins, failed logins, signups, distinct users. -#}
+{#- Per tenant, day (UTC) and client application: logins, failed logins, signups, distinct users. -#}
 select
+    tenant,
     cast(occurred_at as date) as activity_date,
     coalesce(client_id, '(none)') as client_id,
     max(client_name) as client_name,
@@ -9,4 +10,4 @@ select
     count(distinct user_id) as distinct_users,
     count(*) as events
 from {{ ref('auth0__events') }}
-group by 1, 2
+group by 1, 2, 3

@@ -1,31 +1,40 @@
-{#- One row per log, typed and explained. Incremental: a run transforms the logs the table lacks
-    (an anti-join on log_id, not "newer than the newest": a failed run can leave older logs to
+{#- One row per log of a tenant, typed and explained. Several tenants may load one table: a log is
+    keyed on (tenant, log_id), since two tenants' log ids can be the same. The tenant is the
+    record's `tenant` (what the tap writes, the STATE's tenant), else `auth0_default_tenant`: a
+    table loaded before records named their tenant is one tenant.
+    Incremental: a run transforms the logs the table lacks
+    (an anti-join on tenant and log_id, not "newer than the newest": a failed run can leave older logs to
     arrive later, and they must still come in exactly once), each once however many copies a
     loader wrote (a crash repeats at most a page; Airbyte's append mode keeps every copy), and
     again every log whose type the `auth0__event_types` seed now explains differently: a code the
     seed learns is classified at the next build, without a full refresh. -#}
-{{ config(materialized='incremental', unique_key='log_id', on_schema_change='append_new_columns') }}
+{{ config(materialized='incremental', unique_key=['tenant', 'log_id'], on_schema_change='append_new_columns') }}
 
 {%- set logs = source('auth0', 'logs') -%}
 {%- set types = ref('auth0__event_types') -%}
 {%- set present = auth0_logs.column_names(logs) -%}
+{%- set tenant = auth0_logs.tenant_of(present, 'l') -%}
+{%- if is_incremental() -%}{{ auth0_logs.require_tenant_column(this) }}{%- endif %}
 
 with wanted as (
-    select l.*
+    select l.*, {{ tenant }} as tenant_key
     from {{ logs }} as l
     {% if is_incremental() %}
-    where not exists (select 1 from {{ this }} as seen where seen.log_id = l.log_id)
+    where not exists (
+        select 1 from {{ this }} as seen where seen.log_id = l.log_id and seen.tenant = {{ tenant }}
+    )
     union all
-    select l.*
+    select l.*, {{ tenant }} as tenant_key
     from {{ logs }} as l
-    where l.log_id in (
-        select seen.log_id
+    where exists (
+        select 1
         from {{ this }} as seen
         left join {{ types }} as t on t.code = seen.type
-        where coalesce(t.category, 'other') <> seen.category
+        where seen.log_id = l.log_id and seen.tenant = {{ tenant }}
+          and (coalesce(t.category, 'other') <> seen.category
            or coalesce(t.outcome, 'other') <> seen.outcome
            or t.ocsf_class_uid is distinct from seen.ocsf_class_uid
-           or t.ocsf_activity_id is distinct from seen.ocsf_activity_id
+           or t.ocsf_activity_id is distinct from seen.ocsf_activity_id)
     )
     {% endif %}
 ),
@@ -33,7 +42,9 @@ with wanted as (
 new_logs as (
     select *
     from (
-        select wanted.*, row_number() over (partition by wanted.log_id order by wanted.log_id) as copy_number
+        select
+            wanted.*,
+            row_number() over (partition by wanted.tenant_key, wanted.log_id order by wanted.log_id) as copy_number
         from wanted
     ) as numbered
     where copy_number = 1
@@ -41,6 +52,7 @@ new_logs as (
 
 typed as (
     select
+        l.tenant_key as tenant,
         l.log_id,
         {{ auth0_logs.utc_timestamp(logs, 'l', 'date') }} as occurred_at,
         l.type,

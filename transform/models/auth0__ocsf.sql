@@ -3,15 +3,16 @@
     Change (3001) for signups, password changes and resets, blocks and MFA enrolments; API Activity
     (6003) for Management API operations. The codes' classes and activities are the
     `auth0__event_types` seed; docs/ocsf-mapping.md says why each is what it is. Incremental like
-    the events. -#}
-{{ config(materialized='incremental', unique_key='log_id') }}
+    the events, per tenant and log_id; `metadata.tenant_uid` is the event's tenant. -#}
+{{ config(materialized='incremental', unique_key=['tenant', 'log_id'], on_schema_change='append_new_columns') }}
+{%- if is_incremental() -%}{{ auth0_logs.require_tenant_column(this) }}{%- endif %}
 
 with events as (
     select e.*
     from {{ ref('auth0__events') }} as e
     where e.ocsf_class_uid is not null
     {% if is_incremental() %}
-      and not exists (select 1 from {{ this }} as seen where seen.log_id = e.log_id)
+      and not exists (select 1 from {{ this }} as seen where seen.tenant = e.tenant and seen.log_id = e.log_id)
     {% endif %}
 ),
 
@@ -91,6 +92,7 @@ named as (
 )
 
 select
+    tenant,
     log_id,
     ocsf_class_uid as class_uid,
     activity_id,

@@ -12,6 +12,7 @@ with findings as (
 
 select
     finding_id,
+    tenant,
     2004 as class_uid,
     1 as activity_id,
     2 as category_uid,

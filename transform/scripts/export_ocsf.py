@@ -1,18 +1,21 @@
 """Write the package's OCSF rows where security lakes and SIEMs read them.
 
     meltano invoke dbt-duckdb:export-ocsf [--ocsf-version 1.5.0|1.1.0] [--out DIR]
-        [--region us-east-1] [--account 123456789012] [--source-prefix auth0]
+        [--region us-east-1] [--account 123456789012] [--source-prefix auth0] [--tenant T ...]
 
 Run after `dbt-duckdb:build`, with the dbt-duckdb plugin's own Python (its DuckDB; the tap's
 dependencies stay as they are). For each OCSF class (Authentication, Account Change, API
 Activity, Detection Finding) it writes:
 
 - `DIR/<version>/security-lake/ext/<prefix>-<class>/region=<region>/accountId=<account>/
-  eventDay=<YYYYMMDD>/<prefix>-<class>.zstd.parquet`: Amazon Security Lake's layout for a custom
-  source (one OCSF class per source), zstd-compressed, rows sorted by `time`, typed columns of a
-  fixed schema per class (`STRUCTURES`), written by DuckDB's own Parquet writer;
+  eventDay=<YYYYMMDD>/<prefix>-<class>-<tenant>.zstd.parquet`: Amazon Security Lake's layout for
+  a custom source (one OCSF class per source), one file per tenant and day (one lake may hold
+  several tenants), zstd-compressed, rows sorted by `time`, typed columns of a fixed schema per
+  class (`STRUCTURES`), written by DuckDB's own Parquet writer;
 - `DIR/<version>/jsonl/<class>.jsonl`: one OCSF event per line, for HEC-style (Splunk, with an
   `ocsf:` sourcetype) and Google SecOps-style ingestion.
+
+Every event names its tenant in `metadata.tenant_uid`; `--tenant` exports only the tenants named.
 
 OCSF 1.5.0 is the package's own; 1.1.0 (what Security Lake's guide validates against) is the same
 events with what 1.1.0 does not define moved to where it does (`downgrade`).
@@ -24,6 +27,7 @@ import argparse
 import copy
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -196,6 +200,11 @@ def duckdb_type(shape: Any) -> str:
     return f"STRUCT({members})"
 
 
+def file_part(tenant: str) -> str:
+    """A tenant (a host, maybe with a port) as part of a file name: letters, digits, `.`, `-`."""
+    return re.sub(r"[^A-Za-z0-9.-]", "_", tenant) or "_"
+
+
 def export(
     database: str,
     schema: str,
@@ -205,18 +214,23 @@ def export(
     region: str,
     account: str,
     prefix: str,
+    tenants: tuple[str, ...] = (),
 ) -> dict[int, dict[str, Any]]:
-    """Write every class's rows in `version`; the rows, files and bytes of each class."""
+    """Write every class's rows in `version`; the rows, files and bytes of each class.
+
+    With `tenants`, only theirs: a lake or an account per tenant.
+    """
     import duckdb  # noqa: PLC0415 (the dbt plugin's environment has it, the tap's need not)
 
     written: dict[int, dict[str, Any]] = {}
     with duckdb.connect(database, read_only=True) as db:
         db.execute(f"set temp_directory = '{out / '.tmp'}'")  # a database opened read-only
+        only = f" and tenant in ({', '.join('?' for _ in tenants)})" if tenants else ""
         for class_uid, (name, model, uid) in CLASSES.items():
             result = db.execute(
                 f"select cast(ocsf as varchar) from {schema}.{model}"  # noqa: S608
-                f" where class_uid = ? order by time, {uid}",
-                [class_uid],
+                f" where class_uid = ?{only} order by time, tenant, {uid}",
+                [class_uid, *tenants],
             )
             lines = out / version / "jsonl" / f"{name}.jsonl"
             lines.parent.mkdir(parents=True, exist_ok=True)
@@ -250,30 +264,33 @@ def write_parquet(
     account: str,
     prefix: str,
 ) -> list[Path]:
-    """The class's rows as Parquet, one file a day, in Security Lake's custom-source layout."""
+    """The class's rows as Parquet, a file per tenant and day, in Security Lake's custom layout.
+
+    The tenant is in the file's name: a day's partition holds every tenant's file of that day.
+    """
     source = out / version / "security-lake" / "ext" / f"{prefix}-{name}"
     columns = {key: duckdb_type(kind) for key, kind in structure(class_uid, version).items()}
     if not lines.stat().st_size:
         return []
-    # Read once, into a table of the fixed schema; then one file a day, from it.
+    # Read once, into a table of the fixed schema; then one file a tenant and day, from it.
     table = f'"export_{class_uid}"'
     db.execute(
         f"create or replace temporary table {table} as select * from read_json("  # noqa: S608
         f"'{lines}', format='newline_delimited', columns={columns!r})"
     )
     day_of = "strftime(make_timestamp(time * 1000), '%Y%m%d')"
-    days = [
-        day
-        for (day,) in db.execute(f"select distinct {day_of} from {table}").fetchall()  # noqa: S608
-    ]
+    parts = db.execute(
+        f"select distinct {day_of}, metadata.tenant_uid from {table}"  # noqa: S608
+    ).fetchall()
     files = []
-    for day in sorted(days):
+    for day, tenant in sorted(parts):
         folder = source / f"region={region}" / f"accountId={account}" / f"eventDay={day}"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{prefix}-{name}.zstd.parquet"
+        path = folder / f"{prefix}-{name}-{file_part(tenant)}.zstd.parquet"
+        quoted = tenant.replace("'", "''")
         db.execute(
             f"copy (select * from {table} where {day_of} = '{day}'"  # noqa: S608
-            " order by time, metadata.uid)"
+            f" and metadata.tenant_uid = '{quoted}' order by time, metadata.uid)"
             f" to '{path}' (format parquet, compression zstd)"
         )
         files.append(path)
@@ -291,6 +308,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--region", default="us-east-1", help="the partition's AWS region")
     parser.add_argument("--account", default="000000000000", help="the partition's AWS account")
     parser.add_argument("--source-prefix", default="auth0", help="custom sources' name prefix")
+    parser.add_argument(
+        "--tenant",
+        action="append",
+        default=[],
+        help="export only this tenant (as the models' `tenant` column names it); repeatable",
+    )
     args = parser.parse_args(argv)
     if not args.database or not Path(args.database).exists():
         sys.exit(
@@ -305,6 +328,7 @@ def main(argv: list[str] | None = None) -> None:
         region=args.region,
         account=args.account,
         prefix=args.source_prefix,
+        tenants=tuple(args.tenant),
     )
     for class_uid, facts in written.items():
         print(

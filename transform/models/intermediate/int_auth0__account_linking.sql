@@ -5,7 +5,7 @@
     token adds their own login to a victim's account. High (Auth0's catalog); the catalog's
     further check, two identities of one connection, is left to the reader of the finding. -#}
 with linked as (
-    select log_id, occurred_at, coalesce(actor, client_id) as subject, path
+    select tenant, log_id, occurred_at, coalesce(client_id, actor) as subject, path
     from {{ ref('int_auth0__api_calls') }}
     where type = 'sapi' and method = 'post' and path like '%/users/%/identities'
       and channel = 'api' and credential_scopes like '%"update:current_user_identities"%'
@@ -13,4 +13,4 @@ with linked as (
 select {{ auth0_logs.finding_columns('account_linking', 'user', 'high', 'T1098',
     auth0_logs.counted('count(*)', 'identity', 'identities') ~ " || ' linked by ' || subject || ' with a delegated token'") }}
 from linked
-group by subject, cast(occurred_at as date)
+group by tenant, subject, cast(occurred_at as date)

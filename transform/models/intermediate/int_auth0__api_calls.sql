@@ -4,7 +4,7 @@
     administrator, another application), and what the request and its answer carried: the values
     the change detections decide on. -#}
 select
-    log_id, occurred_at, type, ip, description, client_id,
+    tenant, log_id, occurred_at, type, ip, description, client_id,
     coalesce({{ auth0_logs.json_text('details', 'request.auth.user.user_id') }}, user_id, client_id) as actor,
     {{ auth0_logs.actor_kind(auth0_logs.json_text('details', 'request.auth.user.user_id'), 'client_id') }} as actor_kind,
     lower(coalesce({{ auth0_logs.json_text('details', 'request.method') }}, '')) as method,

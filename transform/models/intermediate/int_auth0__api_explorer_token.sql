@@ -8,4 +8,4 @@ select {{ auth0_logs.finding_columns('api_explorer_token', 'ip', 'medium', 'T152
     subject="coalesce(ip, 'an unknown address')") }}
 from {{ ref('auth0__events') }}
 where type = 'seccft' and client_id = '{{ var("api_explorer_client") | replace("'", "''") }}'
-group by coalesce(ip, 'an unknown address'), cast(occurred_at as date)
+group by tenant, coalesce(ip, 'an unknown address'), cast(occurred_at as date)

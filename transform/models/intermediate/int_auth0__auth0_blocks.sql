@@ -9,7 +9,7 @@
     the window apart. -#}
 with blocks as (
     select
-        log_id, occurred_at, type,
+        tenant, log_id, occurred_at, type,
         case when type = 'limit_mu' then 'ip'
              when type in ('api_limit', 'limit_delegation') then 'client'
              else 'user' end as subject_type,
@@ -27,6 +27,6 @@ select {{ auth0_logs.finding_columns('auth0_blocks', subject_type, 'low', 'T1110
     auth0_logs.counted('count(*)', 'block', 'blocks') ~ " || ' by Auth0 (' || string_agg(distinct type, ', ' order by type) || ') of " ~ noun ~ " ' || subject || ' in ' || " ~ auth0_logs.counted(auth0_logs.minutes_number('min(occurred_at)', 'max(occurred_at)'), 'minute', 'minutes')) }}
 from bursts
 where subject_type = '{{ subject_type }}' and subject is not null
-group by subject, burst
+group by tenant, subject, burst
 {% if not loop.last %}union all{% endif %}
 {% endfor %}

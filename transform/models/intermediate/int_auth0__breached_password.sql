@@ -7,4 +7,4 @@ from {{ ref('auth0__events') }}
 where type in ('pwd_leak', 'signup_pwd_leak', 'reset_pwd_leak')
   and coalesce(user_id, user_name) is not null
   and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
-group by coalesce(user_id, user_name), cast(occurred_at as date)
+group by tenant, coalesce(user_id, user_name), cast(occurred_at as date)

@@ -4,29 +4,29 @@
     `success_after_attack_window_minutes` after (`scp`): a forgotten password, which Auth0's own
     brute-force protection answered with its block. -#}
 with failures as (
-    select log_id, occurred_at, account as subject, ip
+    select tenant, log_id, occurred_at, account as subject, ip
     from {{ ref('int_auth0__login_failures') }}
     where account is not null and reason = 'wrong_password'
 ),
 bursts as ({{ auth0_logs.bursts('failures', var('brute_force_window_minutes')) }}),
 found as (
-    select subject, burst, min(occurred_at) as first_at, max(occurred_at) as last_at,
+    select tenant, subject, burst, min(occurred_at) as first_at, max(occurred_at) as last_at,
         count(*) as failures, count(distinct ip) as addresses
     from bursts
-    group by subject, burst
+    group by tenant, subject, burst
     having count(*) >= {{ var('brute_force_min_failures') }}
 ),
 recovered as (
-    select f.subject, f.burst, min(e.occurred_at) as reset_at
+    select f.tenant, f.subject, f.burst, min(e.occurred_at) as reset_at
     from found as f
     join {{ ref('auth0__events') }} as e
-      on e.type = 'scp' and coalesce(e.user_id, e.user_name) = f.subject
+      on e.tenant = f.tenant and e.type = 'scp' and coalesce(e.user_id, e.user_name) = f.subject
      and e.occurred_at >= f.first_at
      and {{ auth0_logs.seconds_between('f.last_at', 'e.occurred_at') }} <= {{ var('success_after_attack_window_minutes') }} * 60
-    group by f.subject, f.burst
+    group by f.tenant, f.subject, f.burst
 )
 select
-    'brute_force' as detection, 'user' as subject_type, b.subject,
+    b.tenant, 'brute_force' as detection, 'user' as subject_type, b.subject,
     min(b.occurred_at) as first_seen, max(b.occurred_at) as last_seen, count(*) as events,
     {{ auth0_logs.ordered_list('b.log_id', 'b.log_id') }} as log_ids,
     case when max(r.reset_at) is null then 'medium' else 'low' end as severity,
@@ -37,6 +37,6 @@ select
         || case when max(r.reset_at) is null then '' else ', then the owner changed the password (a forgotten password)' end
         as description
 from bursts as b
-join found as f on f.subject = b.subject and f.burst = b.burst
-left join recovered as r on r.subject = b.subject and r.burst = b.burst
-group by b.subject, b.burst
+join found as f on f.tenant = b.tenant and f.subject = b.subject and f.burst = b.burst
+left join recovered as r on r.tenant = b.tenant and r.subject = b.subject and r.burst = b.burst
+group by b.tenant, b.subject, b.burst

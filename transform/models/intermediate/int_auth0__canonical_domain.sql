@@ -11,4 +11,4 @@ where '{{ var("custom_domain") }}' <> ''
   and type in ('s', 'f', 'fs', 'ss', 'w', 'fp', 'fu', 'scoa', 'fcoa', 'sepft', 'fepft')
   and hostname like '%.auth0.com' and hostname <> '{{ var("custom_domain") }}'
   and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
-group by coalesce(client_id, 'an unknown application'), cast(occurred_at as date)
+group by tenant, coalesce(client_id, 'an unknown application'), cast(occurred_at as date)

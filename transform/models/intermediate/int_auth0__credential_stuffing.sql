@@ -5,9 +5,9 @@
 with attempts as (select * from {{ ref('int_auth0__login_attempts') }}),
 bursts as ({{ auth0_logs.bursts('attempts', var('credential_stuffing_window_minutes')) }}),
 stuffed as (
-    select subject, burst
+    select tenant, subject, burst
     from bursts
-    group by subject, burst
+    group by tenant, subject, burst
     having count(distinct case when failed = 1 then account end) >= {{ var('credential_stuffing_min_users') }}
        and sum(failed) >= {{ var('credential_stuffing_min_failure_share') }} * count(*)
 )
@@ -15,6 +15,6 @@ select {{ auth0_logs.finding_columns('credential_stuffing', 'ip', 'medium', 'T11
     auth0_logs.counted('count(*)', 'failed guess', 'failed guesses') ~ " || ' from ' || b.subject || ' against ' || " ~ auth0_logs.counted('count(distinct b.account)', 'account', 'accounts') ~ " || ' in ' || " ~ auth0_logs.counted(auth0_logs.minutes_number('min(b.occurred_at)', 'max(b.occurred_at)'), 'minute', 'minutes'),
     subject='b.subject', alias='b.') }}
 from bursts as b
-join stuffed as s on s.subject = b.subject and s.burst = b.burst
+join stuffed as s on s.tenant = b.tenant and s.subject = b.subject and s.burst = b.burst
 where b.failed = 1
-group by b.subject, b.burst
+group by b.tenant, b.subject, b.burst

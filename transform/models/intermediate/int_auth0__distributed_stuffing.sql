@@ -7,32 +7,35 @@
     times the tenant's own average per window (over all the windows its events span). -#}
 with guesses as (
     select
-        f.log_id, f.occurred_at, f.ip,
+        f.tenant, f.log_id, f.occurred_at, f.ip,
         cast(floor({{ auth0_logs.epoch_seconds('f.occurred_at') }} / ({{ var('distributed_stuffing_window_minutes') }} * 60.0)) as bigint) as slot
     from {{ ref('int_auth0__login_failures') }} as f
     where f.reason = 'unknown_user'
 ),
-tenant as (
+tenants as (
+    {#- The subject is the tenant as Auth0 names it (`tenant_name`), else the tenant's key. -#}
     select
-        coalesce(max(tenant_name), 'tenant') as name,
+        tenant, coalesce(max(tenant_name), tenant) as name,
         greatest(1.0, {{ auth0_logs.seconds_between('min(occurred_at)', 'max(occurred_at)') }}
             / ({{ var('distributed_stuffing_window_minutes') }} * 60.0)) as windows
     from {{ ref('auth0__events') }}
+    group by tenant
 ),
 baseline as (
-    select count(*) / max(tenant.windows) as per_window
-    from guesses cross join tenant
+    select t.tenant, t.name, count(g.log_id) / max(t.windows) as per_window
+    from tenants as t left join guesses as g on g.tenant = t.tenant
+    group by t.tenant, t.name
 ),
 surges as (
-    select g.slot
-    from guesses as g cross join baseline as b
-    group by g.slot
+    select g.tenant, g.slot
+    from guesses as g join baseline as b on b.tenant = g.tenant
+    group by g.tenant, g.slot
     having count(*) >= {{ var('distributed_stuffing_min_failures') }}
        and count(distinct g.ip) >= {{ var('distributed_stuffing_min_addresses') }}
        and count(*) >= {{ var('distributed_stuffing_baseline_factor') }} * max(b.per_window)
 )
 select
-    'distributed_stuffing' as detection, 'tenant' as subject_type, max(t.name) as subject,
+    g.tenant, 'distributed_stuffing' as detection, 'tenant' as subject_type, max(b.name) as subject,
     min(g.occurred_at) as first_seen, max(g.occurred_at) as last_seen, count(*) as events,
     {{ auth0_logs.ordered_list('g.log_id', 'g.log_id') }} as log_ids,
     'medium' as severity, 'T1110.004' as mitre_technique,
@@ -42,7 +45,6 @@ select
         || ', ' || cast(cast(round(count(*) / greatest(max(b.per_window), 0.1)) as integer) as varchar)
         || ' times the tenant''s usual' as description
 from guesses as g
-join surges as s on s.slot = g.slot
-cross join baseline as b
-cross join tenant as t
-group by g.slot
+join surges as s on s.tenant = g.tenant and s.slot = g.slot
+join baseline as b on b.tenant = g.tenant
+group by g.tenant, g.slot

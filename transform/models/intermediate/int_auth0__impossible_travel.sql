@@ -3,11 +3,11 @@
     `impossible_travel_min_km`, at a speed above `impossible_travel_max_kmh`. -#}
 with logins as (
     select
-        log_id, occurred_at, user_id, latitude, longitude,
-        lag(log_id) over (partition by user_id order by occurred_at, log_id) as previous_log_id,
-        lag(occurred_at) over (partition by user_id order by occurred_at, log_id) as previous_at,
-        lag(latitude) over (partition by user_id order by occurred_at, log_id) as previous_latitude,
-        lag(longitude) over (partition by user_id order by occurred_at, log_id) as previous_longitude
+        tenant, log_id, occurred_at, user_id, latitude, longitude,
+        lag(log_id) over (partition by tenant, user_id order by occurred_at, log_id) as previous_log_id,
+        lag(occurred_at) over (partition by tenant, user_id order by occurred_at, log_id) as previous_at,
+        lag(latitude) over (partition by tenant, user_id order by occurred_at, log_id) as previous_latitude,
+        lag(longitude) over (partition by tenant, user_id order by occurred_at, log_id) as previous_longitude
     from {{ ref('auth0__events') }}
     where category = 'login' and outcome = 'success'
       and type not in ('ssa', 'sdelsa')  -- silent authentication is a session, not a new login
@@ -24,7 +24,7 @@ hops as (
     where previous_log_id is not null
 )
 select
-    'impossible_travel' as detection, 'user' as subject_type, user_id as subject,
+    tenant, 'impossible_travel' as detection, 'user' as subject_type, user_id as subject,
     previous_at as first_seen, occurred_at as last_seen, 2 as events,
     {{ auth0_logs.pair_list('previous_log_id', 'log_id') }} as log_ids,
     'medium' as severity,

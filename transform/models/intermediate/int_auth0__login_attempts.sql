@@ -3,7 +3,7 @@
     failure that is no guess (an Action's denial, a malformed request) is no attempt at a
     password; silent re-authentication neither; the allow-lists are left out. -#}
 select
-    log_id, occurred_at, ip as subject,
+    tenant, log_id, occurred_at, ip as subject,
     coalesce(user_id, user_name) as account,
     case when outcome = 'success' then 1 else 0 end as succeeded,
     case when outcome = 'failure' then 1 else 0 end as failed

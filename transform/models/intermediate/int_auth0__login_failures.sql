@@ -3,7 +3,7 @@
     Action is not. A failed silent authentication is no failure of anyone's password (an app
     polling with an expired session); addresses and clients on the allow-lists are left out. -#}
 select
-    log_id, occurred_at, type, ip, client_id, description, user_agent,
+    tenant, log_id, occurred_at, type, ip, client_id, description, user_agent,
     coalesce(user_id, user_name) as account,
     user_id is not null as known_user,
     {{ auth0_logs.failure_reason('type', 'description') }} as reason

@@ -3,7 +3,7 @@
     Dashboard user (`details.request.auth.user`) or else the application's client_id. Low: the
     record of who changed what, to read beside the other findings. -#}
 with changes as (
-    select log_id, occurred_at, actor as subject, actor_kind
+    select tenant, log_id, occurred_at, actor as subject, actor_kind
     from {{ ref('int_auth0__api_calls') }}
     where type in ('sapi', 'fapi') and method <> 'get'
       and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
@@ -13,4 +13,4 @@ select {{ auth0_logs.finding_columns('management_change', 'user', 'low', 'T1098'
     auth0_logs.counted('count(*)', 'Management API change', 'Management API changes') ~ " || ' by ' || subject || case when max(actor_kind) = 'automation' then ' (automation)' else '' end || ' in ' || " ~ auth0_logs.counted(auth0_logs.minutes_number('min(occurred_at)', 'max(occurred_at)'), 'minute', 'minutes')) }}
 from bursts
 where subject is not null
-group by subject, burst
+group by tenant, subject, burst

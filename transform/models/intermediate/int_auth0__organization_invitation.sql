@@ -3,7 +3,7 @@
     let into a customer's organization. Low: organizations invite people every day; the finding
     names who invited whom, for the record and for a search after an incident. -#}
 with invited as (
-    select log_id, occurred_at, actor as subject, actor_kind
+    select tenant, log_id, occurred_at, actor as subject, actor_kind
     from {{ ref('int_auth0__api_calls') }}
     where type = 'sapi' and method = 'post' and path like '%/organizations/%/invitations'
 ),
@@ -11,4 +11,4 @@ bursts as ({{ auth0_logs.bursts('invited', var('management_change_window_minutes
 select {{ auth0_logs.finding_columns('organization_invitation', 'user', 'low', 'T1136',
     auth0_logs.counted('count(*)', 'organization invitation', 'organization invitations') ~ " || ' by ' || subject || case when max(actor_kind) = 'automation' then ' (automation)' else '' end") }}
 from bursts
-group by subject, burst
+group by tenant, subject, burst

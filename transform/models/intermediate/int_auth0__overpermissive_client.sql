@@ -7,7 +7,7 @@
     needs broad scopes to manage the tenant). One finding per application and day. -#}
 with calls as (
     select
-        log_id, occurred_at, client_id as subject, actor_kind, credential_scopes,
+        tenant, log_id, occurred_at, client_id as subject, actor_kind, credential_scopes,
         cast((length(credential_scopes) - length(replace(credential_scopes, '"', ''))) / 2 as integer) as scopes
     from {{ ref('int_auth0__api_calls') }}
     where credential_scopes is not null and actor_kind <> 'administrator' and client_id is not null
@@ -22,7 +22,7 @@ flagged as (
     from calls
 )
 select
-    'overpermissive_client' as detection, 'client' as subject_type, subject,
+    tenant, 'overpermissive_client' as detection, 'client' as subject_type, subject,
     min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,
     {{ auth0_logs.ordered_list('log_id', 'log_id') }} as log_ids,
     case when max(actor_kind) = 'automation' then 'low' else 'medium' end as severity,
@@ -32,4 +32,4 @@ select
         || ' (' || {{ auth0_logs.counted('count(*)', 'call', 'calls') }} || ')' as description
 from flagged
 where signals > 0
-group by subject, cast(occurred_at as date)
+group by tenant, subject, cast(occurred_at as date)

@@ -5,15 +5,15 @@
 with attempts as (select * from {{ ref('int_auth0__login_attempts') }}),
 bursts as ({{ auth0_logs.bursts('attempts', var('password_spraying_window_minutes')) }}),
 per_account as (
-    select subject, burst, account, sum(failed) as failures, sum(succeeded) as successes
+    select tenant, subject, burst, account, sum(failed) as failures, sum(succeeded) as successes
     from bursts
     where account is not null
-    group by subject, burst, account
+    group by tenant, subject, burst, account
 ),
 sprayed as (
-    select subject, burst
+    select tenant, subject, burst
     from per_account
-    group by subject, burst
+    group by tenant, subject, burst
     having count(case when failures > 0 then 1 end) >= {{ var('password_spraying_min_users') }}
        and max(failures) <= {{ var('password_spraying_max_attempts_per_user') }}
        and sum(successes) >= {{ var('password_spraying_min_successes') }}
@@ -23,5 +23,5 @@ select {{ auth0_logs.finding_columns('password_spraying', 'ip', 'high', 'T1110.0
     auth0_logs.counted('count(distinct b.account)', 'account', 'accounts') ~ " || ' tried from ' || b.subject || ', ' || cast(sum(b.succeeded) as varchar) || ' got into, in ' || " ~ auth0_logs.counted(auth0_logs.minutes_number('min(b.occurred_at)', 'max(b.occurred_at)'), 'minute', 'minutes'),
     subject='b.subject', alias='b.') }}
 from bursts as b
-join sprayed as s on s.subject = b.subject and s.burst = b.burst
-group by b.subject, b.burst
+join sprayed as s on s.tenant = b.tenant and s.subject = b.subject and s.burst = b.burst
+group by b.tenant, b.subject, b.burst

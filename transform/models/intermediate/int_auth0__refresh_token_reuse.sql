@@ -6,25 +6,25 @@
     retrying reuse a token once, from the user's own address (Auth0's own false positives).
     Per account, no more than the window apart. -#}
 with reused as (
-    select log_id, occurred_at, coalesce(user_id, user_name, client_id) as subject, ip
+    select tenant, log_id, occurred_at, coalesce(user_id, user_name, client_id) as subject, ip
     from {{ ref('auth0__events') }}
     where type = 'ferrt' and lower(coalesce(description, '')) like '%reuse%'
       and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
       and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
 ),
 own as (
-    select distinct coalesce(user_id, user_name, client_id) as subject, ip
+    select distinct tenant, coalesce(user_id, user_name, client_id) as subject, ip
     from {{ ref('auth0__events') }}
     where type in ('seacft', 'sertft', 's') and ip is not null
 ),
 marked as (
     select r.*, case when o.ip is null then 1 else 0 end as foreign_address
     from reused as r
-    left join own as o on o.subject = r.subject and o.ip = r.ip
+    left join own as o on o.tenant = r.tenant and o.subject = r.subject and o.ip = r.ip
 ),
 bursts as ({{ auth0_logs.bursts('marked', var('refresh_token_reuse_window_minutes')) }})
 select
-    'refresh_token_reuse' as detection, 'user' as subject_type, subject,
+    tenant, 'refresh_token_reuse' as detection, 'user' as subject_type, subject,
     min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,
     {{ auth0_logs.ordered_list('log_id', 'log_id') }} as log_ids,
     case when count(*) >= {{ var('refresh_token_reuse_min_events') }} or max(foreign_address) = 1
@@ -36,4 +36,4 @@ select
         || ' in ' || {{ auth0_logs.counted(auth0_logs.minutes_number('min(occurred_at)', 'max(occurred_at)'), 'minute', 'minutes') }} as description
 from bursts
 where subject is not null
-group by subject, burst
+group by tenant, subject, burst

@@ -32,7 +32,7 @@ with settings as (
 
 changes as (
     {% for path, name in named.items() %}
-    select log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
         case
             when {{ jt('after_json', 'enabled') }} = 'false' and coalesce({{ jt('before_json', 'enabled') }}, '') <> 'false'
                 then '{{ name }} off'
@@ -50,7 +50,7 @@ changes as (
     where setting = '{{ path }}'
     union all
     {% endfor %}
-    select log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
         case
             when before_json is null
                  and {{ jt('after_json', 'policy') }} = 'off' and {{ jt('after_json', 'passwordless_policy') }} = 'off'
@@ -65,26 +65,26 @@ changes as (
     from settings
     where setting like 'attack-protection/bot-detection%' or setting like 'anomaly/captcha%'
     union all
-    select log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
         case when replace(coalesce(state, ''), ' ', '') = '[]' and replace(coalesce(state_before, ''), ' ', '') <> '[]'
              then 'MFA policy set to never' end as weakened
     from settings
     where setting = 'guardian/policies'
     union all
-    select log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
         case when {{ jt('after_json', 'enabled') }} = 'false' and coalesce({{ jt('before_json', 'enabled') }}, '') <> 'false'
              then 'MFA factor ' || replace(setting, 'guardian/factors/', '') || ' disabled' end as weakened
     from settings
     where setting like 'guardian/factors/%'
     union all
-    select log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
         case when coalesce({{ jt('after_json', 'AfterAuthentication') }}, {{ jt('after_json', 'enabled') }}) = 'false'
               and coalesce({{ jt('before_json', 'AfterAuthentication') }}, {{ jt('before_json', 'enabled') }}, '') <> 'false'
              then 'adaptive MFA risk assessment off' end as weakened
     from settings
     where setting like 'risk-assessment%'
     union all
-    select log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
         case when method = 'delete' then 'a log stream deleted'
              when {{ jt('after_json', 'status') }} in ('paused', 'suspended')
               and coalesce({{ jt('before_json', 'status') }}, '') not in ('paused', 'suspended')
@@ -94,7 +94,7 @@ changes as (
 ),
 
 weakened as (
-    select log_id, occurred_at, actor as subject, actor_kind,
+    select tenant, log_id, occurred_at, actor as subject, actor_kind,
         weakened || case when state_before is null then ' (no earlier state in the logs)' else '' end as setting,
         case
             when actor_kind = 'automation' then 'low'
@@ -106,7 +106,7 @@ weakened as (
 ),
 bursts as ({{ auth0_logs.bursts('weakened', var('security_weakened_window_minutes')) }})
 select
-    'security_weakened' as detection, 'user' as subject_type, subject,
+    tenant, 'security_weakened' as detection, 'user' as subject_type, subject,
     min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,
     {{ auth0_logs.ordered_list('log_id', 'log_id') }} as log_ids,
     max(rank_severity) as severity,  -- 'medium' > 'low'
@@ -116,4 +116,4 @@ select
         || ' (' || {{ auth0_logs.counted('count(*)', 'change', 'changes') }} || ' in '
         || {{ auth0_logs.counted(auth0_logs.minutes_number('min(occurred_at)', 'max(occurred_at)'), 'minute', 'minutes') }} || ')' as description
 from bursts
-group by subject, burst
+group by tenant, subject, burst

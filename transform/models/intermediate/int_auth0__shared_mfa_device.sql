@@ -5,7 +5,7 @@
     with two accounts), medium from `shared_mfa_phone_medium_users` on. -#}
 with enrolled as (
     select
-        log_id, occurred_at, coalesce(user_id, user_name) as account,
+        tenant, log_id, occurred_at, coalesce(user_id, user_name) as account,
         coalesce({{ auth0_logs.json_text('details', 'enrollment.identifier') }},
                  {{ auth0_logs.json_text('details', 'authenticator.id') }}) as subject
     from {{ ref('auth0__events') }}
@@ -16,5 +16,5 @@ select {{ auth0_logs.finding_columns('shared_mfa_device', 'device', 'low', 'T109
     "'authenticator ' || subject || ' enrolled for MFA by ' || " ~ auth0_logs.counted('count(distinct account)', 'account', 'accounts')) | replace("'low' as severity", "case when count(distinct account) >= " ~ var('shared_mfa_phone_medium_users') ~ " then 'medium' else 'low' end as severity") }}
 from enrolled
 where subject is not null and account is not null
-group by subject
+group by tenant, subject
 having count(distinct account) >= {{ var('shared_mfa_phone_min_users') }}

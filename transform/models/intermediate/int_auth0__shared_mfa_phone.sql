@@ -7,7 +7,7 @@
     same pseudonym. -#}
 with enrolled as (
     select
-        log_id, occurred_at, coalesce(user_id, user_name) as account,
+        tenant, log_id, occurred_at, coalesce(user_id, user_name) as account,
         {{ auth0_logs.json_text('details', 'authenticator.phone_number') }} as subject
     from {{ ref('auth0__events') }}
     where type = 'gd_enrollment_complete'
@@ -17,5 +17,5 @@ select {{ auth0_logs.finding_columns('shared_mfa_phone', 'phone', 'low', 'T1098.
     "'phone ' || subject || ' enrolled for MFA by ' || " ~ auth0_logs.counted('count(distinct account)', 'account', 'accounts')) | replace("'low' as severity", "case when count(distinct account) >= " ~ var('shared_mfa_phone_medium_users') ~ " then 'medium' else 'low' end as severity") }}
 from enrolled
 where subject is not null and account is not null
-group by subject
+group by tenant, subject
 having count(distinct account) >= {{ var('shared_mfa_phone_min_users') }}

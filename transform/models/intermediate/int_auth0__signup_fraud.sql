@@ -6,28 +6,28 @@
     accounts"); low when most did: an event's signup desk or a company's proxy. Signups younger
     than that at the newest log are not yet judged, and count as unverified. -#}
 with signups as (
-    select log_id, occurred_at, ip as subject, type, coalesce(user_id, user_name) as account
+    select tenant, log_id, occurred_at, ip as subject, type, coalesce(user_id, user_name) as account
     from {{ ref('auth0__events') }}
     where type in ('ss', 'fs', 'signup_pwd_leak') and ip is not null
       and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
       and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
 ),
 verified as (
-    select distinct s.log_id
+    select distinct s.tenant, s.log_id
     from signups as s
     join {{ ref('auth0__events') }} as v
-      on v.type = 'sv' and coalesce(v.user_id, v.user_name) = s.account
+      on v.tenant = s.tenant and v.type = 'sv' and coalesce(v.user_id, v.user_name) = s.account
      and v.occurred_at >= s.occurred_at
      and {{ auth0_logs.seconds_between('s.occurred_at', 'v.occurred_at') }} <= {{ var('signup_fraud_verify_minutes') }} * 60
     where s.type = 'ss'
 ),
 marked as (
     select signups.*, case when v.log_id is null then 0 else 1 end as verified
-    from signups left join verified as v on v.log_id = signups.log_id
+    from signups left join verified as v on v.tenant = signups.tenant and v.log_id = signups.log_id
 ),
 bursts as ({{ auth0_logs.bursts('marked', var('signup_fraud_window_minutes')) }})
 select
-    'signup_fraud' as detection, 'ip' as subject_type, subject,
+    tenant, 'signup_fraud' as detection, 'ip' as subject_type, subject,
     min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,
     {{ auth0_logs.ordered_list('log_id', 'log_id') }} as log_ids,
     case when 2 * sum(verified) >= count(*) then 'low' else 'medium' end as severity,
@@ -37,5 +37,5 @@ select
         || cast(sum(verified) as varchar) || ' verified their e-mail) in '
         || {{ auth0_logs.counted(auth0_logs.minutes_number('min(occurred_at)', 'max(occurred_at)'), 'minute', 'minutes') }} as description
 from bursts
-group by subject, burst
+group by tenant, subject, burst
 having count(*) >= {{ var('signup_fraud_min_signups') }}

@@ -12,30 +12,30 @@
 
 with attacks as (
     {% for name in attacks %}
-    select detection, subject_type, subject, first_seen, last_seen, log_ids
+    select tenant, detection, subject_type, subject, first_seen, last_seen, log_ids
     from {{ ref('int_auth0__' ~ name) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
     union all
-    select detection, subject_type, subject, first_seen, last_seen, log_ids
+    select tenant, detection, subject_type, subject, first_seen, last_seen, log_ids
     from {{ ref('int_auth0__auth0_blocks') }}
     where subject_type = 'user'  -- MFA codes guessed until Auth0 blocked them, an account held back
 ),
 
 attack_logs as (
-    select detection, subject_type, subject, first_seen, last_seen, unnest(log_ids) as log_id
+    select tenant, detection, subject_type, subject, first_seen, last_seen, unnest(log_ids) as log_id
     from attacks
 ),
 
 attack_addresses as (
-    select distinct a.detection, a.subject_type, a.subject, a.first_seen, a.last_seen, e.ip
+    select distinct a.tenant, a.detection, a.subject_type, a.subject, a.first_seen, a.last_seen, e.ip
     from attack_logs as a
-    join {{ ref('auth0__events') }} as e on e.log_id = a.log_id
+    join {{ ref('auth0__events') }} as e on e.tenant = a.tenant and e.log_id = a.log_id
     where e.ip is not null
 ),
 
 successes as (
-    select log_id, occurred_at, coalesce(user_id, user_name) as account, ip
+    select tenant, log_id, occurred_at, coalesce(user_id, user_name) as account, ip
     from {{ ref('auth0__events') }}
     where category = 'login' and outcome = 'success'
       and type not in ('ssa', 'sdelsa')  -- a silent re-authentication is no new way in
@@ -44,12 +44,12 @@ successes as (
 
 followed as (
     select
-        s.log_id, s.occurred_at, s.account, s.ip,
+        s.tenant, s.log_id, s.occurred_at, s.account, s.ip,
         a.detection as attack, a.subject as attack_subject, a.first_seen as attack_started,
-        row_number() over (partition by s.log_id order by a.first_seen, a.detection) as pick
+        row_number() over (partition by s.tenant, s.log_id order by a.first_seen, a.detection) as pick
     from successes as s
     join attack_addresses as a
-      on a.ip = s.ip and (a.subject_type = 'ip' or a.subject = s.account)
+      on a.tenant = s.tenant and a.ip = s.ip and (a.subject_type = 'ip' or a.subject = s.account)
      and s.occurred_at >= a.first_seen
      and {{ auth0_logs.seconds_between('a.last_seen', 's.occurred_at') }}
          <= {{ var('success_after_attack_window_minutes') }} * 60
@@ -59,7 +59,7 @@ judged as (
     select
         f.*,
         (select max(r.type) from {{ ref('auth0__events') }} as r
-          where r.type in ('scp', 'gd_enrollment_complete')
+          where r.tenant = f.tenant and r.type in ('scp', 'gd_enrollment_complete')
             and coalesce(r.user_id, r.user_name) = f.account
             and r.occurred_at >= f.attack_started and r.occurred_at <= f.occurred_at) as recovery
     from followed as f
@@ -67,7 +67,7 @@ judged as (
 )
 
 select
-    'success_after_attack' as detection, 'user' as subject_type, account as subject,
+    tenant, 'success_after_attack' as detection, 'user' as subject_type, account as subject,
     min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,
     {{ auth0_logs.ordered_list('log_id', 'log_id') }} as log_ids,
     case when max(recovery) is null then 'critical' else 'low' end as severity,
@@ -79,4 +79,4 @@ select
              when 'gd_enrollment_complete' then ', after a new MFA enrolment of the account'
              else '' end) as description
 from judged
-group by log_id, account
+group by tenant, log_id, account

@@ -6,7 +6,7 @@
     fingerprint on `suspicious_tls_fingerprints`. The same tool that failed is now getting in.
     Medium (Auth0's catalog). -#}
 with prints as (
-    select log_id, occurred_at, type, outcome, ip, coalesce(user_id, user_name) as account,
+    select tenant, log_id, occurred_at, type, outcome, ip, coalesce(user_id, user_name) as account,
         coalesce({{ auth0_logs.json_text('security_context', 'ja4') }},
                  {{ auth0_logs.json_text('security_context', 'ja3') }}) as fingerprint,
         {{ auth0_logs.failure_reason('type', 'description') }} as reason
@@ -15,22 +15,22 @@ with prints as (
       and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
 ),
 attacking as (
-    select fingerprint from prints
+    select tenant, fingerprint from prints
     where outcome = 'failure' and reason in ('wrong_password', 'unknown_user') and fingerprint is not null
-    group by fingerprint, ip
+    group by tenant, fingerprint, ip
     having count(*) >= {{ var('tls_fingerprint_min_failures') }}
     intersect
-    select fingerprint from prints  -- a tool's fingerprint mostly fails; a browser's mostly gets in
+    select tenant, fingerprint from prints  -- a tool's fingerprint mostly fails; a browser's mostly gets in
     where fingerprint is not null
-    group by fingerprint
+    group by tenant, fingerprint
     having sum(case when outcome = 'failure' then 1 else 0 end) >= 0.5 * count(*)
     union
-    select fingerprint from prints where fingerprint in ({{ auth0_logs.quoted(var('suspicious_tls_fingerprints')) }})
+    select tenant, fingerprint from prints where fingerprint in ({{ auth0_logs.quoted(var('suspicious_tls_fingerprints')) }})
 )
 select {{ auth0_logs.finding_columns('suspicious_tls_fingerprint', 'user', 'medium', 'T1110.004',
     auth0_logs.counted('count(*)', 'login', 'logins') ~ " || ' of ' || subject || ' with the TLS fingerprint ' || max(fingerprint) || ' of failed guesses'",
     subject='account') }}
 from prints
 where outcome = 'success' and type in ('s', 'scoa') and account is not null
-  and fingerprint in (select fingerprint from attacking)
-group by account, cast(occurred_at as date)
+  and (tenant, fingerprint) in (select tenant, fingerprint from attacking)
+group by tenant, account, cast(occurred_at as date)

@@ -8,7 +8,7 @@
     finding. -#}
 with steps as (
     select
-        log_id, occurred_at, actor as subject, actor_kind,
+        tenant, log_id, occurred_at, actor as subject, actor_kind,
         case
             when type = 'mgmt_api_read' and accessed_secrets like '%client_secret%'
                 then 'a client secret read'
@@ -35,7 +35,7 @@ taken as (
 ),
 bursts as ({{ auth0_logs.bursts('taken', var('tenant_takeover_window_minutes')) }})
 select
-    'tenant_takeover' as detection, 'user' as subject_type, subject,
+    tenant, 'tenant_takeover' as detection, 'user' as subject_type, subject,
     min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,
     {{ auth0_logs.ordered_list('log_id', 'log_id') }} as log_ids,
     case max(rank) when 1 then 'low' when 2 then 'medium' else 'high' end as severity,
@@ -44,4 +44,4 @@ select
         || case when max(rank) = 1 then ' (automation)' else '' end || ' in '
         || {{ auth0_logs.counted(auth0_logs.minutes_number('min(occurred_at)', 'max(occurred_at)'), 'minute', 'minutes') }} as description
 from bursts
-group by subject, burst
+group by tenant, subject, burst

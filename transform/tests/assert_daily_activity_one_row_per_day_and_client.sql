@@ -1,4 +1,0 @@
-select activity_date, client_id
-from {{ ref('auth0__daily_activity') }}
-group by activity_date, client_id
-having count(*) > 1
