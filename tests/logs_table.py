@@ -35,6 +35,7 @@ COLUMNS = {
     "organization_id": "VARCHAR",
     "organization_name": "VARCHAR",
     "tenant_name": "VARCHAR",
+    "tenant": "VARCHAR",  # which tenant the tap read the log from (several may share a table)
     "audience": "VARCHAR",
     "scope": "JSON",
     "details": "JSON",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
 
 from tap_auth0_logs.testing import ATTACKS, LOOK_ALIKES, Attack, TenantLogs
 from tap_auth0_logs.testing.__main__ import main as serve
+from tap_auth0_logs.testing.attacks import BRUTE_FORCE_PROTECTION
 from tap_auth0_logs.testing.day import AUTOMATION_CLIENTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,12 +132,12 @@ def test_look_alikes_plant_what_real_tenants_do_and_no_finding_is_expected():
 
 def test_the_attacks_on_settings_and_factors_carry_what_their_detections_read():
     attacks = tuple(Attack(kind, 100 + 600 * i) for i, kind in enumerate(ATTACKS))
-    logs = TenantLogs(count=9000, attacks=attacks)
+    logs = TenantLogs(count=11_000, attacks=attacks)
     planted = {a.kind: [logs.log(a.at + o) for o, _ in a.steps()] for a in logs.attacks}
 
     weakened = [e["details"]["request"] for e in planted["security_weakened"]]
     assert [(r["method"], r["body"]) for r in weakened] == [
-        ("patch", {"enabled": False}),
+        ("patch", {**BRUTE_FORCE_PROTECTION, "enabled": False}),
         ("put", []),
         ("patch", {"status": "paused"}),
     ]
@@ -146,6 +147,18 @@ def test_the_attacks_on_settings_and_factors_carry_what_their_detections_read():
     assert {e["details"]["request"]["auth"]["user"]["user_id"] for e in takeover} == {
         logs.attacks[ATTACKS.index("tenant_takeover")].finding().subject
     }
+    # Brute-force protection left on, no longer blocking; risk assessment off where the
+    # Dashboard turns it off; stuffing spread over 60 addresses, 2 unknown names each.
+    [monitor] = planted["shields_without_block"]
+    answer = monitor["details"]["response"]["body"]
+    assert (answer["enabled"], answer["shields"]) == (True, ["user_notification"])
+    [risk] = planted["risk_assessment_off"]
+    assert risk["details"]["request"]["path"] == "/api/v2/risk-assessment/config"
+    assert risk["details"]["response"]["body"] == {"AfterAuthentication": False}
+    spread = Counter(e["ip"] for e in planted["distributed_stuffing"])
+    assert len(spread) == 60
+    assert set(spread.values()) == {2}
+    assert {e["type"] for e in planted["distributed_stuffing"]} == {"fu"}
     surge = planted["block_surge"]
     assert len({e["ip"] for e in surge}) == len({e["user_id"] for e in surge}) == 30
     phones = {e["details"]["authenticator"]["phone_number"] for e in planted["shared_mfa_phone"]}

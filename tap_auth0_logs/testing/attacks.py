@@ -274,7 +274,7 @@ class Attack:
                 "Update Brute-force settings",
                 "patch",
                 "/api/v2/attack-protection/brute-force-protection",
-                {"enabled": False},
+                {**BRUTE_FORCE_PROTECTION, "enabled": False},  # the form resends the whole object
             ),
             ("Update multi-factor authentication policies", "put", "/api/v2/guardian/policies", []),
             (

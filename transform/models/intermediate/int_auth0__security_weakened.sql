@@ -41,6 +41,8 @@ changes as (
                 then '{{ name }} no longer blocking (monitoring only)'
             when {{ attempts['after_json'] }} > {{ attempts['before_json'] }}
                 then '{{ name }} threshold raised from ' || cast({{ attempts['before_json'] }} as varchar) || ' to ' || cast({{ attempts['after_json'] }} as varchar)
+            when before_json is not null and {{ jt('before_json', 'allowlist') }} is null and {{ entries['after_json'] }} > 0
+                then 'an address allowed past {{ name }} (no earlier list in the logs)'
             when {{ entries['after_json'] }} > coalesce({{ entries['before_json'] }}, 0)
                  or (before_json is not null and {{ entries['after_json'] }} = {{ entries['before_json'] }}
                      and replace(coalesce({{ jt('after_json', 'allowlist') }}, ''), ' ', '') <> replace(coalesce({{ jt('before_json', 'allowlist') }}, ''), ' ', ''))
@@ -98,7 +100,8 @@ weakened as (
         weakened || case when state_before is null then ' (no earlier state in the logs)' else '' end as setting,
         case
             when actor_kind = 'automation' then 'low'
-            when state_before is null and weakened like 'an address allowed%' then 'low'  -- a list first seen
+            when weakened like 'an address allowed%' and (state_before is null or weakened like '%no earlier list%')
+                then 'low'  -- a list first seen: nothing says it grew
             else 'medium'
         end as rank_severity
     from changes
