@@ -1,7 +1,8 @@
 {{ config(tags=['detection']) }}
 {#- A protection made weaker, read as state before -> state after from `auth0__security_settings`:
     attack protection (brute force, suspicious-IP throttling, breached passwords) switched off,
-    left on but no longer blocking (`shields` without `block`: monitoring only), its threshold
+    left on but no longer blocking (`shields` without `block`: monitoring only; for breached
+    passwords, at signup too), its threshold
     raised, or an address added to its allow-list; bot detection turned off for a flow; the MFA
     policy set to never; an MFA factor disabled; adaptive MFA's risk assessment turned off; a log
     stream paused or deleted. A form resent unchanged changes nothing, switching on is never
@@ -39,6 +40,13 @@ changes as (
             when {{ jt('after_json', 'enabled') }} = 'true' and coalesce({{ jt('after_json', 'shields') }}, '[]') not like '%"block"%'
                  and (before_json is null or coalesce({{ jt('before_json', 'shields') }}, '') like '%"block"%')
                 then '{{ name }} no longer blocking (monitoring only)'
+            {%- if path.endswith('breached-password-detection') %}
+            when {{ jt('after_json', 'enabled') }} = 'true'
+                 and {{ jt('after_json', 'stage.\"pre-user-registration\".shields') }} is not null
+                 and {{ jt('after_json', 'stage.\"pre-user-registration\".shields') }} not like '%"block"%'
+                 and coalesce({{ jt('before_json', 'stage.\"pre-user-registration\".shields') }}, '"block"') like '%"block"%'
+                then '{{ name }} no longer blocking signups'
+            {%- endif %}
             when {{ attempts['after_json'] }} > {{ attempts['before_json'] }}
                 then '{{ name }} threshold raised from ' || cast({{ attempts['before_json'] }} as varchar) || ' to ' || cast({{ attempts['after_json'] }} as varchar)
             when before_json is not null and {{ jt('before_json', 'allowlist') }} is null and {{ entries['after_json'] }} > 0
