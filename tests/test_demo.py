@@ -44,8 +44,8 @@ def test_the_main_job_loads_the_fake_tenant_then_only_what_was_added(tmp_path):
         assert section in second
     # The dbt package ran after each load: it found every attack the fake tenant hid, the new
     # one among the second run's logs too, and wrote OCSF rows of the three classes.
-    assert "The fake tenant planted 15 attacks; the package found 15 of them" in first
-    assert "The fake tenant planted 16 attacks; the package found 16 of them" in second
+    assert "The fake tenant planted 18 attacks; the package found 18 of them" in first
+    assert "The fake tenant planted 19 attacks; the package found 19 of them" in second
     for class_name in ("Account Change", "Authentication", "API Activity"):
         assert class_name in second
     with duckdb.connect(str(tmp_path / "auth0_logs.duckdb"), read_only=True) as db:

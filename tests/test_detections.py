@@ -653,3 +653,16 @@ def test_every_rule_the_coverage_document_marks_answered_has_its_trigger_here():
     triggers = {rule.split(" (")[0] for rule in FIRES}
     assert len(answered) == 27 + 14
     assert answered <= triggers, sorted(answered - triggers)
+
+
+def test_every_technique_a_detection_names_has_its_name_in_the_ocsf_findings():
+    techniques = {
+        match
+        for path in (ROOT / "transform" / "models" / "intermediate").glob("*.sql")
+        for match in re.findall(r"'(T\d{4}(?:\.\d{3})?)'", path.read_text())
+    }
+    named = re.findall(
+        r"'(T\d{4}(?:\.\d{3})?)': '", (ROOT / "transform" / "macros" / "ocsf.sql").read_text()
+    )
+    assert techniques
+    assert techniques <= set(named), sorted(techniques - set(named))

@@ -28,7 +28,7 @@ attacking as (
     select tenant, fingerprint from prints where fingerprint in ({{ auth0_logs.quoted(var('suspicious_tls_fingerprints')) }})
 )
 select {{ auth0_logs.finding_columns('suspicious_tls_fingerprint', 'user', 'medium', 'T1110.004',
-    auth0_logs.counted('count(*)', 'login', 'logins') ~ " || ' of ' || subject || ' with the TLS fingerprint ' || max(fingerprint) || ' of failed guesses'",
+    auth0_logs.counted('count(*)', 'login', 'logins') ~ " || ' of ' || account || ' with the TLS fingerprint ' || max(fingerprint) || ' of failed guesses'",
     subject='account') }}
 from prints
 where outcome = 'success' and type in ('s', 'scoa') and account is not null
