@@ -666,3 +666,30 @@ def test_every_technique_a_detection_names_has_its_name_in_the_ocsf_findings():
     )
     assert techniques
     assert techniques <= set(named), sorted(techniques - set(named))
+
+
+def test_a_settings_state_is_kept_from_build_to_build_and_the_alerting_recipe_runs(tmp_path):
+    bf = "/api/v2/attack-protection/brute-force-protection"
+    before, after = Day(), Day()
+    before.api(0, "adm-a", "patch", bf, {"enabled": True, "shields": ["block"]})
+    after.api(60, "adm-b", "patch", bf, {"enabled": True, "shields": ["user_notification"]})
+    database = dbt_build(tmp_path, before.logs, VARS)
+    with duckdb.connect(str(database)) as db:  # the source keeps no log of the first write
+        db.execute("delete from auth0_analytics.auth0__events")
+        db.execute("delete from auth0_analytics.auth0__ocsf")
+    database = dbt_build(tmp_path, after.logs, VARS)
+
+    with duckdb.connect(str(database), read_only=True) as db:
+        [(text, severity)] = db.sql(
+            "select description, severity from auth0_analytics.auth0__detections"
+            " where detection = 'security_weakened'"
+        ).fetchall()
+        assert severity == "medium"
+        assert "no longer blocking" in text
+        assert "no earlier state" not in text  # the state before came from the first build
+        # docs/detections.md's alerting recipe, as written, on these findings.
+        recipe = (ROOT / "docs" / "detections.md").read_text().split("```sql")[1].split("```")[0]
+        new, digest = (sql for sql in recipe.split(";") if sql.strip())
+        rows = db.execute(new.replace(":last_run", "timestamp '2000-01-01'")).fetchall()
+        assert ("medium", "security_weakened") in {(row[1], row[2]) for row in rows}
+        assert db.execute(digest.replace("current_date", "date '2026-03-02'")).fetchall()
