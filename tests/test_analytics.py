@@ -368,7 +368,13 @@ def test_every_ocsf_row_of_every_class_is_valid_ocsf_1_5(planted_run):
     assert [path for event in loads(rows) for path in empty_objects(event)] == []
     # The Management API changes name who made them and what they called.
     changes = [json.loads(text) for class_uid, text in rows if class_uid == 6003]
-    admin = [e for e in changes if e["actor"]["user"].get("email_addr") == "admin@example.com"]
+    admin = [
+        e for e in changes if e["actor"].get("user", {}).get("email_addr") == "admin@example.com"
+    ]
+    # A machine client's change (Terraform, a provisioning backend) names the application.
+    machines = [e for e in changes if "user" not in e["actor"]]
+    assert machines
+    assert all(e["actor"]["app_uid"] for e in machines)
     assert {e["api"]["operation"].split(" ")[0] for e in admin} == {"POST", "PATCH"}
     assert {e["activity_id"] for e in admin} == {1, 3}  # create, update
     # The validators are not rubber stamps: a broken event fails them.

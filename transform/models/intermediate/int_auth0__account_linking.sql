@@ -9,6 +9,8 @@ with linked as (
     from {{ ref('int_auth0__api_calls') }}
     where type = 'sapi' and method = 'post' and path like '%/users/%/identities'
       and channel = 'api' and credential_scopes like '%"update:current_user_identities"%'
+      and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
+      and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
 )
 select {{ auth0_logs.finding_columns('account_linking', 'user', 'high', 'T1098',
     auth0_logs.counted('count(*)', 'identity', 'identities') ~ " || ' linked by ' || subject || ' with a delegated token'") }}

@@ -7,6 +7,7 @@ with issued as (
     select tenant, log_id, occurred_at, coalesce(ip, 'an unknown address') as subject
     from {{ ref('auth0__events') }}
     where type = 'seccft' and client_id = '{{ var("api_explorer_client") | replace("'", "''") }}'
+      and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
 )
 select {{ auth0_logs.finding_columns('api_explorer_token', 'ip', 'medium', 'T1528',
     auth0_logs.counted('count(*)', 'API Explorer token', 'API Explorer tokens') ~ " || ' issued to ' || subject") }}

@@ -11,6 +11,7 @@ with registered as (
         from {{ ref('auth0__events') }} group by tenant
     ) as t on t.tenant = e.tenant
     where e.type = 'sapi'
+      and {{ auth0_logs.not_allowed('e.ip', 'allowed_ips') }}
       and (e.description = 'Dynamic client registration'
            or lower(coalesce({{ auth0_logs.json_text('e.details', 'request.path') }}, '')) like '%/oidc/register')
 ),

@@ -30,7 +30,7 @@ select
     'medium' as severity,
     'T1078' as mitre_technique,
     'logins of ' || user_id || ' ' || cast(cast(round(km) as integer) as varchar) || ' km apart in '
-        || {{ auth0_logs.minutes_text('previous_at', 'occurred_at') }} || ' minutes' as description
+        || {{ auth0_logs.counted(auth0_logs.minutes_number('previous_at', 'occurred_at'), 'minute', 'minutes') }} as description
 from hops
 where km >= {{ var('impossible_travel_min_km') }}
   and km > {{ var('impossible_travel_max_kmh') }} * greatest(seconds, 1) / 3600.0

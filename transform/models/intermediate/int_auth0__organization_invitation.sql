@@ -6,6 +6,7 @@ with invited as (
     select tenant, log_id, occurred_at, actor as subject, actor_kind
     from {{ ref('int_auth0__api_calls') }}
     where type = 'sapi' and method = 'post' and path like '%/organizations/%/invitations'
+      and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
 ),
 bursts as ({{ auth0_logs.bursts('invited', var('management_change_window_minutes')) }})
 select {{ auth0_logs.finding_columns('organization_invitation', 'user', 'low', 'T1136',
