@@ -179,6 +179,10 @@ def tenant_and_applications(day: Day) -> None:
     )
     day.api(800, "adm-invite", "post", "/api/v2/tenants/invitations", {"owners": ["m@example.net"]})
     day.api(800, "adm-remove", "delete", "/api/v2/tenants/members/u1", {})
+    owner = {"owners": ["new-owner@gmail.example"], "roles": ["owner"]}
+    day.api(850, "adm-takeover", "post", "/api/v2/tenants/invitations", owner)
+    for k in range(2):  # the catalog's takeover: an owner invited, then other members removed
+        day.api(852 + k, "adm-takeover", "delete", f"/api/v2/tenants/members/m{k}", {})
     day.api(
         900,
         "adm-org",
@@ -486,10 +490,11 @@ FIRES = {
     "mfa_downgrade_detect_disable_factors": ("security_weakened", "adm-sms-off", "medium"),
     "mfa_donwgrade_risk_assessment_disabled": ("security_weakened", "adm-risk-off", "medium"),
     "log stream paused": ("security_weakened", "adm-stream", "medium"),
-    "grant_mgn_api_scopes": ("tenant_takeover", "adm-grant", "high"),
+    "grant_mgn_api_scopes": ("tenant_takeover", "adm-grant", "medium"),
     "risk_of_copying_client_credentials": ("tenant_takeover", "adm-secret", "medium"),
-    "risk_of_tenant_takeover": ("tenant_takeover", "adm-invite", "high"),
-    "auth0_delete_tenant_member": ("tenant_takeover", "adm-remove", "high"),
+    "risk_of_tenant_takeover": ("tenant_takeover", "adm-takeover", "high"),
+    "auth0_new_admin_invited": ("tenant_takeover", "adm-invite", "medium"),
+    "auth0_delete_tenant_member": ("tenant_takeover", "adm-remove", "medium"),
     "auth0_user_invitation_created (organization)": ("organization_invitation", "adm-org", "low"),
     "client_with_overpermissive_granted_scopes": ("overpermissive_client", "BroadM2MClient000000000000000001", "medium"),
     "account_takeover_via_account_linking": ("account_linking", "SpaClientWithDelegatedToken00001", "high"),
@@ -517,7 +522,7 @@ FIRES = {
     "auth0_limits (limit_delegation)": ("auth0_blocks", "cl-delegation", "low"),
     "auth0_limits (api_limit)": ("auth0_blocks", "cl-api-limit", "low"),
     "block surge": ("block_surge", "tenant", "high"),
-    "auth0_leaked_password_login_attempt": ("breached_password", "u-leaked", "high"),
+    "auth0_leaked_password_login_attempt": ("breached_password", "u-leaked", "medium"),
     "many_unverified_accounts_created": ("signup_fraud", "203.0.113.7", "medium"),
     "risk_of_signup_fraud_by_disposable_domains": ("disposable_signup", "mailinator.com", "medium"),
     "many_failed_authorization_requests": ("failed_authorization", "203.0.113.8", "medium"),
@@ -530,8 +535,7 @@ FIRES = {
 FIRES |= {
     "auth0_mfa_policy_disabled": FIRES["mfa_downgrade_disable_mfa_policies"],
     "auth0_mfa_risk_assessment_disabled": FIRES["mfa_donwgrade_risk_assessment_disabled"],
-    "auth0_new_admin_invited": FIRES["risk_of_tenant_takeover"],
-    "auth0_user_invitation_created": FIRES["risk_of_tenant_takeover"],
+    "auth0_user_invitation_created": FIRES["auth0_new_admin_invited"],
     "auth0_push_notification_fatigue": FIRES["risk_for_mfa_push_fatigue"],
     "auth0_rapid_dynamic_client_creation": FIRES[
         "rapid_creation_of_clients_with_dynamic_registration"

@@ -1,8 +1,10 @@
 {{ config(tags=['detection']) }}
 {#- Steps to take over the tenant itself: a Dashboard member invited or removed, an application
     granted Management API scopes (the keys to every user and setting), an application's client
-    secret read or rotated. High for an invitation, a removal or a grant; medium for a secret
-    read (Auth0's catalog: administrators read secrets too). Automation named in
+    secret read or rotated. Medium for one step (Auth0's catalog rates each medium: an
+    administrator invites, removes, grants and reads secrets too); high when one actor takes
+    several kinds of step within the window (an owner invited and members removed, a grant and a
+    secret read: the catalog's takeover correlation). Automation named in
     `automation_clients` (Terraform or the Deploy CLI reading what it manages) is low, and its
     secret reads are no finding. Steps by one actor no more than the window apart are one
     finding. -#}
@@ -28,8 +30,7 @@ with steps as (
 ),
 taken as (
     select steps.*,
-        case when actor_kind = 'automation' then 1
-             when step = 'a client secret read' then 2 else 3 end as rank
+        case when actor_kind = 'automation' then 1 else 2 end as rank
     from steps
     where step is not null and not (actor_kind = 'automation' and step = 'a client secret read')
 ),
@@ -38,7 +39,8 @@ select
     tenant, 'tenant_takeover' as detection, 'user' as subject_type, subject,
     min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,
     {{ auth0_logs.ordered_list('log_id', 'log_id') }} as log_ids,
-    case max(rank) when 1 then 'low' when 2 then 'medium' else 'high' end as severity,
+    case when max(rank) = 1 then 'low'
+         when count(distinct step) > 1 then 'high' else 'medium' end as severity,
     'T1098.003' as mitre_technique,
     string_agg(distinct step, ', ' order by step) || ' by ' || subject
         || case when max(rank) = 1 then ' (automation)' else '' end || ' in '
