@@ -174,7 +174,8 @@ def _forgotten_password(scene: Scene) -> Steps:
     steps.append((at, Step("scpr", user=user, ip=ip, description="")))
     at += scene.gap(20, 90)  # the e-mail arrives, the link is followed
     steps.append((at, Step("scp", user=user, ip=ip, description="")))
-    return [*steps, (at + scene.gap(2, 8), Step("s", user=user, ip=ip))]
+    # Then the login with the new password: seconds later, never within a log's date jitter.
+    return [*steps, (at + scene.gap(5, 15), Step("s", user=user, ip=ip))]
 
 
 def _step_up(scene: Scene) -> Steps:
@@ -189,7 +190,7 @@ def _step_up(scene: Scene) -> Steps:
             steps.append((at, Step("gd_send_pn", user=user, ip=ip)))
             at += scene.gap(30, 45)
         steps.append((at, Step("gd_send_pn", user=user, ip=ip)))
-        at += scene.gap(2, 8)
+        at += scene.gap(3, 8)  # the phone buzzes, the user approves: 6 s or more
         steps.append((at, Step("gd_auth_succeed", user=user, ip=ip)))
         at += scene.gap(10, 40)
     return steps

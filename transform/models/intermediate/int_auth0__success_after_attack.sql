@@ -55,15 +55,23 @@ followed as (
          <= {{ var('success_after_attack_window_minutes') }} * 60
 ),
 
+recoveries as (
+    {#- The owners' recoveries: a password changed, an MFA enrolment (few events). -#}
+    select tenant, coalesce(user_id, user_name) as account, occurred_at, type
+    from {{ ref('auth0__events') }}
+    where type in ('scp', 'gd_enrollment_complete')
+),
+
 judged as (
     select
-        f.*,
-        (select max(r.type) from {{ ref('auth0__events') }} as r
-          where r.tenant = f.tenant and r.type in ('scp', 'gd_enrollment_complete')
-            and coalesce(r.user_id, r.user_name) = f.account
-            and r.occurred_at >= f.attack_started and r.occurred_at <= f.occurred_at) as recovery
+        f.tenant, f.log_id, f.occurred_at, f.account, f.ip, f.attack, f.attack_subject,
+        max(r.type) as recovery
     from followed as f
+    left join recoveries as r
+      on r.tenant = f.tenant and r.account = f.account
+     and r.occurred_at >= f.attack_started and r.occurred_at <= f.occurred_at
     where f.pick = 1
+    group by f.tenant, f.log_id, f.occurred_at, f.account, f.ip, f.attack, f.attack_subject
 )
 
 select
