@@ -40,7 +40,7 @@ STATE_ID = "dev:tap-auth0-logs-to-target-duckdb"
 ANALYTICS = "auth0_analytics"
 #: One of each attack in the first run's logs, and one more among the second run's new logs.
 ATTACKS_PLANTED = (
-    *(Attack(kind, 300 + 540 * i) for i, kind in enumerate(ATTACKS)),
+    *(Attack(kind, 300 + 555 * i) for i, kind in enumerate(ATTACKS)),
     Attack("credential_stuffing", FIRST_RUN_LOGS + 150),
 )
 

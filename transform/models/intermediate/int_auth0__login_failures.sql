@@ -3,9 +3,8 @@
     Action is not. A failed silent authentication is no failure of anyone's password (an app
     polling with an expired session); addresses and clients on the allow-lists are left out. -#}
 select
-    tenant, log_id, occurred_at, type, ip, client_id, description, user_agent,
+    tenant, log_id, occurred_at, type, ip, client_id,
     coalesce(user_id, user_name) as account,
-    user_id is not null as known_user,
     {{ auth0_logs.failure_reason('type', 'description') }} as reason
 from {{ ref('auth0__events') }}
 where category = 'login' and outcome = 'failure'
