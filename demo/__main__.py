@@ -19,12 +19,14 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from demo import pipeline, report
 from demo.pipeline import DBT, EXTRACTOR, LOADER, Heard, StageFailed, Ticker
 from demo.tenant import ConfigProblem, as_environment, check, config_from_environment, slug
 from demo.tenant import read_config_file as read_config
 from tap_auth0_logs.testing import ATTACKS, Attack, FakeAuth0, Finding, TenantLogs
+from tap_auth0_logs.testing.day import AUTOMATION_CLIENTS
 
 ROOT = pipeline.ROOT
 BIN = Path(sys.executable).parent
@@ -35,7 +37,7 @@ FIRST_RUN_LOGS, LOGS_ADDED_PER_RUN = 10_000, 500
 FAKE_RETENTION_DAYS = 5
 #: One of each attack in the first run's logs, and one more among the second run's new logs.
 ATTACKS_PLANTED = (
-    *(Attack(kind, 300 + 650 * i) for i, kind in enumerate(ATTACKS)),
+    *(Attack(kind, 300 + 555 * i) for i, kind in enumerate(ATTACKS)),
     Attack("credential_stuffing", FIRST_RUN_LOGS + 150),
 )
 STATE_ID = f"{pipeline.ENVIRONMENT}:{EXTRACTOR}-to-{LOADER}"
@@ -125,7 +127,11 @@ def run(
         f"done: auth0.logs in {shown(target.database)} holds {loaded:,} logs ({loaded - before:,} new)",
     )
     build_started = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    built = build(target, env)
+    # The fake tenant's own machine clients (its Terraform, Deploy CLI and provisioning backend) are
+    # declared as automation, as a team declares its own (docs/detections.md): their reads and
+    # writes of the Management API are work, not a takeover.
+    dbt_vars = {} if config is not None else {"automation_clients": list(AUTOMATION_CLIENTS)}
+    built = build(target, env, dbt_vars)
     exported = export(target, env)
     print(
         f"\nLoaded {loaded - before:,} logs this run; {shown(target.database)} holds {loaded:,}.\n"
@@ -213,16 +219,15 @@ def extract_and_load(target: Target, env: dict[str, str], where: str) -> Heard:
     return heard
 
 
-def build(target: Target, env: dict[str, str]) -> Heard:
+def build(target: Target, env: dict[str, str], dbt_vars: dict[str, Any]) -> Heard:
     """`meltano invoke dbt-duckdb:build`: seed, models and data tests, with dbt's progress."""
     say("dbt", "started: dbt build (the seed, the models, the data tests)")
     started = time.monotonic()
     ticker = Ticker(
         lambda heard: "{} of {} nodes started".format(*heard.nodes) if heard.nodes[1] else None
     )
-    heard = pipeline.run(
-        "dbt", ["invoke", f"{DBT}:build"], env, target.folder / "logs" / "dbt-build.log", ticker
-    )
+    args = ["invoke", f"{DBT}:build", *(["--vars", json.dumps(dbt_vars)] if dbt_vars else [])]
+    heard = pipeline.run("dbt", args, env, target.folder / "logs" / "dbt-build.log", ticker)
     stats = heard.dbt_stats
     say(
         "dbt",

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from pathlib import Path
 
 import pytest
 
 from tap_auth0_logs.testing import ATTACKS, LOOK_ALIKES, Attack, TenantLogs
 from tap_auth0_logs.testing.__main__ import main as serve
+from tap_auth0_logs.testing.attacks import BRUTE_FORCE_PROTECTION
+from tap_auth0_logs.testing.day import AUTOMATION_CLIENTS
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_ordinary_traffic_has_no_attack_signals_and_people_log_in_from_home():
     logs = TenantLogs(count=6000)
     kept = logs.kept()
 
-    assert not {"pwd_leak", "sapi", "limit_mu", "gd_auth_rejected"} & {log["type"] for log in kept}
+    assert not {"pwd_leak", "gd_auth_rejected", "gd_send_sms"} & {log["type"] for log in kept}
     cities: dict[str, set[str]] = defaultdict(set)
     for log in kept:
         if log.get("location_info") and log.get("user_id"):
@@ -27,11 +32,12 @@ def test_ordinary_traffic_has_no_attack_signals_and_people_log_in_from_home():
 
 def test_planted_attacks_are_deterministic_and_hidden_among_ordinary_logs():
     attacks = tuple(Attack(kind, 100 + 600 * i) for i, kind in enumerate(ATTACKS))
-    logs = TenantLogs(count=9000, attacks=attacks)
-    again = TenantLogs(count=9000, attacks=attacks)
+    logs = TenantLogs(count=11_000, attacks=attacks)
+    again = TenantLogs(count=11_000, attacks=attacks)
 
     assert logs.kept() == again.kept()
-    assert [f.detection for f in logs.planted()] == list(ATTACKS)
+    assert [f.detection for f in logs.planted()] == [a.finding().detection for a in logs.attacks]
+    assert len(logs.planted()) == len(ATTACKS)
     brute = logs.attacks[0]
     planted = [logs.log(brute.at + offset) for offset, _ in brute.steps()]
     assert [log["type"] for log in planted] == ["fp"] * 12 + ["limit_wc"]
@@ -46,6 +52,41 @@ def test_planted_attacks_are_deterministic_and_hidden_among_ordinary_logs():
     change = logs.log(attacks[6].at)
     assert change["type"] == "sapi"
     assert change["details"]["request"]["auth"]["user"]["user_id"] == logs.planted()[6].subject
+
+
+def test_the_everyday_day_holds_auth0s_documented_flows_deterministically():
+    logs = TenantLogs(count=40_000)
+    kept = logs.kept()
+    codes = {log["type"] for log in kept}
+    known = {
+        line.split(",", 1)[0]
+        for line in (ROOT / "transform" / "seeds" / "auth0__event_types.csv")
+        .read_text()
+        .splitlines()
+    }
+
+    # Resets after failures and Auth0's blocks, step-up and passwordless MFA, token rotation,
+    # machine clients and forms through the Management API: every code one Auth0 documents.
+    assert {"scpr", "scp", "limit_wc", "limit_mu", "gd_send_pn", "gd_auth_succeed", "cls",
+            "sertft", "ferrt", "sapi", "mgmt_api_read", "gd_enrollment_complete"} <= codes  # fmt: skip
+    assert codes - known == {"x_new_event_2027"}
+    denied = [log for log in kept if log["type"] == "f" and log.get("organization_id")]
+    assert denied
+    assert all(log["description"].startswith("Access denied: ") for log in denied)
+    machine = [log for log in kept if log["type"] in {"sapi", "mgmt_api_read"}]
+    assert {log["client_id"] for log in machine} >= set(AUTOMATION_CLIENTS)
+    reads = [log for log in machine if log["type"] == "mgmt_api_read"]
+    assert all(log["details"]["accessedSecrets"] == ["client_secret"] for log in reads)
+    forms = [log for log in machine if log["details"]["request"]["path"].endswith("/bot-detection")]
+    assert forms
+    assert all(log["details"]["response"]["body"]["policy"] == "when_risky" for log in forms)
+    # A pure function of seed and number: made again, or from its middle, the same logs.
+    assert TenantLogs(count=40_000).kept() == kept
+    assert TenantLogs(count=40_000, first_kept=20_000).kept() == kept[20_000:]
+    # An attack planted over a flow replaces the flow, whole.
+    planted = TenantLogs(count=40_000, attacks=(Attack("brute_force", 100),))
+    numbers = {100 + offset for offset, _ in planted.attacks[0].steps()}
+    assert all(planted.log(n)["type"] in {"fp", "limit_wc"} for n in numbers)
 
 
 def test_an_attack_not_yet_served_is_not_expected():
@@ -91,12 +132,12 @@ def test_look_alikes_plant_what_real_tenants_do_and_no_finding_is_expected():
 
 def test_the_attacks_on_settings_and_factors_carry_what_their_detections_read():
     attacks = tuple(Attack(kind, 100 + 600 * i) for i, kind in enumerate(ATTACKS))
-    logs = TenantLogs(count=9000, attacks=attacks)
+    logs = TenantLogs(count=11_000, attacks=attacks)
     planted = {a.kind: [logs.log(a.at + o) for o, _ in a.steps()] for a in logs.attacks}
 
     weakened = [e["details"]["request"] for e in planted["security_weakened"]]
     assert [(r["method"], r["body"]) for r in weakened] == [
-        ("patch", {"enabled": False}),
+        ("patch", {**BRUTE_FORCE_PROTECTION, "enabled": False}),
         ("put", []),
         ("patch", {"status": "paused"}),
     ]
@@ -106,6 +147,18 @@ def test_the_attacks_on_settings_and_factors_carry_what_their_detections_read():
     assert {e["details"]["request"]["auth"]["user"]["user_id"] for e in takeover} == {
         logs.attacks[ATTACKS.index("tenant_takeover")].finding().subject
     }
+    # Brute-force protection left on, no longer blocking; risk assessment off where the
+    # Dashboard turns it off; stuffing spread over 60 addresses, 2 unknown names each.
+    [monitor] = planted["shields_without_block"]
+    answer = monitor["details"]["response"]["body"]
+    assert (answer["enabled"], answer["shields"]) == (True, ["user_notification"])
+    [risk] = planted["risk_assessment_off"]
+    assert risk["details"]["request"]["path"] == "/api/v2/risk-assessment/config"
+    assert risk["details"]["response"]["body"] == {"AfterAuthentication": False}
+    spread = Counter(e["ip"] for e in planted["distributed_stuffing"])
+    assert len(spread) == 60
+    assert set(spread.values()) == {2}
+    assert {e["type"] for e in planted["distributed_stuffing"]} == {"fu"}
     surge = planted["block_surge"]
     assert len({e["ip"] for e in surge}) == len({e["user_id"] for e in surge}) == 30
     phones = {e["details"]["authenticator"]["phone_number"] for e in planted["shared_mfa_phone"]}

@@ -79,8 +79,8 @@ def test_the_demo_loads_the_fake_tenant_then_only_what_was_added(demo_in_a_clone
         assert section in second
     # Findings by severity, and those new in this build: all at first, then only the attack
     # planted among the new logs (one more credential stuffing, and what it brought).
-    assert "The fake tenant planted 15 attacks; the package found 15 of them" in first
-    assert "The fake tenant planted 16 attacks; the package found 16 of them" in second
+    assert "The fake tenant planted 18 attacks; the package found 18 of them" in first
+    assert "The fake tenant planted 19 attacks; the package found 19 of them" in second
     assert re.search(
         r"Findings \(auth0_analytics.auth0__detections\): (\d+), \1 of them new", first
     )

@@ -19,7 +19,7 @@ import pytest
 from benchmarks.airbyte_runs import airbyte_environment
 from tap_auth0_logs.testing import TenantLogs
 from tests.pipelines import meltano, meltano_environment
-from tests.test_analytics import PLANTED, assert_planted_found, findings
+from tests.test_analytics import PLANTED, PLANTED_LOGS, assert_planted_found, findings
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = str(Path(sys.executable).with_name("source-auth0-logs"))
@@ -78,7 +78,7 @@ def test_pyairbyte_checks_then_reads_twice_and_the_second_read_loads_only_new_lo
 def test_the_dbt_package_reads_the_table_an_airbyte_loader_wrote(
     pyairbyte, installed, make_tenant, tmp_path
 ):
-    logs = TenantLogs(count=9000, attacks=PLANTED)
+    logs = TenantLogs(count=PLANTED_LOGS, attacks=PLANTED)
     tenant = make_tenant(logs)
     database = str(tmp_path / "pyairbyte.duckdb")
     env = {**os.environ, "AIRBYTE_OFFLINE_MODE": "1", "DO_NOT_TRACK": "1", "HOME": str(tmp_path)}
@@ -97,7 +97,7 @@ def test_the_dbt_package_reads_the_table_an_airbyte_loader_wrote(
         ).fetchall()
         events = db.sql("select count(*) from auth0_analytics.auth0__events").fetchone()
     assert_planted_found(logs, findings(rows))
-    assert events == (9000,)
+    assert events == (PLANTED_LOGS,)
 
 
 def test_the_readmes_pyairbyte_job_runs_as_written_twice(pyairbyte, make_tenant, tmp_path):

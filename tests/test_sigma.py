@@ -560,7 +560,7 @@ def test_findings_are_the_same_on_postgres(duckdb_run, installed, postgres, tmp_
     transform = project(tmp_path)
     env = {
         **plugin_env(tmp_path, "dbt-postgres", transform),
-        **postgres_settings(postgres, "sigma_test", "DBT_POSTGRES", "DBNAME"),
+        **postgres_settings(postgres, "sigma_test"),
     }
 
     compiled = sigma("dbt-postgres", env, RULES)

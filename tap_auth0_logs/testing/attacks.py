@@ -38,6 +38,14 @@ The kinds, and what each plants (the detections' default thresholds sit inside e
 - `sms_bombing`: 15 MFA text messages to one user in 2 minutes (`gd_send_sms`).
 - `shared_mfa_phone`: one phone number enrolled as the second factor of 4 accounts
   (`gd_enrollment_complete`, `details.authenticator.phone_number`).
+- `distributed_stuffing`: 60 addresses, each trying 2 unknown users (`fu`) a few minutes apart,
+  120 failures in about 8 minutes: no address alone is worth a look, the tenant's failures on
+  unknown users are many times its usual.
+- `shields_without_block`: the stolen administrator's session leaves brute-force protection
+  on but takes `block` out of its shields (monitoring only; `sapi`, the answer's `shields`).
+- `risk_assessment_off`: the stolen session turns adaptive MFA's risk assessment off through the
+  endpoint the Dashboard uses (`PATCH /api/v2/risk-assessment/config`, `AfterAuthentication`
+  false in the answer).
 
 And what real tenants do that looks like an attack to a naive detection (`LOOK_ALIKES`), planted
 the same way; no detection may report them:
@@ -55,6 +63,7 @@ the same way; no detection may report them:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +86,9 @@ ATTACKS = (
     "signup_fraud",
     "sms_bombing",
     "shared_mfa_phone",
+    "distributed_stuffing",
+    "shields_without_block",
+    "risk_assessment_off",
 )
 LOOK_ALIKES = ("office", "polling_app", "mistype_then_login", "signup_burst", "traveller")
 KINDS = ATTACKS + LOOK_ALIKES
@@ -88,6 +100,8 @@ INTRUDER = ("auth0|66b0c0ffee0000000000beef", "helper@example.net")  # tenant_ta
 MANAGEMENT_AUDIENCE = "https://fake-tenant.us.auth0.com/api/v2/"
 #: The phone number `shared_mfa_phone` enrolls for every account (a fictional number).
 SHARED_PHONE = "+15555550123"
+#: The Dashboard's own client (its "Global Client"), through which administrators' changes come.
+DASHBOARD_CLIENT = "G10ba1C1ientOfTheDashboard0000000"
 #: Where `traveller` flies from and to (indexes into the fake tenant's places).
 BERLIN, LAGOS = 1, 5
 
@@ -111,6 +125,8 @@ class Step:
     place: int | None = None  # where the attacker is (an index into the tenant's places)
     description: str | None = None
     details: dict[str, Any] | None = None
+    #: Other top-level fields as logged (a client, a connection, an organization, a user agent).
+    fields: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -258,7 +274,7 @@ class Attack:
                 "Update Brute-force settings",
                 "patch",
                 "/api/v2/attack-protection/brute-force-protection",
-                {"enabled": False},
+                {**BRUTE_FORCE_PROTECTION, "enabled": False},  # the form resends the whole object
             ),
             ("Update multi-factor authentication policies", "put", "/api/v2/guardian/policies", []),
             (
@@ -313,24 +329,7 @@ class Attack:
         code: str = "sapi",
     ) -> Step:
         """A Management API call by `actor` from the attacker's address, as Auth0 logs it."""
-        details = {
-            "request": {
-                "method": method,
-                "path": path,
-                "query": {},
-                "body": body,
-                "channel": "https://manage.auth0.com/",
-                "ip": self.ip,
-                "auth": {
-                    "user": {"user_id": actor[0], "name": "Ada Admin", "email": actor[1]},
-                    "strategy": "jwt",
-                },
-            },
-            "response": {"statusCode": 201 if method == "post" else 200, "body": body},
-        }
-        return Step(
-            code, identity=(actor[0], None), ip=self.ip, description=description, details=details
-        )
+        return api_call(description, method, path, body, ip=self.ip, user=actor, code=code)
 
     def _refresh_token_reuse(self) -> list[tuple[int, Step]]:
         reused = Step(
@@ -377,6 +376,42 @@ class Attack:
             for k, user in enumerate(self.victims(4))
         ]
 
+    def _distributed_stuffing(self) -> list[tuple[int, Step]]:
+        steps = []
+        for k in range(120):  # address k % 60 tries its second name 120 logs (4 minutes) later
+            ip = f"198.18.{(self.at // 7) % 256}.{1 + k % 60}"
+            name = f"combo{k}.{self.at}@example.org"
+            steps.append((2 * k, Step("fu", identity=(None, name), ip=ip)))
+        return steps
+
+    def _shields_without_block(self) -> list[tuple[int, Step]]:
+        state = {**BRUTE_FORCE_PROTECTION, "shields": ["user_notification"]}
+        return [
+            (
+                0,
+                self._settings(
+                    "Update Brute-force settings",
+                    "/api/v2/attack-protection/brute-force-protection",
+                    state,
+                ),
+            )
+        ]
+
+    def _risk_assessment_off(self) -> list[tuple[int, Step]]:
+        state = {"AfterAuthentication": False}
+        return [
+            (
+                0,
+                self._settings(
+                    "Updates risk assessment configs", "/api/v2/risk-assessment/config", state
+                ),
+            )
+        ]
+
+    def _settings(self, description: str, path: str, state: dict[str, Any]) -> Step:
+        """A settings form saved by the stolen session: the whole object sent and answered."""
+        return api_call(description, "patch", path, state, ip=self.ip, user=STOLEN_ADMIN)
+
     def _office(self) -> list[tuple[int, Step]]:
         steps = []
         for k, user in enumerate(self.victims(60)):
@@ -418,11 +453,84 @@ class Attack:
         }
         if self.kind in actors:
             return Finding(self.kind, "user", actors[self.kind][0])
-        if self.kind == "block_surge":
+        if self.kind in ("shields_without_block", "risk_assessment_off"):
+            return Finding("security_weakened", "user", STOLEN_ADMIN[0])
+        if self.kind in ("block_surge", "distributed_stuffing"):
             return Finding(self.kind, "tenant", "fake-tenant")
         if self.kind == "shared_mfa_phone":
             return Finding(self.kind, "phone", SHARED_PHONE)
         return Finding(self.kind, "user", user_id_for(self.victim()))
+
+
+#: Brute-force protection as the fake tenant keeps it (Auth0's documented object): blocking,
+#: telling the user, 10 attempts, an office's range allowed.
+BRUTE_FORCE_PROTECTION: dict[str, Any] = {
+    "enabled": True,
+    "shields": ["block", "user_notification"],
+    "mode": "count_per_identifier_and_ip",
+    "allowlist": ["192.0.2.0/24"],
+    "max_attempts": 10,
+}
+
+
+def api_call(
+    description: str,
+    method: str,
+    path: str,
+    body: Any,
+    *,
+    ip: str,
+    user: tuple[str, str] | None = None,
+    machine: tuple[str, str, tuple[str, ...]] | None = None,
+    code: str = "sapi",
+    answer: Any = None,
+    secrets: tuple[str, ...] = (),
+) -> Step:
+    """A Management API call as Auth0 logs it: the request (whole body), who made it, the answer.
+
+    `user` is a Dashboard administrator (user_id, e-mail), through the Dashboard's own client;
+    `machine` is a machine-to-machine application (client_id, name, its token's scopes), through
+    the API. The answer's body is the state after the call (`answer`, else the request's body).
+    """
+    if machine is not None:
+        client_id, client_name, scopes = machine
+        auth: dict[str, Any] = {
+            "credentials": {"jti": hashlib.sha256(f"{client_id}{path}".encode()).hexdigest()[:32]},
+            "strategy": "jwt",
+        }
+        auth["credentials"]["scopes"] = list(scopes)
+        channel = "api"
+        identity: tuple[str | None, str | None] = (None, None)
+        fields: dict[str, Any] = {"client_id": client_id, "client_name": client_name}
+    else:
+        actor = user or ("google-oauth2|104387223358712001", "admin@example.com")
+        auth = {
+            "user": {"user_id": actor[0], "name": "Ada Admin", "email": actor[1]},
+            "strategy": "jwt",
+        }
+        channel = "https://manage.auth0.com/"
+        identity = (actor[0], None)
+        fields = {"client_id": DASHBOARD_CLIENT, "client_name": ""}
+    details: dict[str, Any] = {
+        "request": {
+            "method": method,
+            "path": path,
+            "query": {},
+            "body": body,
+            "channel": channel,
+            "ip": ip,
+            "auth": auth,
+        },
+        "response": {
+            "statusCode": 201 if method == "post" else 200,
+            "body": body if answer is None else answer,
+        },
+    }
+    if secrets:
+        details["accessedSecrets"] = list(secrets)
+    return Step(
+        code, identity=identity, ip=ip, description=description, details=details, fields=fields
+    )
 
 
 def plan(attacks: tuple[Attack, ...]) -> dict[int, tuple[Attack, Step]]:

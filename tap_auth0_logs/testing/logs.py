@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tap_auth0_logs.testing.attacks import ATTACKS, Attack, Finding, Step, plan, user_id_for
+from tap_auth0_logs.testing.day import BLOCK, block_plan
 
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 TAIL_PREFIX = "000000000000001223372"  # 21 digits; the remaining 12 are the log's number
@@ -54,15 +55,19 @@ AGENTS = [
     "Firefox 125.0.0 / Arch 0.0.0",
     "Other 0.0.0 / Other 0.0.0",
 ]
-# (code, weight, description): ordinary traffic, which no detection may flag (attacks.py plants
-# the attacks: Management API changes and breached passwords are only planted).
+# (code, weight, description): the single events between the everyday flows of day.py (which
+# bring resets, MFA, Auth0's blocks, the Management API); attacks.py plants the attacks.
 TYPES = [
     ("s", 30, ""),
     ("ssa", 8, ""),
     ("seacft", 10, ""),
     ("seccft", 6, ""),
-    ("gd_send_pn", 2, ""),
-    ("f", 4, "Callback URL mismatch."),
+    (
+        "f",
+        0.5,
+        "Callback URL mismatch. https://portal.example.com/callbak is not in the list of allowed "
+        "callback URLs",
+    ),
     ("fp", 8, "Wrong email or password."),
     ("fu", 5, "Wrong email or password."),
     ("fsa", 3, "Login required"),
@@ -70,9 +75,6 @@ TYPES = [
     ("ss", 3, ""),
     ("fn", 2, ""),  # "To: <the recipient>" (`_fill_details`)
     ("sv", 2, ""),
-    ("mgmt_api_read", 2, ""),
-    ("gd_auth_succeed", 2, ""),
-    ("limit_wc", 1, "Blocked Account"),
     ("api_limit_warning", 1, ""),
     ("x_new_event_2027", 1, ""),  # a code no table knows yet
 ]
@@ -113,6 +115,7 @@ class TenantLogs:
     _segments: list[tuple[int, float, float]] = field(init=False, repr=False)
     _cache: tuple[int, int, list[dict[str, Any]]] | None = field(init=False, default=None)
     _made: dict[int, dict[str, Any]] = field(init=False, default_factory=dict, repr=False)
+    _days: dict[int, dict[int, Step]] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         # (first log number, its offset in seconds, gap) for each stretch of constant spacing.
@@ -194,7 +197,7 @@ class TenantLogs:
             user = rng.randrange(1, max(2, self.users))
         period = int((ingested - self.start).total_seconds() // 1200) % 3  # 20-minute periods
         planted = self._planted.get(number)
-        step = planted[1] if planted else None
+        step = planted[1] if planted else self._everyday(number)
         if step:
             code = step.code
             user = step.user if step.user is not None else user
@@ -227,7 +230,7 @@ class TenantLogs:
         self._fill_details(event, code, rng, place)
         if step:
             _apply(event, step)
-        if code == "f":  # a failure before anyone signed in (a callback URL mismatch): no user
+        if code == "f" and not step:  # before anyone signed in (a callback URL mismatch)
             event["user_id"] = event["user_name"] = None
         if (
             period == 0
@@ -244,6 +247,18 @@ class TenantLogs:
             if rng.random() < 0.05:
                 event["risk_engine_v2"] = {"score": rng.randrange(100), "model": "2027.1"}
         return event
+
+    def _everyday(self, number: int) -> Step | None:
+        """The everyday flow's event at log `number`, if one is there (day.py)."""
+        block = number // BLOCK
+        events = self._days.get(block)
+        if events is None:
+            if len(self._days) > 64:
+                self._days.clear()
+            events = self._days[block] = block_plan(
+                self.seed, block, self.users, self._planted.__contains__
+            )
+        return events.get(number)
 
     def _place(self, user: int, step: Step | None) -> tuple[Any, ...]:
         """People log in from home; a planted event comes from the attacker or far away."""
@@ -373,6 +388,8 @@ def _apply(event: dict[str, Any], step: Step) -> None:
         event["description"] = step.description
     if step.details is not None:
         event["details"] = step.details
+    if step.fields:
+        event.update(step.fields)
 
 
 def _distance_km(a: tuple[Any, ...], b: tuple[Any, ...]) -> float:

@@ -94,3 +94,8 @@
 {%- endmacro %}
 {% macro duckdb__ipv4_number(column) %}{{ auth0_logs.ipv4_number_of(column, "regexp_full_match(" ~ column ~ ", '[0-9]{1,3}(\\.[0-9]{1,3}){3}')") }}{% endmacro %}
 {% macro postgres__ipv4_number(column) %}{{ auth0_logs.ipv4_number_of(column, column ~ " ~ '^[0-9]{1,3}(\\.[0-9]{1,3}){3}$'") }}{% endmacro %}
+
+{#- JSON text (or null) as the adapter's JSON type, for `json_text` on it. -#}
+{% macro json_type_cast(text) %}{{ return(adapter.dispatch('json_type_cast', 'auth0_logs')(text)) }}{% endmacro %}
+{% macro duckdb__json_type_cast(text) %}cast({{ text }} as json){% endmacro %}
+{% macro postgres__json_type_cast(text) %}cast({{ text }} as jsonb){% endmacro %}

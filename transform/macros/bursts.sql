@@ -70,5 +70,5 @@
     {{ description }} as description
 {% endmacro %}
 
-{#- Whole minutes between two moments, as text (for a finding's description). -#}
-{% macro minutes_text(earlier, later) %}cast(cast(floor({{ auth0_logs.seconds_between(earlier, later) }} / 60) as integer) as varchar){% endmacro %}
+{#- Whole minutes between two moments, as a number. -#}
+{% macro minutes_number(earlier, later) %}cast(floor({{ auth0_logs.seconds_between(earlier, later) }} / 60) as integer){% endmacro %}

@@ -4,7 +4,7 @@
       'tenant', 'log_id', 'occurred_at', 'type', 'type_description', 'category', 'outcome',
       'user_id', 'user_name', 'client_id', 'client_name', 'connection', 'ip', 'country_code',
       'city', 'latitude', 'longitude', 'user_agent', 'organization_id', 'description', 'hostname',
-      'strategy', 'details', 'tenant_name', 'ocsf_class_uid', 'ocsf_activity_id',
+      'strategy', 'details', 'security_context', 'tenant_name', 'ocsf_class_uid', 'ocsf_activity_id',
       'ocsf_activity_name', 'ocsf_auth_protocol_id']) }}
 {% endmacro %}
 
@@ -39,6 +39,7 @@
         nullif({{ auth0_logs.optional_column(present, 'l', 'hostname', 'varchar') }}, '') as hostname,
         nullif({{ auth0_logs.optional_column(present, 'l', 'strategy', 'varchar') }}, '') as strategy,
         {{ auth0_logs.optional_column(present, 'l', 'details', auth0_logs.json_type()) }} as details,
+        {{ auth0_logs.optional_column(present, 'l', 'security_context', auth0_logs.json_type()) }} as security_context,
         nullif({{ auth0_logs.optional_column(present, 'l', 'tenant_name', 'varchar') }}, '') as tenant_name,
         t.ocsf_class_uid,
         t.ocsf_activity_id,

@@ -7,18 +7,14 @@
     selects `first_detected_at > <its last run>`. -#}
 {{ config(materialized='incremental', unique_key='finding_id', on_schema_change='append_new_columns') }}
 
-{%- set detections = [
-    'brute_force', 'credential_stuffing', 'password_spraying', 'mfa_fatigue',
-    'impossible_travel', 'breached_password', 'management_change', 'success_after_attack',
-    'security_weakened', 'tenant_takeover', 'refresh_token_reuse', 'auth0_blocks', 'block_surge',
-    'signup_fraud', 'sms_bombing', 'shared_mfa_phone'] -%}
+{%- set detections = auth0_logs.detection_models() -%}
 {%- set this_build = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as timestamp)" -%}
 
 with computed as (
     {% for name in detections + auth0_logs.sigma_models() %}
     select tenant, detection, subject_type, subject, first_seen, last_seen, events, log_ids, severity,
         mitre_technique, description
-    from {{ ref(name if name.startswith('sigma__') else 'int_auth0__' ~ name) }}
+    from {{ ref(name) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),

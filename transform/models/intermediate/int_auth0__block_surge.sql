@@ -1,3 +1,4 @@
+{{ config(tags=['detection']) }}
 {#- Auth0's blocks piling up across the tenant (any account or address, `limit_wc` included): a
     distributed attack that Auth0 stops one account at a time, which no per-account detection
     sees whole. A surge is `block_surge_min_blocks` blocks with no pause longer than
@@ -12,11 +13,12 @@ blocks as (
     select e.tenant, e.log_id, e.occurred_at, e.ip, tenants.name as subject
     from {{ ref('auth0__events') }} as e
     join tenants on tenants.tenant = e.tenant
-    where e.type in ('limit_wc', 'limit_sul', 'limit_mu', 'gd_otp_rate_limit_exceed')
+    where e.type in ('limit_wc', 'limit_sul', 'limit_mu', 'gd_otp_rate_limit_exceed', 'gd_recovery_rate_limit_exceed')
+      and {{ auth0_logs.not_allowed('e.ip', 'allowed_ips') }}
 ),
 bursts as ({{ auth0_logs.bursts('blocks', var('block_surge_gap_minutes')) }})
 select {{ auth0_logs.finding_columns('block_surge', 'tenant', 'high', 'T1110',
-    "cast(count(*) as varchar) || ' blocks by Auth0 across ' || subject || ' from ' || cast(count(distinct ip) as varchar) || ' addresses in ' || " ~ auth0_logs.minutes_text('min(occurred_at)', 'max(occurred_at)') ~ " || ' minutes'") }}
+    auth0_logs.counted('count(*)', 'block', 'blocks') ~ " || ' by Auth0 across ' || subject || ' from ' || " ~ auth0_logs.counted('count(distinct ip)', 'address', 'addresses') ~ " || ' in ' || " ~ auth0_logs.counted(auth0_logs.minutes_number('min(occurred_at)', 'max(occurred_at)'), 'minute', 'minutes')) }}
 from bursts
 group by tenant, subject, burst
 having count(*) >= {{ var('block_surge_min_blocks') }}

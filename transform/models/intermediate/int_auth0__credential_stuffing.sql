@@ -1,4 +1,5 @@
-{#- One IP failing against many accounts, failures no more than the window apart, and mostly
+{{ config(tags=['detection']) }}
+{#- One IP guessing (wrong passwords, unknown users) against many accounts, failures no more than the window apart, and mostly
     failing: an office or a carrier's shared address has many people failing now and then, but
     far more of them getting in. -#}
 with attempts as (select * from {{ ref('int_auth0__login_attempts') }}),
@@ -10,8 +11,8 @@ stuffed as (
     having count(distinct case when failed = 1 then account end) >= {{ var('credential_stuffing_min_users') }}
        and sum(failed) >= {{ var('credential_stuffing_min_failure_share') }} * count(*)
 )
-select {{ auth0_logs.finding_columns('credential_stuffing', 'ip', 'high', 'T1110.004',
-    "cast(count(*) as varchar) || ' failed logins from ' || b.subject || ' against ' || cast(count(distinct b.account) as varchar) || ' accounts in ' || " ~ auth0_logs.minutes_text('min(b.occurred_at)', 'max(b.occurred_at)') ~ " || ' minutes'",
+select {{ auth0_logs.finding_columns('credential_stuffing', 'ip', 'medium', 'T1110.004',
+    auth0_logs.counted('count(*)', 'failed guess', 'failed guesses') ~ " || ' from ' || b.subject || ' against ' || " ~ auth0_logs.counted('count(distinct b.account)', 'account', 'accounts') ~ " || ' in ' || " ~ auth0_logs.counted(auth0_logs.minutes_number('min(b.occurred_at)', 'max(b.occurred_at)'), 'minute', 'minutes'),
     subject='b.subject', alias='b.') }}
 from bursts as b
 join stuffed as s on s.tenant = b.tenant and s.subject = b.subject and s.burst = b.burst

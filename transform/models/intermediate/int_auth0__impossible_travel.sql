@@ -1,4 +1,5 @@
-{#- Two consecutive successful logins of one user from places farther apart than
+{{ config(tags=['detection']) }}
+{#- Two consecutive interactive logins of one user from places farther apart than
     `impossible_travel_min_km`, at a speed above `impossible_travel_max_kmh`. -#}
 with logins as (
     select
@@ -9,6 +10,9 @@ with logins as (
         lag(longitude) over (partition by tenant, user_id order by occurred_at, log_id) as previous_longitude
     from {{ ref('auth0__events') }}
     where category = 'login' and outcome = 'success'
+      and type not in ('ssa', 'sdelsa')  -- silent authentication is a session, not a new login
+      and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
+      and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
       and user_id is not null and latitude is not null and longitude is not null
 ),
 hops as (
@@ -26,7 +30,7 @@ select
     'medium' as severity,
     'T1078' as mitre_technique,
     'logins of ' || user_id || ' ' || cast(cast(round(km) as integer) as varchar) || ' km apart in '
-        || {{ auth0_logs.minutes_text('previous_at', 'occurred_at') }} || ' minutes' as description
+        || {{ auth0_logs.counted(auth0_logs.minutes_number('previous_at', 'occurred_at'), 'minute', 'minutes') }} as description
 from hops
 where km >= {{ var('impossible_travel_min_km') }}
   and km > {{ var('impossible_travel_max_kmh') }} * greatest(seconds, 1) / 3600.0

@@ -1,9 +1,11 @@
-{#- Failed logins (wrong password, unknown user, any other login failure), with who and where.
-    A failed silent authentication is no password failure (an app polling with an expired
-    session); addresses and clients on the allow-lists are left out. -#}
+{#- Failed logins with why they failed (`failure_reason`): a wrong password or an unknown user is
+    a guess; a malformed authorization request, a blocked user, or a denial by policy or by an
+    Action is not. A failed silent authentication is no failure of anyone's password (an app
+    polling with an expired session); addresses and clients on the allow-lists are left out. -#}
 select
-    tenant, log_id, occurred_at, type, ip,
-    coalesce(user_id, user_name) as account
+    tenant, log_id, occurred_at, type, ip, client_id,
+    coalesce(user_id, user_name) as account,
+    {{ auth0_logs.failure_reason('type', 'description') }} as reason
 from {{ ref('auth0__events') }}
 where category = 'login' and outcome = 'failure'
   and type not in ('fsa', 'fdelsa')

@@ -1,3 +1,4 @@
+{{ config(tags=['detection']) }}
 {#- One IP trying few passwords each on many real accounts, slowly, and getting into some: login
     attempts (failed or successful) from the IP, no more than the window apart, mostly failing. An
     office's address (many colleagues, most of them getting in, a few mistyping once) is not. -#}
@@ -19,7 +20,7 @@ sprayed as (
        and count(case when failures > 0 then 1 end) >= {{ var('password_spraying_min_failure_share') }} * count(*)
 )
 select {{ auth0_logs.finding_columns('password_spraying', 'ip', 'high', 'T1110.003',
-    "cast(count(distinct b.account) as varchar) || ' accounts tried from ' || b.subject || ', ' || cast(sum(b.succeeded) as varchar) || ' got into, in ' || " ~ auth0_logs.minutes_text('min(b.occurred_at)', 'max(b.occurred_at)') ~ " || ' minutes'",
+    auth0_logs.counted('count(distinct b.account)', 'account', 'accounts') ~ " || ' tried from ' || b.subject || ', ' || cast(sum(b.succeeded) as varchar) || ' got into, in ' || " ~ auth0_logs.counted(auth0_logs.minutes_number('min(b.occurred_at)', 'max(b.occurred_at)'), 'minute', 'minutes'),
     subject='b.subject', alias='b.') }}
 from bursts as b
 join sprayed as s on s.tenant = b.tenant and s.subject = b.subject and s.burst = b.burst

@@ -1,15 +1,41 @@
+{{ config(tags=['detection']) }}
 {#- Many signups (successful, failed, or with a breached password) from one address: a script
     making accounts. By address, because a launch brings a burst of signups to the whole tenant,
-    each from an address of its own. -#}
+    each from an address of its own. Medium when fewer than half of the accounts made verified
+    their e-mail (`sv`) within `signup_fraud_verify_minutes` (Auth0's "many unverified
+    accounts"); low when most did: an event's signup desk or a company's proxy. Signups younger
+    than that at the newest log are not yet judged, and count as unverified. -#}
 with signups as (
-    select tenant, log_id, occurred_at, ip as subject, type
+    select tenant, log_id, occurred_at, ip as subject, type, coalesce(user_id, user_name) as account
     from {{ ref('auth0__events') }}
     where type in ('ss', 'fs', 'signup_pwd_leak') and ip is not null
       and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
+      and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
 ),
-bursts as ({{ auth0_logs.bursts('signups', var('signup_fraud_window_minutes')) }})
-select {{ auth0_logs.finding_columns('signup_fraud', 'ip', 'medium', 'T1136.003',
-    "cast(count(*) as varchar) || ' signups from ' || subject || ' (' || cast(sum(case when type = 'ss' then 1 else 0 end) as varchar) || ' succeeded) in ' || " ~ auth0_logs.minutes_text('min(occurred_at)', 'max(occurred_at)') ~ " || ' minutes'") }}
+verified as (
+    select distinct s.tenant, s.log_id
+    from signups as s
+    join {{ ref('auth0__events') }} as v
+      on v.tenant = s.tenant and v.type = 'sv' and coalesce(v.user_id, v.user_name) = s.account
+     and v.occurred_at >= s.occurred_at
+     and {{ auth0_logs.seconds_between('s.occurred_at', 'v.occurred_at') }} <= {{ var('signup_fraud_verify_minutes') }} * 60
+    where s.type = 'ss'
+),
+marked as (
+    select signups.*, case when v.log_id is null then 0 else 1 end as verified
+    from signups left join verified as v on v.tenant = signups.tenant and v.log_id = signups.log_id
+),
+bursts as ({{ auth0_logs.bursts('marked', var('signup_fraud_window_minutes')) }})
+select
+    tenant, 'signup_fraud' as detection, 'ip' as subject_type, subject,
+    min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,
+    {{ auth0_logs.ordered_list('log_id', 'log_id') }} as log_ids,
+    case when 2 * sum(verified) >= count(*) then 'low' else 'medium' end as severity,
+    'T1136.003' as mitre_technique,
+    {{ auth0_logs.counted('count(*)', 'signup', 'signups') }} || ' from ' || subject || ' ('
+        || cast(sum(case when type = 'ss' then 1 else 0 end) as varchar) || ' succeeded, '
+        || cast(sum(verified) as varchar) || ' verified their e-mail) in '
+        || {{ auth0_logs.counted(auth0_logs.minutes_number('min(occurred_at)', 'max(occurred_at)'), 'minute', 'minutes') }} as description
 from bursts
 group by tenant, subject, burst
 having count(*) >= {{ var('signup_fraud_min_signups') }}

@@ -1,10 +1,14 @@
+{{ config(tags=['detection']) }}
 {#- A successful login for an account under attack, from an address the attack came from: during
-    or within the window after brute force on the account, MFA fatigue or a breached password of
-    it, Auth0 blocking it, or credential stuffing, spraying or Auth0's block from that address.
-    The highest severity, because the attack may have worked: one finding per success, naming the account, the address and the log
-    of the success. The account's own logins from its own addresses are no such finding. An attack
-    and a success are of one tenant. -#}
-{%- set attacks = ['brute_force', 'credential_stuffing', 'password_spraying', 'mfa_fatigue', 'breached_password', 'auth0_blocks'] -%}
+    or within the window after guesses at the account (brute force), MFA pushes it did not approve,
+    a breached password of it, or Auth0 blocking its MFA codes; or after credential stuffing or
+    spraying from that very address. One finding per success, naming the account, the address
+    and the attack. Critical when the success is plausibly the attacker's: from the attacking
+    address, with no recovery by the owner (a password changed, `scp`; a new MFA enrolment) in
+    between. After such a recovery, low, saying so. An address Auth0 blocked for everyone behind
+    it (`limit_mu` on an office's NAT) is no attack of its own: colleagues signing in from it are
+    no finding. -#}
+{%- set attacks = ['brute_force', 'credential_stuffing', 'password_spraying', 'mfa_fatigue', 'breached_password'] -%}
 
 with attacks as (
     {% for name in attacks %}
@@ -12,6 +16,10 @@ with attacks as (
     from {{ ref('int_auth0__' ~ name) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
+    union all
+    select tenant, detection, subject_type, subject, first_seen, last_seen, log_ids
+    from {{ ref('int_auth0__auth0_blocks') }}
+    where subject_type = 'user'  -- MFA codes guessed until Auth0 blocked them, an account held back
 ),
 
 attack_logs as (
@@ -37,7 +45,7 @@ successes as (
 followed as (
     select
         s.tenant, s.log_id, s.occurred_at, s.account, s.ip,
-        a.detection as attack, a.subject as attack_subject,
+        a.detection as attack, a.subject as attack_subject, a.first_seen as attack_started,
         row_number() over (partition by s.tenant, s.log_id order by a.first_seen, a.detection) as pick
     from successes as s
     join attack_addresses as a
@@ -45,15 +53,38 @@ followed as (
      and s.occurred_at >= a.first_seen
      and {{ auth0_logs.seconds_between('a.last_seen', 's.occurred_at') }}
          <= {{ var('success_after_attack_window_minutes') }} * 60
+),
+
+recoveries as (
+    {#- The owners' recoveries: a password changed, an MFA enrolment (few events). -#}
+    select tenant, coalesce(user_id, user_name) as account, occurred_at, type
+    from {{ ref('auth0__events') }}
+    where type in ('scp', 'gd_enrollment_complete')
+),
+
+judged as (
+    select
+        f.tenant, f.log_id, f.occurred_at, f.account, f.ip, f.attack, f.attack_subject,
+        max(r.type) as recovery
+    from followed as f
+    left join recoveries as r
+      on r.tenant = f.tenant and r.account = f.account
+     and r.occurred_at >= f.attack_started and r.occurred_at <= f.occurred_at
+    where f.pick = 1
+    group by f.tenant, f.log_id, f.occurred_at, f.account, f.ip, f.attack, f.attack_subject
 )
 
 select
     tenant, 'success_after_attack' as detection, 'user' as subject_type, account as subject,
     min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,
     {{ auth0_logs.ordered_list('log_id', 'log_id') }} as log_ids,
-    'critical' as severity, 'T1078' as mitre_technique,
+    case when max(recovery) is null then 'critical' else 'low' end as severity,
+    'T1078' as mitre_technique,
     min('successful login of ' || account || ' from ' || coalesce(ip, 'an unknown address')
-        || ' during or after ' || replace(attack, '_', ' ') || ' (' || attack_subject || ')') as description
-from followed
-where pick = 1
+        || ' during or after ' || replace(attack, '_', ' ') || ' (' || attack_subject || ')'
+        || case recovery
+             when 'scp' then ', after the owner changed the password'
+             when 'gd_enrollment_complete' then ', after a new MFA enrolment of the account'
+             else '' end) as description
+from judged
 group by tenant, log_id, account

@@ -1,0 +1,699 @@
+"""Each detection on its rule's own trigger, and the look-alike beside it that must stay quiet.
+
+Every rule docs/detection-coverage.md marks answered has its trigger here, written in our words
+from the fields and values the rule reads, and an everyday event that looks like it. All of them
+go into one small `auth0.logs` table (each with its own users, addresses and actors), dbt runs
+once, and each case is one assertion on `auth0__detections`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from tap_auth0_logs.testing import ATTACKS, Attack, TenantLogs
+from tap_auth0_logs.testing.day import AUTOMATION_CLIENTS
+from tests.logs_table import write_logs
+
+ROOT = Path(__file__).resolve().parent.parent
+DBT = ROOT / ".meltano" / "utilities" / "dbt-duckdb" / "venv" / "bin" / "dbt"
+START = datetime(2026, 3, 2, tzinfo=UTC)
+TERRAFORM = "TfPr0viderAuth0M2M00000000000001"
+EXPLORER = "ApiExp1orerC1ient000000000000001"
+MANAGEMENT = "https://tenant.example.auth0.com/api/v2/"
+VARS = {
+    "automation_clients": [TERRAFORM],
+    "api_explorer_client": EXPLORER,
+    "custom_domain": "login.example.com",
+}
+
+pytestmark = pytest.mark.skipif(not DBT.exists(), reason="needs `meltano install` (dbt-duckdb)")
+
+
+class Day:
+    """Log events in the tap's record shape, in the order they happen."""
+
+    def __init__(self) -> None:
+        self.logs: list[dict[str, Any]] = []
+
+    def add(self, code: str, minute: float, **fields: Any) -> None:
+        moment = START + timedelta(minutes=minute)
+        number = len(self.logs)
+        self.logs.append(
+            {
+                "log_id": f"900{moment:%Y%m%d%H%M%S}{number:012d}",
+                "date": f"{moment:%Y-%m-%dT%H:%M:%S.%f}"[:-3] + "Z",
+                "type": code,
+                "hostname": "login.example.com",
+                "tenant_name": "tenant",
+                **fields,
+            }
+        )
+
+    def login(self, code: str, minute: float, user: str, ip: str, **fields: Any) -> None:
+        self.add(code, minute, user_id=user, user_name=f"{user}@example.com", ip=ip, **fields)
+
+    def api(
+        self,
+        minute: float,
+        actor: str,
+        method: str,
+        path: str,
+        body: Any,
+        *,
+        code: str = "sapi",
+        machine: tuple[str, list[str]] | None = None,
+        channel: str = "https://manage.auth0.com/",
+        description: str = "",
+        secrets: list[str] | None = None,
+    ) -> None:
+        """A Management API call by a Dashboard user `actor`, or by a machine client."""
+        auth: dict[str, Any] = {"strategy": "jwt"}
+        if machine:
+            auth["credentials"] = {"scopes": machine[1]}
+            client = machine[0]
+        else:
+            auth["user"] = {"user_id": actor, "email": f"{actor}@example.com"}
+            client = "G10ba1C1ientOfTheDashboard0000000"
+        details: dict[str, Any] = {
+            "request": {
+                "method": method,
+                "path": path,
+                "body": body,
+                "channel": channel,
+                "auth": auth,
+            },
+            "response": {"statusCode": 200, "body": body},
+        }
+        if secrets:
+            details["accessedSecrets"] = secrets
+        self.add(
+            code,
+            minute,
+            client_id=client,
+            ip="192.0.2.10",
+            description=description,
+            details=details,
+        )
+
+
+def settings_history(day: Day) -> None:
+    """Attack protection and MFA settings changed over a day by different administrators."""
+    bf = "/api/v2/attack-protection/brute-force-protection"
+    base = {"enabled": True, "shields": ["block"], "allowlist": [], "max_attempts": 10}
+    day.api(0, "adm-baseline", "patch", bf, base)
+    day.api(30, "adm-resend", "patch", bf, base)  # a form resent unchanged
+    day.api(100, "adm-threshold", "patch", bf, {**base, "max_attempts": 50})
+    day.api(
+        200,
+        "adm-monitor",
+        "patch",
+        bf,
+        {**base, "max_attempts": 50, "shields": ["user_notification"]},
+    )
+    day.api(300, "adm-switch-on", "patch", bf, {**base, "max_attempts": 50})  # blocking again
+    day.api(
+        400, "adm-allow", "patch", bf, {**base, "max_attempts": 50, "allowlist": ["198.51.100.7"]}
+    )
+    day.api(500, "adm-bf-off", "patch", bf, {**base, "enabled": False})
+    bot = "/api/v2/attack-protection/bot-detection"
+    off = {"policy": "off", "passwordless_policy": "off", "password_reset_policy": "off"}
+    day.api(0, "adm-bot-off", "patch", bot, off)
+    day.api(100, "adm-bot-on", "patch", bot, {**off, "policy": "when_risky"})  # on for passwords
+    day.api(200, "adm-bot-flow", "patch", bot, off)
+    day.api(0, "adm-mfa-all", "put", "/api/v2/guardian/policies", ["all-applications"])
+    day.api(100, "adm-mfa-never", "put", "/api/v2/guardian/policies", [])
+    day.api(0, "adm-sms-on", "put", "/api/v2/guardian/factors/sms", {"enabled": True})
+    day.api(100, "adm-sms-off", "put", "/api/v2/guardian/factors/sms", {"enabled": False})
+    risk = "/api/v2/risk-assessment/config"
+    day.api(0, "adm-risk-on", "patch", risk, {"AfterAuthentication": True})
+    day.api(100, "adm-risk-off", "patch", risk, {"AfterAuthentication": False})
+    sit = "/api/v2/attack-protection/suspicious-ip-throttling"
+    day.api(0, "adm-sit-off", "patch", sit, {"enabled": False, "shields": ["block"]})
+    bpd = "/api/v2/attack-protection/breached-password-detection"
+    day.api(0, "adm-bpd-on", "patch", bpd, {"enabled": True, "shields": ["block"]})
+    day.api(
+        100, "adm-bpd-monitor", "patch", bpd, {"enabled": True, "shields": ["admin_notification"]}
+    )
+    day.api(0, "adm-stream", "patch", "/api/v2/log-streams/lst_1", {"status": "paused"})
+
+
+def tenant_and_applications(day: Day) -> None:
+    grant = {"client_id": "cl1", "audience": MANAGEMENT, "scope": ["read:users", "delete:users"]}
+    day.api(600, "adm-grant", "post", "/api/v2/client-grants", grant)
+    day.api(
+        600,
+        TERRAFORM,
+        "patch",
+        "/api/v2/client-grants/cgr_1",
+        grant,
+        machine=(TERRAFORM, ["update:client_grants"] * 30),
+    )
+    day.api(
+        700,
+        "adm-secret",
+        "get",
+        "/api/v2/clients/cl1",
+        {},
+        code="mgmt_api_read",
+        secrets=["client_secret"],
+        description="Get client by ID",
+    )
+    day.api(
+        700,
+        TERRAFORM,
+        "get",
+        "/api/v2/clients/cl2",
+        {},
+        code="mgmt_api_read",
+        secrets=["client_secret"],
+        machine=(TERRAFORM, ["read:client_keys"]),
+    )
+    day.api(800, "adm-invite", "post", "/api/v2/tenants/invitations", {"owners": ["m@example.net"]})
+    day.api(800, "adm-remove", "delete", "/api/v2/tenants/members/u1", {})
+    owner = {"owners": ["new-owner@gmail.example"], "roles": ["owner"]}
+    day.api(850, "adm-takeover", "post", "/api/v2/tenants/invitations", owner)
+    for k in range(2):  # the catalog's takeover: an owner invited, then other members removed
+        day.api(852 + k, "adm-takeover", "delete", f"/api/v2/tenants/members/m{k}", {})
+    day.api(
+        900,
+        "adm-org",
+        "post",
+        "/api/v2/organizations/org_1/invitations",
+        {"invitee": {"email": "x@example.org"}},
+    )
+    many = [f"scope:{k}" for k in range(12)]
+    day.api(
+        900,
+        "m2m-broad",
+        "patch",
+        "/api/v2/users/u2",
+        {},
+        machine=("BroadM2MClient000000000000000001", many),
+    )
+    day.api(
+        900,
+        "m2m-narrow",
+        "patch",
+        "/api/v2/users/u3",
+        {},
+        machine=("NarrowM2MClient00000000000000001", ["read:users"]),
+    )
+    link = ("SpaClientWithDelegatedToken00001", ["update:current_user_identities"])
+    day.api(
+        1000,
+        "victim",
+        "post",
+        "/api/v2/users/auth0|victim/identities",
+        {"link_with": "jwt"},
+        machine=link,
+        channel="api",
+    )
+    day.api(
+        1000,
+        "adm-link",
+        "post",
+        "/api/v2/users/auth0|mine/identities",
+        {"provider": "google-oauth2"},
+    )
+    for k in range(3):
+        day.api(
+            1100 + k,
+            "dcr",
+            "post",
+            "/oidc/register",
+            {},
+            machine=("dcr", []),
+            description="Dynamic client registration",
+        )
+    for k in range(10):
+        day.api(
+            1400 + k,
+            "dcr",
+            "post",
+            "/oidc/register",
+            {},
+            machine=("dcr", []),
+            description="Dynamic client registration",
+        )
+    day.add("seccft", 1500, client_id=EXPLORER, ip="192.0.2.77", audience=MANAGEMENT)
+    day.add("seccft", 1500, client_id="OtherM2M", ip="192.0.2.78", audience=MANAGEMENT)  # fmt: skip
+
+
+def logins(day: Day) -> None:
+    wrong = "Wrong email or password."
+    for k in range(10):  # brute force, and a forgotten password that ends in a reset
+        day.login("fp", 2000 + k * 0.2, "u-brute", "203.0.113.1", description=wrong)
+        day.login("fp", 2000 + k * 0.2, "u-forgot", "198.51.100.20", description=wrong)
+    day.login("scp", 2010, "u-forgot", "198.51.100.20")
+    day.login("s", 2011, "u-forgot", "198.51.100.20")
+    for k in range(25):  # stuffing, and an Action denying an organization's office
+        day.add(
+            "fu",
+            2100 + k * 0.2,
+            user_name=f"leak{k}@example.org",
+            ip="203.0.113.2",
+            description=wrong,
+        )
+        day.login(
+            "f",
+            2100 + k * 0.2,
+            f"u-org{k}",
+            "198.51.100.21",
+            description="Access denied: your plan has expired",
+        )
+        day.add(
+            "fcoa",
+            2200 + k * 0.2,
+            user_name=f"cic{k}@example.org",
+            ip="203.0.113.12",
+            description=wrong,
+        )
+    day.login("s", 2106, "u-stuffed", "203.0.113.2")  # the attacker got in
+    day.add("limit_mu", 2300, ip="198.51.100.22", description="Blocked IP Address")
+    day.login("s", 2310, "u-colleague", "198.51.100.22")  # a colleague behind the office's NAT
+    for k in range(60):  # distributed stuffing: 30 addresses, 2 unknown names each
+        day.add(
+            "fu",
+            2400 + k * 0.15,
+            user_name=f"combo{k}@example.org",
+            ip=f"100.64.0.{k % 30}",
+            description=wrong,
+        )
+    for k in range(6):  # MFA pushes not approved, and step-up MFA approving each
+        day.login("gd_send_pn", 2500 + k, "u-pushed", "203.0.113.3")
+        day.login("gd_send_pn", 2500 + k, "u-stepup", "198.51.100.23")
+        day.login("gd_auth_succeed", 2500.2 + k, "u-stepup", "198.51.100.23")
+    day.login("sertft", 2600, "u-tabs", "198.51.100.24")
+    day.login(
+        "ferrt",
+        2600.1,
+        "u-tabs",
+        "198.51.100.24",
+        description="Unsuccessful Refresh Token exchange, reused refresh token detected",
+    )
+    for k in range(3):
+        day.login(
+            "ferrt",
+            2600 + k,
+            "u-stolen",
+            "203.0.113.4",
+            description="Unsuccessful Refresh Token exchange, reused refresh token detected",
+        )
+    for k in range(5):  # one refresh token family exchanged from five places
+        day.login(
+            "sertft", 2750 + k, "u-places", f"100.67.0.{k}", details={"familyId": "fam-places"}
+        )
+    for k, agent in enumerate(("Chrome 1", "Firefox 2", "curl 8")):
+        day.login(
+            "sertft",
+            2700 + k,
+            "u-spread",
+            "198.51.100.25",
+            user_agent=agent,
+            details={"familyId": "fam-spread"},
+        )
+        day.login(
+            "sertft",
+            2700 + k,
+            "u-family",
+            "198.51.100.26",
+            user_agent="Chrome 1",
+            details={"familyId": "fam-one"},
+        )
+    for account, phone in (
+        ("u-fam1", "+1555"),
+        ("u-fam2", "+1555"),
+        ("u-x1", "+1666"),
+        ("u-x2", "+1666"),
+        ("u-x3", "+1666"),
+    ):
+        day.login(
+            "gd_enrollment_complete",
+            2800,
+            account,
+            "198.51.100.27",
+            details={"authenticator": {"phone_number": phone}},
+        )
+    for account in ("u-dev1", "u-dev2"):
+        day.login(
+            "gd_enrollment_complete",
+            2800,
+            account,
+            "198.51.100.28",
+            details={"enrollment": {"identifier": "device-1"}},
+        )
+    for k in range(10):
+        day.login("gd_send_sms", 2900 + k, "u-sms", "203.0.113.5")
+    for k in range(3):
+        day.login("gd_send_sms", 2900 + k, "u-late-sms", "198.51.100.29")
+    for k, code in enumerate(
+        ("limit_wc", "limit_sul", "gd_otp_rate_limit_exceed", "gd_recovery_rate_limit_exceed")
+    ):
+        day.login(code, 3000 + k * 5, f"u-limit-{code}", "198.51.100.30")
+    day.add("limit_delegation", 3000, client_id="cl-delegation", ip="198.51.100.31")
+    day.add("api_limit", 3000, client_id="cl-api-limit", ip="198.51.100.32")
+    for k in range(20):  # Auth0 stopping a distributed brute force account by account
+        day.login("limit_wc", 3100 + k * 0.5, f"u-surge{k}", f"100.65.0.{k}")
+    day.login("pwd_leak", 3200, "u-leaked", "203.0.113.6")
+    for k in range(12):  # a script's signups, and a signup desk whose people verify
+        day.add(
+            "ss",
+            3300 + k * 0.3,
+            user_id=f"auth0|bot{k}",
+            user_name=f"bot{k}@example.org",
+            ip="203.0.113.7",
+        )
+        day.add(
+            "ss",
+            3300 + k * 0.3,
+            user_id=f"auth0|guest{k}",
+            user_name=f"guest{k}@example.org",
+            ip="198.51.100.33",
+        )
+        day.add(
+            "sv",
+            3310 + k * 0.3,
+            user_id=f"auth0|guest{k}",
+            user_name=f"guest{k}@example.org",
+            ip="198.51.100.34",
+        )
+    for k in range(3):
+        day.add("ss", 3400 + k, user_name=f"throw{k}@mailinator.com", ip=f"100.66.0.{k}")
+    day.add("ss", 3400, user_name="one@yopmail.com", ip="100.66.1.1")
+    for k in range(10):
+        day.add(
+            "f",
+            3500 + k * 0.2,
+            ip="203.0.113.8",
+            description="Callback URL mismatch. https://evil.example/cb is not in the list of allowed callback URLs",
+        )
+    for k in range(2):
+        day.add(
+            "f",
+            3500 + k,
+            ip="198.51.100.35",
+            description="Callback URL mismatch. https://portal.example/cb is not in the list of allowed callback URLs",
+        )
+    day.login(
+        "s",
+        3600,
+        "u-canonical",
+        "198.51.100.36",
+        hostname="tenant.us.auth0.com",
+        client_id="cl-old",
+    )
+    tool = {"ja4": "t13d_attack_tool"}
+    for k in range(20):
+        day.add(
+            "fu",
+            3700 + k * 0.1,
+            user_name=f"tls{k}@example.org",
+            ip="203.0.113.9",
+            description=wrong,
+            security_context=tool,
+        )
+    day.login("s", 3705, "u-tls", "203.0.113.10", security_context=tool)
+    day.login("s", 3705, "u-browser", "198.51.100.37", security_context={"ja4": "t13d_chrome"})
+    berlin = {"latitude": 52.5, "longitude": 13.4, "city_name": "Berlin", "country_code": "DE"}
+    sydney = {"latitude": -33.9, "longitude": 151.2, "city_name": "Sydney", "country_code": "AU"}
+    for user, second in (("u-trip", "s"), ("u-silent", "ssa")):
+        day.login("s", 3800, user, "198.51.100.38", location_info=berlin)
+        day.login(second, 3810, user, "203.0.113.11", location_info=sydney)
+    for k in range(12):  # spraying: one guess each at 12 accounts, one gets in
+        day.login(
+            "s" if k == 5 else "fp", 3900 + k * 3, f"u-spray{k}", "203.0.113.13", description=wrong
+        )
+
+
+def dbt_build(folder: Path, logs: list[dict[str, Any]], variables: dict[str, Any]) -> Path:
+    """Write `logs` to a DuckDB file in `folder`, run the package on it once; the file."""
+    database = folder / "logs.duckdb"
+    write_logs(database, logs)
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(ROOT / "transform" / "profiles" / "duckdb"),
+        "DBT_DUCKDB_PATH": str(database),
+        "DBT_TARGET_PATH": str(folder / "target"),
+        "DBT_LOG_PATH": str(folder / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    for args in (["seed"], ["build", "--vars", json.dumps(variables)]):
+        done = subprocess.run(
+            [str(DBT), *args, "--project-dir", str(ROOT / "transform")],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-3000:]
+    return database
+
+
+@pytest.fixture(scope="module")
+def found(tmp_path_factory) -> dict[tuple[str, str], tuple[str, str]]:
+    """(detection, subject) -> (severity, description), after one dbt build over every case."""
+    day = Day()
+    settings_history(day)
+    tenant_and_applications(day)
+    logins(day)
+    logs = sorted(day.logs, key=lambda log: log["date"])
+    # The same attacks in another tenant are that tenant's findings, never added to these.
+    other = [{**log, "log_id": log["log_id"] + "b", "tenant": "other"} for log in logs]
+    database = dbt_build(tmp_path_factory.mktemp("detections"), logs + other, VARS)
+    with duckdb.connect(str(database), read_only=True) as db:
+        rows = db.sql(
+            "select detection, subject, severity, description from auth0_analytics.auth0__detections"
+            " where tenant = 'default'"
+        ).fetchall()
+        tenants = db.sql("select distinct tenant from auth0_analytics.auth0__detections").fetchall()
+    assert sorted(tenants) == [("default",), ("other",)]
+    return {(d, s): (severity, text) for d, s, severity, text in rows}
+
+
+#: rule (the catalogs' names, docs/detection-coverage.md) -> (detection, subject, severity).
+FIRES = {
+    "attack_protection_features_turned_off": ("security_weakened", "adm-bf-off", "medium"),
+    "suspicious_ip_throttling_critical_settings_manipulated": ("security_weakened", "adm-sit-off", "medium"),
+    "brute_force_critical_settings_manipulated": ("security_weakened", "adm-threshold", "medium"),
+    "auth0_attack_protection_disabled": ("security_weakened", "adm-monitor", "medium"),
+    "breached_password_detection_settings_manipulated": ("security_weakened", "adm-bpd-monitor", "medium"),
+    "unrecognized_ip_in_allowlist": ("security_weakened", "adm-allow", "medium"),
+    "bot_detection_turned_off": ("security_weakened", "adm-bot-off", "medium"),
+    "auth0_bot_detection_disabled": ("security_weakened", "adm-bot-flow", "medium"),
+    "mfa_downgrade_disable_mfa_policies": ("security_weakened", "adm-mfa-never", "medium"),
+    "mfa_downgrade_detect_disable_factors": ("security_weakened", "adm-sms-off", "medium"),
+    "mfa_donwgrade_risk_assessment_disabled": ("security_weakened", "adm-risk-off", "medium"),
+    "log stream paused": ("security_weakened", "adm-stream", "medium"),
+    "grant_mgn_api_scopes": ("tenant_takeover", "adm-grant", "medium"),
+    "risk_of_copying_client_credentials": ("tenant_takeover", "adm-secret", "medium"),
+    "risk_of_tenant_takeover": ("tenant_takeover", "adm-takeover", "high"),
+    "auth0_new_admin_invited": ("tenant_takeover", "adm-invite", "medium"),
+    "auth0_delete_tenant_member": ("tenant_takeover", "adm-remove", "medium"),
+    "auth0_user_invitation_created (organization)": ("organization_invitation", "adm-org", "low"),
+    "client_with_overpermissive_granted_scopes": ("overpermissive_client", "BroadM2MClient000000000000000001", "medium"),
+    "account_takeover_via_account_linking": ("account_linking", "SpaClientWithDelegatedToken00001", "high"),
+    "rapid_creation_of_clients_with_dynamic_registration": ("dynamic_client_registration", "tenant", "medium"),
+    "risk_of_copying_the_most_powerful_token": ("api_explorer_token", "192.0.2.77", "medium"),
+    "auth0_login_brute_force": ("brute_force", "u-brute", "medium"),
+    "credential_stuffing_signals (one address)": ("credential_stuffing", "203.0.113.2", "medium"),
+    "auth0_cic_credential_stuffing": ("credential_stuffing", "203.0.113.12", "medium"),
+    "credential_stuffing_signals (many addresses)": ("distributed_stuffing", "tenant", "medium"),
+    "escalation": ("success_after_attack", "u-stuffed", "critical"),
+    "risk_for_mfa_push_fatigue": ("mfa_fatigue", "u-pushed", "medium"),
+    "refresh_token_reuse": ("refresh_token_reuse", "u-stolen", "medium"),
+    "refresh_token_reuse (a second tab)": ("refresh_token_reuse", "u-tabs", "low"),
+    "refresh_token_from_multiple_user_agent": ("refresh_token_spread", "u-spread", "medium"),
+    "refresh_token_from_too_many_locations": ("refresh_token_spread", "u-places", "medium"),
+    "multiple_phone_numbers_are_registered_as_mfa": ("shared_mfa_phone", "+1666", "medium"),
+    "auth0_same_phone_mfa_multiple_users": ("shared_mfa_phone", "+1555", "low"),
+    "same_guardian_app_is_registered_for_mfa_in_multiple_users": ("shared_mfa_device", "device-1", "low"),
+    "sms_bombarding": ("sms_bombing", "u-sms", "medium"),
+    "auth0_limits (limit_wc)": ("auth0_blocks", "u-limit-limit_wc", "low"),
+    "auth0_limits (limit_sul)": ("auth0_blocks", "u-limit-limit_sul", "low"),
+    "auth0_limits (gd_otp_rate_limit_exceed)": ("auth0_blocks", "u-limit-gd_otp_rate_limit_exceed", "low"),
+    "auth0_limits (gd_recovery_rate_limit_exceed)": ("auth0_blocks", "u-limit-gd_recovery_rate_limit_exceed", "low"),
+    "auth0_limits (limit_mu)": ("auth0_blocks", "198.51.100.22", "low"),
+    "auth0_limits (limit_delegation)": ("auth0_blocks", "cl-delegation", "low"),
+    "auth0_limits (api_limit)": ("auth0_blocks", "cl-api-limit", "low"),
+    "block surge": ("block_surge", "tenant", "high"),
+    "auth0_leaked_password_login_attempt": ("breached_password", "u-leaked", "medium"),
+    "many_unverified_accounts_created": ("signup_fraud", "203.0.113.7", "medium"),
+    "risk_of_signup_fraud_by_disposable_domains": ("disposable_signup", "mailinator.com", "medium"),
+    "many_failed_authorization_requests": ("failed_authorization", "203.0.113.8", "medium"),
+    "use_of_auth0_tenant_name_url": ("canonical_domain", "cl-old", "medium"),
+    "logins_from_suspicious_tls_fingerprints": ("suspicious_tls_fingerprint", "u-tls", "medium"),
+    "impossible travel": ("impossible_travel", "u-trip", "medium"),
+    "password spraying": ("password_spraying", "203.0.113.13", "high"),
+}  # fmt: skip
+#: Panther's rules whose trigger is one of the above (the same fields and values).
+FIRES |= {
+    "auth0_mfa_policy_disabled": FIRES["mfa_downgrade_disable_mfa_policies"],
+    "auth0_mfa_risk_assessment_disabled": FIRES["mfa_donwgrade_risk_assessment_disabled"],
+    "auth0_user_invitation_created": FIRES["auth0_new_admin_invited"],
+    "auth0_push_notification_fatigue": FIRES["risk_for_mfa_push_fatigue"],
+    "auth0_rapid_dynamic_client_creation": FIRES[
+        "rapid_creation_of_clients_with_dynamic_registration"
+    ],
+    "auth0_token_reuse": FIRES["refresh_token_reuse"],
+    "auth0_limits": FIRES["auth0_limits (limit_mu)"],
+}
+#: The look-alike beside each trigger: (detection, subject) that must not be found.
+QUIET = {
+    "a settings form resent unchanged": ("security_weakened", "adm-resend"),
+    "a protection switched back on": ("security_weakened", "adm-switch-on"),
+    "bot detection switched on for password logins": ("security_weakened", "adm-bot-on"),
+    "a factor and the MFA policy switched on": ("security_weakened", "adm-sms-on"),
+    "risk assessment switched on": ("security_weakened", "adm-risk-on"),
+    "an application with few scopes": ("overpermissive_client", "NarrowM2MClient00000000000000001"),
+    "an administrator linking through the Dashboard": ("account_linking", "adm-link"),
+    "another application's token": ("api_explorer_token", "192.0.2.78"),
+    "an Action denying an office": ("credential_stuffing", "198.51.100.21"),
+    "a colleague behind a blocked NAT": ("success_after_attack", "u-colleague"),
+    "step-up MFA, each push approved": ("mfa_fatigue", "u-stepup"),
+    "one refresh token family, one agent": ("refresh_token_spread", "u-family"),
+    "a user asking for a late SMS again": ("sms_bombing", "u-late-sms"),
+    "one disposable signup": ("disposable_signup", "yopmail.com"),
+    "a misconfigured app's few mismatches": ("failed_authorization", "198.51.100.35"),
+    "a login through the custom domain": ("canonical_domain", "cl-custom"),
+    "a browser's fingerprint": ("suspicious_tls_fingerprint", "u-browser"),
+    "silent authentication after a flight": ("impossible_travel", "u-silent"),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(FIRES))
+def test_each_rules_own_trigger_fires_at_its_severity(found, rule):
+    detection, subject, severity = FIRES[rule]
+    assert (detection, subject) in found, f"{rule}: {detection} on {subject} not found"
+    assert found[detection, subject][0] == severity, found[detection, subject]
+
+
+@pytest.mark.parametrize("look_alike", sorted(QUIET))
+def test_each_look_alike_stays_quiet(found, look_alike):
+    assert QUIET[look_alike] not in found
+
+
+def test_a_forgotten_password_and_automation_stay_low_and_say_why(found):
+    assert found["brute_force", "u-forgot"][0] == "low"
+    assert "the owner changed the password" in found["brute_force", "u-forgot"][1]
+    assert found["success_after_attack", "u-forgot"][0] == "low"
+    assert found["tenant_takeover", TERRAFORM][0] == "low"
+    assert "(automation)" in found["tenant_takeover", TERRAFORM][1]
+    assert "secret" not in found["tenant_takeover", TERRAFORM][1]  # its reads are no step
+    assert "no earlier state in the logs" in found["security_weakened", "adm-bot-off"][1]
+    assert "from 10 to 50" in found["security_weakened", "adm-threshold"][1]
+
+
+def test_descriptions_count_in_english(found):
+    texts = [text for _, text in found.values()]
+    assert any(" 1 address " in text for text in texts)
+    assert any(" 2 addresses" in text or " 30 addresses" in text for text in texts)
+    assert not [
+        text for text in texts if re.search(r"\b1 (addresses|accounts|minutes|changes)\b", text)
+    ]
+    assert not [text for text in texts if re.search(r"\d\.0 ", text)]
+
+
+def test_the_detections_list_is_every_model_tagged_detection():
+    models = ROOT / "transform" / "models" / "intermediate"
+    tagged = {
+        path.stem for path in models.glob("*.sql") if "tags=['detection']" in path.read_text()
+    }
+    macro = (ROOT / "transform" / "macros" / "detections.sql").read_text()
+    listed = set(re.findall(r"'(int_auth0__\w+)'", macro.split("endmacro")[0]))
+    assert tagged == listed
+    assert len(tagged) == 28
+
+
+def test_days_of_a_real_tenant_raise_nothing_above_low_and_every_planted_attack_is_found(
+    tmp_path,
+):
+    """60,000 logs of the fake tenant's everyday flows (about 33 hours), one of each attack."""
+    attacks = tuple(Attack(kind, 5000 + 2000 * i) for i, kind in enumerate(ATTACKS))
+    logs = TenantLogs(count=60_000, attacks=attacks)
+    automation = {"automation_clients": list(AUTOMATION_CLIENTS)}
+
+    database = dbt_build(tmp_path, logs.kept(), automation)
+
+    with duckdb.connect(str(database), read_only=True) as db:
+        rows = db.sql(
+            "select detection, subject, severity, description, log_ids"
+            " from auth0_analytics.auth0__detections"
+        ).fetchall()
+    planted = {
+        attack.kind: {logs.log_id(attack.at + offset) for offset, _ in attack.steps()}
+        for attack in logs.attacks
+    }
+    every_planted = set().union(*planted.values())
+    ordinary = [
+        (detection, severity, text)
+        for detection, _, severity, text, ids in rows
+        if severity != "low" and not set(ids) & every_planted
+    ]
+    assert ordinary == []
+    for attack in logs.attacks:
+        finding = attack.finding()
+        ids = [set(i) for d, s, _, _, i in rows if (d, s) == (finding.detection, finding.subject)]
+        assert any(found & planted[attack.kind] for found in ids), attack.kind
+    # The everyday flows were there, and stayed low.
+    low = {detection for detection, _, severity, _, _ in rows if severity == "low"}
+    assert {"brute_force", "success_after_attack", "auth0_blocks", "refresh_token_reuse",
+            "organization_invitation", "shared_mfa_phone", "signup_fraud"} <= low  # fmt: skip
+
+
+def test_every_rule_the_coverage_document_marks_answered_has_its_trigger_here():
+    table = (ROOT / "docs" / "detection-coverage.md").read_text()
+    answered = {
+        cells[1].strip()
+        for line in table.splitlines()
+        if line.startswith("| ") and len(cells := line.split("|")) > 4
+        and cells[3].strip() == "answered"
+    }  # fmt: skip
+    triggers = {rule.split(" (")[0] for rule in FIRES}
+    assert len(answered) == 27 + 14
+    assert answered <= triggers, sorted(answered - triggers)
+
+
+def test_every_technique_a_detection_names_has_its_name_in_the_ocsf_findings():
+    techniques = {
+        match
+        for path in (ROOT / "transform" / "models" / "intermediate").glob("*.sql")
+        for match in re.findall(r"'(T\d{4}(?:\.\d{3})?)'", path.read_text())
+    }
+    named = re.findall(
+        r"'(T\d{4}(?:\.\d{3})?)': '", (ROOT / "transform" / "macros" / "ocsf.sql").read_text()
+    )
+    assert techniques
+    assert techniques <= set(named), sorted(techniques - set(named))
+
+
+def test_a_settings_state_is_kept_from_build_to_build_and_the_alerting_recipe_runs(tmp_path):
+    bf = "/api/v2/attack-protection/brute-force-protection"
+    before, after = Day(), Day()
+    before.api(0, "adm-a", "patch", bf, {"enabled": True, "shields": ["block"]})
+    after.api(60, "adm-b", "patch", bf, {"enabled": True, "shields": ["user_notification"]})
+    database = dbt_build(tmp_path, before.logs, VARS)
+    with duckdb.connect(str(database)) as db:  # the source keeps no log of the first write
+        db.execute("delete from auth0_analytics.auth0__events")
+        db.execute("delete from auth0_analytics.auth0__ocsf")
+    database = dbt_build(tmp_path, after.logs, VARS)
+
+    with duckdb.connect(str(database), read_only=True) as db:
+        [(text, severity)] = db.sql(
+            "select description, severity from auth0_analytics.auth0__detections"
+            " where detection = 'security_weakened'"
+        ).fetchall()
+        assert severity == "medium"
+        assert "no longer blocking" in text
+        assert "no earlier state" not in text  # the state before came from the first build
+        # docs/detections.md's alerting recipe, as written, on these findings.
+        recipe = (ROOT / "docs" / "detections.md").read_text().split("```sql")[1].split("```")[0]
+        new, digest = (sql for sql in recipe.split(";") if sql.strip())
+        rows = db.execute(new.replace(":last_run", "timestamp '2000-01-01'")).fetchall()
+        assert ("medium", "security_weakened") in {(row[1], row[2]) for row in rows}
+        assert db.execute(digest.replace("current_date", "date '2026-03-02'")).fetchall()
