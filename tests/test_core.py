@@ -12,7 +12,9 @@ from singer_sdk.testing import SuiteConfig, get_tap_test_class
 from tap_auth0_logs.singer.tap import TapAuth0Logs
 from tap_auth0_logs.testing import FakeAuth0, TenantLogs, user_id_for
 
-_TENANT = FakeAuth0(TenantLogs(count=400, users=20)).start()
+# 10 s apart: the 400 logs span every event shape the fake tenant serves (20-minute periods), so
+# each stream, run on its own, has records carrying every kind of attribute (`extra_fields` too).
+_TENANT = FakeAuth0(TenantLogs(count=400, users=20, gap=10.0)).start()
 atexit.register(_TENANT.stop)
 
 TestTapAuth0Logs = get_tap_test_class(

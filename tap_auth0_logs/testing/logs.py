@@ -81,6 +81,8 @@ TYPES = [
 _CODES = [t[0] for t in TYPES]
 _WEIGHTS = [t[1] for t in TYPES]
 _DESCRIPTIONS = {t[0]: t[2] for t in TYPES}
+#: Events of the Universal Login page, whose SDK names itself in `auth0_client`.
+_UNIVERSAL_LOGIN_TYPES = frozenset({"s", "f", "fp", "fu", "ss", "fs"})
 FAILED_LOGIN_TYPES = frozenset({"f", "fp", "fu"})
 
 
@@ -241,7 +243,12 @@ class TenantLogs:
         event = {k: v for k, v in event.items() if v is not None}
         event["$event_schema"] = {"version": "1.0.0"}
         event["tenant_name"] = self.tenant_name
+        if event["type"] in _UNIVERSAL_LOGIN_TYPES:
+            # What the login page's SDK says of itself (Auth0: {name, version, env}).
+            event["auth0_client"] = {"name": "auth0-spa-js", "version": "2.1.3", "env": {}}
         if period == 2:
+            # Auth0's tracing ids (`references`: correlation_id, trace_id), of the log's own number.
+            event["references"] = {"trace_id": f"{number * 2654435761 % 2**128:032x}"}
             event["security_context"] = {"ja3": f"{rng.getrandbits(128):032x}", "ja4": "t13d1516h2"}
             event["environment_name"] = "prod-us-3"
             if rng.random() < 0.05:
