@@ -94,7 +94,13 @@ def _columns(finding: Finding, subject_type: str, subject: str, description: str
 
 
 def _minutes() -> str:
-    return "{{ auth0_logs.minutes_text('min(occurred_at)', 'max(occurred_at)') }}"
+    """'in N minutes' of a finding's span, in English ("1 minute")."""
+    span = "auth0_logs.minutes_number('min(occurred_at)', 'max(occurred_at)')"
+    return "{{ auth0_logs.counted(" + span + ", 'minute', 'minutes') }}"
+
+
+def _events() -> str:
+    return "{{ auth0_logs.counted('count(*)', 'event', 'events') }}"
 
 
 def rule_model(finding: Finding, conditions: list[str]) -> str:
@@ -103,9 +109,8 @@ def rule_model(finding: Finding, conditions: list[str]) -> str:
     what = "coalesce(description, type)"
     matched = f"string_agg(distinct {what}, '; ' order by {what})"
     description = (
-        f"{sql_string(finding.title + ': ')} || cast(count(*) as varchar) || ' events ('"
+        f"{sql_string(finding.title + ': ')} || {_events()} || ' ('"
         f" || {matched} || ') of ' || subject_type || ' ' || subject || ' in ' || {_minutes()}"
-        " || ' minutes'"
     )
     columns = _columns(finding, "subject_type", "subject", description)
     return f"""{finding.header()}
@@ -150,8 +155,8 @@ def correlation_model(finding: Finding, correlation: Correlation, ctes: str) -> 
             f" || {sql_string(' distinct ' + correlation.counted_name)}"
         )
     description = (
-        f"{sql_string(finding.title + ': ')} || cast(count(*) as varchar) || ' events'{values}"
-        f" || ' of ' || {subject} || ' in ' || {_minutes()} || ' minutes'"
+        f"{sql_string(finding.title + ': ')} || {_events()}{values}"
+        f" || ' of ' || {subject} || ' in ' || {_minutes()}"
         f" || {sql_string(' (' + correlation.summary() + ')')}"
     )
     columns = _columns(finding, subject_type, subject, description)
