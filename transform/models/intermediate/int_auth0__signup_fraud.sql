@@ -3,8 +3,10 @@
     making accounts. By address, because a launch brings a burst of signups to the whole tenant,
     each from an address of its own. Medium when fewer than half of the accounts made verified
     their e-mail (`sv`) within `signup_fraud_verify_minutes` (Auth0's "many unverified
-    accounts"); low when most did: an event's signup desk or a company's proxy. Signups younger
-    than that at the newest log are not yet judged, and count as unverified. -#}
+    accounts"); low when most did: an event's signup desk or a company's proxy. A burst is judged
+    once that long has passed since its last signup (at the tenant's newest log): before, its
+    people may not have opened their e-mail yet, and a finding raised then would be a false alarm
+    an alerter had already sent. -#}
 with signups as (
     select tenant, log_id, occurred_at, ip as subject, type, coalesce(user_id, user_name) as account
     from {{ ref('auth0__events') }}
@@ -25,7 +27,10 @@ marked as (
     select signups.*, case when v.log_id is null then 0 else 1 end as verified
     from signups left join verified as v on v.tenant = signups.tenant and v.log_id = signups.log_id
 ),
-bursts as ({{ auth0_logs.bursts('marked', var('signup_fraud_window_minutes')) }})
+bursts as ({{ auth0_logs.bursts('marked', var('signup_fraud_window_minutes')) }}),
+newest as (
+    select tenant, max(occurred_at) as newest_at from {{ ref('auth0__events') }} group by tenant
+)
 select
     tenant, 'signup_fraud' as detection, 'ip' as subject_type, subject,
     min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,
@@ -36,6 +41,7 @@ select
         || cast(sum(case when type = 'ss' then 1 else 0 end) as varchar) || ' succeeded, '
         || cast(sum(verified) as varchar) || ' verified their e-mail) in '
         || {{ auth0_logs.counted(auth0_logs.minutes_number('min(occurred_at)', 'max(occurred_at)'), 'minute', 'minutes') }} as description
-from bursts
-group by tenant, subject, burst
+from (select bursts.*, newest.newest_at from bursts join newest on newest.tenant = bursts.tenant) as b
+group by tenant, subject, burst, newest_at
 having count(*) >= {{ var('signup_fraud_min_signups') }}
+   and {{ auth0_logs.seconds_between('max(occurred_at)', 'newest_at') }} >= {{ var('signup_fraud_verify_minutes') }} * 60
