@@ -31,6 +31,7 @@ from tap_auth0_logs.testing import (
     FakeAuth0,
     TenantLogs,
 )
+from tap_auth0_logs.singer.settings import CONFIG_SCHEMA
 from tests.conftest import DEMO_CLONE
 from tests.pipelines import user_environment
 
@@ -70,6 +71,8 @@ WALK = {
     ".venv-pyairbyte/bin/pip install 'airbyte>=0.71,<0.72'": "tests/test_pyairbyte.py (benchmarks/airbyte_runs.py builds .venv-pyairbyte so, with the same requirement)",
     ".venv-pyairbyte/bin/python pyairbyte_job.py": "tests/test_pyairbyte.py::test_the_readmes_pyairbyte_job_runs_as_written_twice",
     ".venv/bin/meltano invoke dbt-duckdb:export-ocsf --ocsf-version 1.1.0 --region eu-west-1 --account 123456789012": WALKED,
+    "TAP_AUTH0_LOGS_DOMAIN=acme.us.auth0.com TAP_AUTH0_LOGS_CLIENT_ID=… TAP_AUTH0_LOGS_CLIENT_SECRET=… .venv/bin/meltano run --state-id-suffix acme-prod tap-auth0-logs target-duckdb": "tests/test_several_tenants.py (two fake tenants, a state id each, into one DuckDB file, then one build)",
+    "TAP_AUTH0_LOGS_DOMAIN=acme-dev.eu.auth0.com TAP_AUTH0_LOGS_CLIENT_ID=… TAP_AUTH0_LOGS_CLIENT_SECRET=… .venv/bin/meltano run --state-id-suffix acme-dev tap-auth0-logs target-duckdb": "tests/test_several_tenants.py (two fake tenants, a state id each, into one DuckDB file, then one build)",
 }
 
 
@@ -117,13 +120,8 @@ def test_the_readme_is_short_and_has_contents_that_link_its_sections():
     assert listed
     assert set(listed) <= anchors
     assert [h for h in headings if h.lower().replace(" ", "-") not in listed] == []
-    for page in re.findall(r"\]\((docs/[\w./-]+\.md)\)", text):
-        if page not in OTHER_BRANCHES_PAGES:
-            assert (ROOT / page).is_file(), page
-
-
-#: Pages written beside this README by other work; linked before they land.
-OTHER_BRANCHES_PAGES = {"docs/detections.md", "docs/sigma.md", "docs/several-tenants.md"}
+    for page in re.findall(r"\]\(([\w./-]+\.md)\)", text):
+        assert (ROOT / page).is_file(), page
 
 
 def test_a_fresh_clone_has_the_folder_meltanos_loaders_write_into():
@@ -327,3 +325,15 @@ def test_the_readme_in_your_own_meltano_project(tmp_path, make_tenant):
 def records(path: Path) -> list[dict[str, Any]]:
     lines = [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
     return [m["record"] for m in lines if m["type"] == "RECORD"]
+
+
+def test_the_settings_table_names_every_setting_of_the_tap_and_no_other():
+    """The README's short table and the tap's schema (docs/settings.md, generated, has the rest)."""
+    text = readme()
+    table = text.split("## Settings\n")[1].split("\n## ")[0]
+    named = {
+        name
+        for row in re.findall(r"^\| (`[^|]+) \|", table, re.M)
+        for name in re.findall(r"`(\w+)`", row)
+    }
+    assert named == set(CONFIG_SCHEMA["properties"])
