@@ -24,6 +24,7 @@ import duckdb
 import pytest
 import yaml
 
+from tap_auth0_logs.singer.settings import CONFIG_SCHEMA
 from tap_auth0_logs.testing import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -31,7 +32,6 @@ from tap_auth0_logs.testing import (
     FakeAuth0,
     TenantLogs,
 )
-from tap_auth0_logs.singer.settings import CONFIG_SCHEMA
 from tests.conftest import DEMO_CLONE
 from tests.pipelines import user_environment
 
