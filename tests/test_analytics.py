@@ -100,7 +100,8 @@ ONE_PAST = {
         counted("password_spraying", {"fp"}, "users") + 1,
         "password_spraying",
     ),
-    "mfa_fatigue_min_pushes": (unapproved_pushes("mfa_fatigue") + 1, "mfa_fatigue"),
+    "mfa_fatigue_min_pushes": (counted("mfa_fatigue", {"gd_send_pn"}) + 1, "mfa_fatigue"),
+    "mfa_fatigue_min_unanswered": (unapproved_pushes("mfa_fatigue") + 1, "mfa_fatigue"),
     "impossible_travel_min_km": (20_100, "impossible_travel"),  # past half the Earth's girth
     "block_surge_min_blocks": (counted("block_surge", {"limit_wc"}) + 1, "block_surge"),
     "signup_fraud_min_signups": (counted("signup_fraud", {"ss"}) + 1, "signup_fraud"),

@@ -104,6 +104,16 @@ SHARED_PHONE = "+15555550123"
 DASHBOARD_CLIENT = "G10ba1C1ientOfTheDashboard0000000"
 #: Where `traveller` flies from and to (indexes into the fake tenant's places).
 BERLIN, LAGOS = 1, 5
+#: The program the attacker's events come from (Auth0 logs the parsed user agent): a headless
+#: browser, never one of the tenant's people's.
+ATTACKER_AGENT = "HeadlessChrome 120.0.0 / Linux 0.0.0"
+#: A database connection's signup (Auth0 sends a verification e-mail; social signups need none).
+DATABASE = {
+    "connection": "Username-Password-Authentication",
+    "connection_id": "con_AFENSpbGUJYLjZz6",
+    "strategy": "auth0",
+    "strategy_type": "database",
+}
 
 
 def user_id_for(number: int) -> str:
@@ -198,15 +208,20 @@ class Attack:
     def steps(self) -> list[tuple[int, Step]]:
         """(offset from `at`, event) for each event; the attacker's events come from `origin`.
 
-        A look-alike's people are where they live (an office's address is geolocated nowhere in
-        particular).
+        The attacker's come from the attacker's own program (`ATTACKER_AGENT`). A look-alike's
+        people are where they live (an office's address is geolocated nowhere in particular).
         """
         if self.kind in LOOK_ALIKES:
             return self._steps()
         return [
-            (offset, replace(step, place=self.origin) if step.ip else step)
+            (offset, self._attackers(step) if step.ip or step.far else step)
             for offset, step in self._steps()
         ]
+
+    def _attackers(self, step: Step) -> Step:
+        """`step` as the attacker's: from the attacker's place, with the attacker's program."""
+        fields = {"user_agent": ATTACKER_AGENT, **(step.fields or {})}
+        return replace(step, place=None if step.far else self.origin, fields=fields)
 
     def _steps(self) -> list[tuple[int, Step]]:
         plant: Callable[[], list[tuple[int, Step]]] = getattr(self, f"_{self.kind}")
@@ -361,7 +376,15 @@ class Attack:
 
     def _signup_fraud(self) -> list[tuple[int, Step]]:
         return [
-            (3 * k, Step("ss", identity=(None, f"bot{k}.{self.at}@example.org"), ip=self.ip))
+            (
+                3 * k,
+                Step(
+                    "ss",
+                    identity=(None, f"bot{k}.{self.at}@example.org"),
+                    ip=self.ip,
+                    fields=DATABASE,
+                ),
+            )
             for k in range(25)
         ]
 

@@ -99,3 +99,26 @@
 {% macro json_type_cast(text) %}{{ return(adapter.dispatch('json_type_cast', 'auth0_logs')(text)) }}{% endmacro %}
 {% macro duckdb__json_type_cast(text) %}cast({{ text }} as json){% endmacro %}
 {% macro postgres__json_type_cast(text) %}cast({{ text }} as jsonb){% endmacro %}
+
+{#- A timestamp moved by a whole number of seconds (negative: earlier). -#}
+{% macro shifted(ts, seconds) %}({{ ts }} + interval '{{ seconds | int }} seconds'){% endmacro %}
+
+{#- The elements of a JSON array (JSON text or the adapter's JSON type) as text, one row each in
+    a column `element`: a FROM item for `exists (select 1 from <these> where ...)`. Anything that
+    is no array has no elements. -#}
+{% macro json_elements(json, alias='elements') %}{{ return(adapter.dispatch('json_elements', 'auth0_logs')(json, alias)) }}{% endmacro %}
+{% macro duckdb__json_elements(json, alias) -%}
+  (select unnest(case when json_type(cast({{ json }} as json)) = 'ARRAY'
+      then json_extract_string(cast({{ json }} as json), '$[*]') end) as element) as {{ alias }}
+{%- endmacro %}
+{% macro postgres__json_elements(json, alias) -%}
+  (select found.element from jsonb_array_elements_text(
+      case when jsonb_typeof(cast({{ json }} as jsonb)) = 'array' then cast({{ json }} as jsonb) else cast('[]' as jsonb) end
+   ) as found(element)) as {{ alias }}
+{%- endmacro %}
+
+{#- Text with every run of digits and dots taken out: a user agent's family and platform
+    ("Chrome / Mac OS X"), the same across the browser's updates. -#}
+{% macro without_versions(text) %}{{ return(adapter.dispatch('without_versions', 'auth0_logs')(text)) }}{% endmacro %}
+{% macro duckdb__without_versions(text) %}trim(regexp_replace({{ text }}, '[0-9.]+', '', 'g')){% endmacro %}
+{% macro postgres__without_versions(text) %}trim(regexp_replace({{ text }}, '[0-9.]+', '', 'g')){% endmacro %}

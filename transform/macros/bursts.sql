@@ -72,3 +72,46 @@
 
 {#- Whole minutes between two moments, as a number. -#}
 {% macro minutes_number(earlier, later) %}cast(floor({{ auth0_logs.seconds_between(earlier, later) }} / 60) as integer){% endmacro %}
+
+{#- The events of `relation` (tenant, subject, log_id, occurred_at, ...) that lie in a window of
+    `minutes` (any window: it slides, it never chains) whose events meet `condition`, an aggregate
+    over the window's events `q` (e.g. `count(*) >= 10`, `sum(q.unanswered) >= 4`). A window
+    ends at one of the subject's events; the caller groups what it returns into findings
+    (`bursts` with the same `minutes`: windows that overlap are one finding). -#}
+{% macro window_members(relation, minutes, condition) %}
+  {%- set seconds = (minutes | float * 60) | int -%}
+  select r.*
+  from {{ relation }} as r
+  where exists (
+    select 1
+    from (
+      select p.tenant, p.subject, p.occurred_at as end_at
+      from {{ relation }} as p
+      join {{ relation }} as q
+        on q.tenant = p.tenant and q.subject = p.subject
+       and q.occurred_at <= p.occurred_at
+       and q.occurred_at >= {{ auth0_logs.shifted('p.occurred_at', -seconds) }}
+      group by p.tenant, p.subject, p.log_id, p.occurred_at
+      having {{ condition }}
+    ) as peaks
+    where peaks.tenant = r.tenant and peaks.subject = r.subject
+      and r.occurred_at <= peaks.end_at
+      and r.occurred_at >= {{ auth0_logs.shifted('peaks.end_at', -seconds) }}
+  )
+{% endmacro %}
+
+{#- The most events of one finding's group within any `minutes` (for its description): a
+    subquery over `relation` for the group's tenant, subject and span. -#}
+{% macro most_within(relation, minutes, alias='') %}
+  {%- set seconds = (minutes | float * 60) | int -%}
+  (select max(within.n) from (
+     select count(*) as n
+     from {{ relation }} as p
+     join {{ relation }} as q
+       on q.tenant = p.tenant and q.subject = p.subject
+      and q.occurred_at <= p.occurred_at
+      and q.occurred_at >= {{ auth0_logs.shifted('p.occurred_at', -seconds) }}
+     where p.tenant = {{ alias }}tenant and p.subject = {{ alias }}subject
+       and p.occurred_at between min({{ alias }}occurred_at) and max({{ alias }}occurred_at)
+     group by p.log_id) as within)
+{% endmacro %}

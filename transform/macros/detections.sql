@@ -38,6 +38,19 @@
   end
 {%- endmacro %}
 
+{#- An interactive login that failed: the login page's and cross-origin failures, and a password
+    sent through the Resource Owner Password grant (`fepft`, Auth0's `/oauth/token`); not a
+    failed silent authentication (an app polling with an expired session: no one typed). -#}
+{% macro is_login_failure(alias='') -%}
+  (({{ alias }}category = 'login' and {{ alias }}outcome = 'failure' and {{ alias }}type not in ('fsa', 'fdelsa')) or {{ alias }}type = 'fepft')
+{%- endmacro %}
+
+{#- An interactive login that worked, the password grant's (`sepft`) included; silent
+    re-authentication is a session going on, no new way in. -#}
+{% macro is_login_success(alias='') -%}
+  (({{ alias }}category = 'login' and {{ alias }}outcome = 'success' and {{ alias }}type not in ('ssa', 'sdelsa')) or {{ alias }}type = 'sepft')
+{%- endmacro %}
+
 {#- A Jinja list as SQL string literals ('' for an empty list, which matches nothing). -#}
 {% macro quoted(values) -%}
   {%- for value in values %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor -%}

@@ -1,6 +1,7 @@
 {#- The tenant's security settings over time, as its logs show them: one row per successful
     Management API write to a settings endpoint (attack protection, bot detection, MFA policies
-    and factors, risk assessment, log streams), with the state the answer carried after it and the
+    and factors, risk assessment, log streams), with the state the answer carried after it (else
+    the request's body), the request's body itself, and the
     state before it (the previous answer for the same setting; null when the logs hold none).
     Incremental: kept from build to build, so the state before is known even when the logs that
     showed it are long gone from the source; a new write continues from the last kept state. -#}
@@ -10,7 +11,7 @@ with writes as (
     select
         tenant, log_id, occurred_at, actor, actor_kind, client_id, ip, method, description,
         replace(replace(path, '/api/v2/', ''), '/v2/', '') as setting,
-        coalesce(answer, body) as state
+        coalesce(answer, body) as state, body as request
     from {{ ref('int_auth0__api_calls') }} as calls
     where type = 'sapi' and method in ('put', 'patch', 'post', 'delete')
       and (path like '%/attack-protection/%' or path like '%/guardian/policies%'
@@ -45,6 +46,6 @@ ordered as (
 
 select
     w.tenant, w.log_id, w.occurred_at, w.setting, w.actor, w.actor_kind, w.client_id, w.ip, w.method,
-    w.description, w.state, o.state_before, o.log_id_before
+    w.description, w.state, o.state_before, o.log_id_before, w.request
 from writes as w
 join ordered as o on o.tenant = w.tenant and o.log_id = w.log_id and o.fresh = 1

@@ -8,6 +8,7 @@ with issued as (
     from {{ ref('auth0__events') }}
     where type = 'seccft' and client_id = '{{ var("api_explorer_client") | replace("'", "''") }}'
       and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
+      and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
 )
 select {{ auth0_logs.finding_columns('api_explorer_token', 'ip', 'medium', 'T1528',
     auth0_logs.counted('count(*)', 'API Explorer token', 'API Explorer tokens') ~ " || ' issued to ' || subject") }}

@@ -15,6 +15,7 @@ blocks as (
     join tenants on tenants.tenant = e.tenant
     where e.type in ('limit_wc', 'limit_sul', 'limit_mu', 'gd_otp_rate_limit_exceed', 'gd_recovery_rate_limit_exceed')
       and {{ auth0_logs.not_allowed('e.ip', 'allowed_ips') }}
+      and {{ auth0_logs.not_allowed('e.client_id', 'allowed_clients') }}
 ),
 bursts as ({{ auth0_logs.bursts('blocks', var('block_surge_gap_minutes')) }})
 select {{ auth0_logs.finding_columns('block_surge', 'tenant', 'high', 'T1110',

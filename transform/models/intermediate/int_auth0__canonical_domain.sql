@@ -15,4 +15,5 @@ where '{{ var("custom_domain") }}' <> ''
   and type in ('s', 'f', 'fs', 'ss', 'w', 'fp', 'fu', 'scoa', 'fcoa', 'sepft', 'fepft')
   and hostname like '%.auth0.com' and hostname <> '{{ var("custom_domain") }}'
   and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
+  and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
 group by tenant, subject, cast(occurred_at as date)

@@ -7,6 +7,7 @@ with changes as (
     from {{ ref('int_auth0__api_calls') }}
     where type in ('sapi', 'fapi') and method <> 'get'
       and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
+      and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
 ),
 bursts as ({{ auth0_logs.bursts('changes', var('management_change_window_minutes')) }})
 select {{ auth0_logs.finding_columns('management_change', 'user', 'low', 'T1098',

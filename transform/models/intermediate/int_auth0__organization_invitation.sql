@@ -7,6 +7,7 @@ with invited as (
     from {{ ref('int_auth0__api_calls') }}
     where type = 'sapi' and method = 'post' and path like '%/organizations/%/invitations'
       and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
+      and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
 ),
 bursts as ({{ auth0_logs.bursts('invited', var('management_change_window_minutes')) }})
 select {{ auth0_logs.finding_columns('organization_invitation', 'user', 'low', 'T1136',

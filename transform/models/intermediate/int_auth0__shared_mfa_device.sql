@@ -11,6 +11,7 @@ with enrolled as (
     from {{ ref('auth0__events') }}
     where type = 'gd_enrollment_complete'
       and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
+      and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
 )
 select {{ auth0_logs.finding_columns('shared_mfa_device', 'device', 'low', 'T1098.005',
     "'authenticator ' || subject || ' enrolled for MFA by ' || " ~ auth0_logs.counted('count(distinct account)', 'account', 'accounts')) | replace("'low' as severity", "case when count(distinct account) >= " ~ var('shared_mfa_phone_medium_users') ~ " then 'medium' else 'low' end as severity") }}

@@ -13,6 +13,7 @@ with prints as (
     from {{ ref('auth0__events') }}
     where category = 'login' and security_context is not null
       and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
+      and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
 ),
 attacking as (
     select tenant, fingerprint from prints
