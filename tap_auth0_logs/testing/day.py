@@ -1,34 +1,47 @@
 """A real tenant's ordinary day: Auth0's documented flows, written as small scenario builders.
 
-People do more than sign in. They forget a password and reset it, approve a push before each
-sensitive action, sign in with a link by e-mail, accept an organization's invitation, are denied
-by a post-login Action; Auth0 blocks an office's shared address; machine clients (Terraform, the
-Deploy CLI, a provisioning backend) read and write the Management API with whole objects; an
-administrator saves a Dashboard form, which resends every setting on it; features are switched
-on; single-page apps rotate refresh tokens across tabs and mobile apps retry; test accounts share
-a phone; a kiosk and a signup desk put many people behind one address. None of it is an attack,
-and no detection may rate it above low.
+People do more than sign in. They forget a password and reset it, or are blocked and unblocked
+(by the link Auth0 e-mails them, or by the help desk through the Management API); their
+authenticator's clock drifts until Auth0 blocks its codes; they sign in with a password from a
+breach while breached-password detection only watches; they approve a push, or a text, before
+each sensitive action, for hours; they sign in with a link by e-mail, accept an organization's
+invitation, are denied by a post-login Action, sign in through the company's VPN and then from
+home; a class signs in for its first lesson behind the school's address, half of it mistyping;
+every working morning a rush of people mistype their names. Auth0 blocks an office's shared
+address. Administrators create an application in the Dashboard and copy its secret, rotate a
+secret, offboard a leaver and invite the replacement; machine clients (Terraform, the Deploy
+CLI, a provisioning backend) read and write the Management API with whole objects; a Dashboard
+form resends every setting on it; features are switched on; an MCP server registers AI clients
+by dynamic registration; single-page apps rotate refresh tokens across tabs, and mobile apps
+retry after their carrier moved them to another address; test accounts share a phone; a kiosk,
+a signup desk and a carrier's address put many people behind one address. None of it is an
+attack, and no detection may rate it above low.
 
 The day is cut into blocks of `BLOCK` logs. Which scenarios a block holds, where, and who is in
 them are a function of the tenant's seed and the block's number (a seeded `random.Random`), so
 log `n` stays a pure function of (seed, n) and a tenant that grows keeps its earlier logs. Each
 kind comes at a rate per 10,000 logs (about five and a half hours of the fake tenant's traffic);
 a scenario lies inside its block, and one that would share a log with a planted attack or another
-scenario is left out.
+scenario is left out. What takes hours (step-ups all afternoon, an MCP server's registrations)
+is planned the same way over periods of `PERIOD` logs, and what comes at a time of day (the
+morning rush) by the tenant's clock; the blocks then fill around them.
 """
 
 from __future__ import annotations
 
+import bisect
 import random
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tap_auth0_logs.testing.attacks import BRUTE_FORCE_PROTECTION, Step, api_call
+from tap_auth0_logs.testing.attacks import BRUTE_FORCE_PROTECTION, Step, api_call, user_id_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 BLOCK = 500
+PERIOD = 12_000  # about 6.7 hours at the fake tenant's 2 s between logs
 #: Machine-to-machine applications that call the Management API: (client_id, name, scopes).
 TERRAFORM = (
     "TfPr0viderAuth0M2M00000000000001",
@@ -88,6 +101,8 @@ TEST_PHONE = "+15555550199"  # the QA team's phone, enrolled by its test account
 SPA = ("naTYUHwINwCEtmhj8umEL7bHoB57L5e2", "Customer Portal")
 MOBILE = ("11tYwy5rk6iavoGW9BgtXYuzcVrCasjE", "Mobile App")
 #: The tenant's settings, as every save resends them (the Dashboard's forms, the Deploy CLI).
+#: Breached-password detection was set up before the logs begin (watching logins without
+#: blocking them, `monitoring`; blocking signups) and nobody saves it again.
 SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
     "/api/v2/attack-protection/brute-force-protection": (
         "Update Brute-force settings",
@@ -98,20 +113,11 @@ SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
         {
             "enabled": True,
             "shields": ["block", "admin_notification"],
-            "allowlist": ["192.0.2.0/24"],
+            "allowlist": ["192.0.2.0/24", "198.51.100.7"],
             "stage": {
                 "pre-login": {"max_attempts": 100, "rate": 864000},
                 "pre-user-registration": {"max_attempts": 50, "rate": 1200},
             },
-        },
-    ),
-    "/api/v2/attack-protection/breached-password-detection": (
-        "Update Breached Password Detection settings",
-        {
-            "enabled": True,
-            "shields": ["block", "admin_notification"],
-            "admin_notification_frequency": ["daily"],
-            "method": "standard",
         },
     ),
     "/api/v2/attack-protection/bot-detection": (
@@ -421,6 +427,8 @@ def _form_saved(scene: Scene) -> Steps:
     steps, at = [], 0
     for path in scene.rng.sample(sorted(SETTINGS), 2):
         description, state = SETTINGS[path]
+        if "allowlist" in state and scene.rng.random() < 0.5:  # the form sends it in its order
+            state = {**state, "allowlist": list(reversed(state["allowlist"]))}
         method = "put" if "/guardian/" in path else "patch"
         steps.append((at, api_call(description, method, path, state, ip=ip, user=admin)))
         at += scene.gap(5, 30)
@@ -562,6 +570,366 @@ def _signup_desk(scene: Scene) -> Steps:
     return steps
 
 
+WRONG = "Wrong email or password."
+#: The company's VPN: its exit, a datacenter far from most people's homes (an index into the
+#: fake tenant's places), through which colleagues sign in before they switch it off.
+VPN_EXIT = ("151.101.77.7", 1)
+#: A mobile carrier's address pool (CGNAT): a phone on it changes address within it all day.
+CARRIER = "100.70"
+#: The school's address, behind which a class signs in.
+SCHOOL = "176.58.12.9"
+
+
+def _mistyped_until_blocked(scene: Scene, user: int, ip: str) -> tuple[Steps, int]:
+    """Ten wrong passwords, then Auth0's brute-force block of the address on the account."""
+    steps, at = [], 0
+    for _ in range(10):
+        steps.append((at, Step("fp", user=user, ip=ip, description=WRONG)))
+        at += scene.gap(2, 6)
+    steps.append((at, Step("limit_wc", user=user, ip=ip, description="Blocked Account")))
+    return steps, at
+
+
+def _help_desk_unblock(scene: Scene) -> Steps:
+    """Blocked after ten wrong passwords, unblocked by the help desk, signed in.
+
+    The help desk removes the block through the Management API (`DELETE /api/v2/user-blocks/{id}`).
+    """
+    user, ip = scene.user(), scene.address()
+    steps, at = _mistyped_until_blocked(scene, user, ip)
+    at += scene.gap(60, 200)
+    path = f"/api/v2/user-blocks/{user_id_for(user).replace('|', '%7C')}"
+    admin = scene.rng.choice(ADMINS)
+    steps.append(
+        (at, api_call("Unblock a user", "delete", path, {}, ip=scene.address(), user=admin))
+    )
+    return [*steps, (at + scene.gap(10, 40), Step("s", user=user, ip=ip))]
+
+
+def _unblock_email(scene: Scene) -> Steps:
+    """Blocked after ten wrong passwords, unblocked by the link Auth0 e-mailed.
+
+    The user follows it (the `brute-force-protection-unblock` screen) and signs in from the same
+    address.
+    """
+    user, ip = scene.user(), scene.address()
+    steps, at = _mistyped_until_blocked(scene, user, ip)
+    return [*steps, (at + scene.gap(100, 300), Step("s", user=user, ip=ip))]
+
+
+def _skewed_authenticator(scene: Scene) -> Steps:
+    """An authenticator app whose clock drifted, until Auth0 blocks its codes.
+
+    Wrong codes until `gd_otp_rate_limit_exceed`; the clock set right, a code that works, the login.
+    """
+    user, ip = scene.user(), scene.address()
+    steps, at = [], 0
+    for _ in range(10):
+        steps.append((at, Step("gd_auth_failed", user=user, ip=ip, description="Wrong OTP.")))
+        at += scene.gap(3, 9)
+    steps.append((at, Step("gd_otp_rate_limit_exceed", user=user, ip=ip, description="")))
+    at += scene.gap(150, 300)
+    steps.append((at, Step("gd_auth_succeed", user=user, ip=ip, description="")))
+    return [*steps, (at + scene.gap(2, 5), Step("s", user=user, ip=ip))]
+
+
+def _breached_password_watched(scene: Scene) -> Steps:
+    """Someone signs in with a password from a breach, and gets in.
+
+    Breached-password detection only watches logins (monitoring): Auth0 logs `pwd_leak` and lets
+    the login through.
+    """
+    user, ip = scene.user(), scene.address()
+    leak = f"Someone behind the IP address: {ip} attempted to login with a leaked password."
+    return [
+        (0, Step("pwd_leak", user=user, ip=ip, description=leak)),
+        (scene.gap(1, 3), Step("s", user=user, ip=ip)),
+    ]
+
+
+def _dashboard_application(scene: Scene) -> Steps:
+    """An administrator creates a backend's application in the Dashboard.
+
+    The machine-to-machine application, its grant to the Management API (the wizard's step), then
+    the credentials tab, which reads its secret.
+    """
+    admin, ip = scene.rng.choice(ADMINS), scene.address()
+    client = f"{scene.rng.getrandbits(128):032x}"
+    grant = {
+        "client_id": client,
+        "audience": "https://fake-tenant.us.auth0.com/api/v2/",
+        "scope": ["read:users"],
+    }
+    read = api_call(
+        "Get client by ID",
+        "get",
+        f"/api/v2/clients/{client}",
+        {},
+        ip=ip,
+        user=admin,
+        code="mgmt_api_read",
+        answer={"client_id": client},
+        secrets=("client_secret",),
+    )
+    create = {"name": "Reporting sync", "app_type": "non_interactive"}
+    return [
+        (
+            0,
+            api_call(
+                "Create a client",
+                "post",
+                "/api/v2/clients",
+                create,
+                ip=ip,
+                user=admin,
+                answer={**create, "client_id": client},
+            ),
+        ),
+        (
+            scene.gap(20, 60),
+            api_call(
+                "Create client grant", "post", "/api/v2/client-grants", grant, ip=ip, user=admin
+            ),
+        ),
+        (scene.gap(70, 120), read),
+    ]
+
+
+def _secret_rotated(scene: Scene) -> Steps:
+    """A scheduled rotation: a secret rotated, and the new one read to deploy it."""
+    admin, ip = scene.rng.choice(ADMINS), scene.address()
+    client = "xZjM1MjUxOGVhYzYxNTAxZmE3NmI1MGIg"  # the Billing Service
+    path = f"/api/v2/clients/{client}"
+    return [
+        (
+            0,
+            api_call(
+                "Rotate a client secret",
+                "post",
+                f"{path}/rotate-secret",
+                {},
+                ip=ip,
+                user=admin,
+                answer={"client_id": client},
+            ),
+        ),
+        (
+            scene.gap(10, 40),
+            api_call(
+                "Get client by ID",
+                "get",
+                path,
+                {},
+                ip=ip,
+                user=admin,
+                code="mgmt_api_read",
+                answer={"client_id": client},
+                secrets=("client_secret",),
+            ),
+        ),
+    ]
+
+
+def _offboarding(scene: Scene) -> Steps:
+    """A Dashboard member leaves: removed, and the replacement invited as an editor."""
+    admin, ip = scene.rng.choice(ADMINS), scene.address()
+    leaver = f"auth0|{scene.rng.getrandbits(96):024x}"
+    hire = f"hire{scene.rng.randrange(10**5)}@example.com"
+    invitation = {"owners": [hire], "roles": ["editor"]}
+    return [
+        (
+            0,
+            api_call(
+                "Delete tenant member",
+                "delete",
+                f"/api/v2/tenants/members/{leaver}",
+                {},
+                ip=ip,
+                user=admin,
+            ),
+        ),
+        (
+            scene.gap(30, 150),
+            api_call(
+                "Create tenant invitations for a given client",
+                "post",
+                "/api/v2/tenants/invitations",
+                invitation,
+                ip=ip,
+                user=admin,
+                answer=[{"email": hire, "roles": ["editor"]}],
+            ),
+        ),
+    ]
+
+
+def _first_lesson(scene: Scene) -> Steps:
+    """A class's first lesson behind the school's address, half of it mistyping.
+
+    Twenty pupils sign in with the passwords they were just given, within minutes; half of them
+    mistype once or twice first.
+    """
+    steps, at = [], 0
+    for k in range(20):
+        pupil = scene.user()
+        for _ in range(scene.rng.choice((1, 1, 2)) if k % 2 else 0):
+            steps.append((at, Step("fp", user=pupil, ip=SCHOOL, description=WRONG)))
+            at += scene.gap(3, 8)
+        steps.append((at, Step("s", user=pupil, ip=SCHOOL)))
+        at += scene.gap(5, 15)
+    return steps
+
+
+def _carrier_refresh(scene: Scene) -> Steps:
+    """A mobile app on a carrier's network rotating its refresh token.
+
+    Each refresh comes from another address of the carrier's pool; a retry after the carrier moved
+    the phone presents the old token again.
+    """
+    user = scene.user()
+    family = f"rtf_{scene.rng.getrandbits(64):016x}"
+    fields = {
+        "client_id": MOBILE[0],
+        "client_name": MOBILE[1],
+        "user_agent": "okhttp 4.12.0 / Android 14",
+    }
+
+    def pooled() -> str:
+        return f"{CARRIER}.{scene.rng.randrange(256)}.{scene.rng.randrange(1, 255)}"
+
+    details = {"familyId": family}
+    steps = [
+        (0, Step("seacft", user=user, ip=pooled(), description="", details=details, fields=fields))
+    ]
+    at = 0
+    for _ in range(scene.gap(4, 9)):
+        at += scene.gap(20, 45)
+        steps.append(
+            (
+                at,
+                Step(
+                    "sertft", user=user, ip=pooled(), description="", details=details, fields=fields
+                ),
+            )
+        )
+    reused = "Unsuccessful Refresh Token exchange, reused refresh token detected"
+    steps.append(
+        (
+            at + scene.gap(1, 2),
+            Step(
+                "ferrt", user=user, ip=pooled(), description=reused, details=details, fields=fields
+            ),
+        )
+    )
+    return steps
+
+
+def _vpn(scene: Scene) -> Steps:
+    """Colleagues sign in through the company's VPN, then from home on the same laptop.
+
+    The VPN's exit is far from most homes; minutes later they switch it off and sign in again.
+    """
+    ip, place = VPN_EXIT
+    steps, at = [], 0
+    for _ in range(3):
+        user = scene.user()
+        laptop = {
+            "user_agent": scene.rng.choice(
+                ("Chrome 134.0.0 / Windows 10.0.0", "Safari 18.1.0 / Mac OS X 15.1.0")
+            )
+        }
+        steps.append((at, Step("s", user=user, ip=ip, place=place, fields=laptop)))
+        steps.append(
+            (at + scene.gap(150, 300), Step("s", user=user, ip=scene.address(), fields=laptop))
+        )
+        at += scene.gap(5, 20)
+    return steps
+
+
+def _social_signups(scene: Scene) -> Steps:
+    """A dozen people sign up with Google behind a carrier's address, within minutes.
+
+    Google verified their e-mail, so Auth0 sends none and no `sv` follows.
+    """
+    ip = f"{CARRIER}.{scene.rng.randrange(256)}.{scene.rng.randrange(1, 255)}"
+    google = {
+        "connection": "google-oauth2",
+        "connection_id": "con_g00gleXk2PqL9sZr",
+        "strategy": "google-oauth2",
+        "strategy_type": "social",
+    }
+    steps = []
+    for k in range(12):
+        number = scene.rng.randrange(10**9)
+        person = (f"google-oauth2|{number:021d}", f"fan{number}@gmail.com")
+        steps.append((20 * k + scene.gap(0, 10), Step("ss", identity=person, ip=ip, fields=google)))
+    return steps
+
+
+# --- what takes hours, planned over periods ---------------------------------------------------
+
+
+def _sms_step_ups(scene: Scene) -> Steps:
+    """A finance user approves payments all afternoon, a text message before each.
+
+    SMS MFA about every twenty minutes, each answered.
+    """
+    user, ip = scene.user(), scene.address()
+    steps, at = [], 0
+    for _ in range(10):
+        steps.append((at, Step("gd_send_sms", user=user, ip=ip, description="")))
+        steps.append(
+            (at + scene.gap(10, 30), Step("gd_auth_succeed", user=user, ip=ip, description=""))
+        )
+        at += scene.gap(550, 650)
+    return steps
+
+
+def _mcp_registrations(scene: Scene) -> Steps:
+    """An MCP server's AI clients register by dynamic client registration.
+
+    One about every twenty minutes (`sapi` "Dynamic client registration", `POST /oidc/register`).
+    """
+    steps, at = [], 0
+    for _ in range(10):
+        body = {
+            "client_name": f"mcp-assistant-{scene.rng.randrange(10**6)}",
+            "redirect_uris": ["http://127.0.0.1:33418/callback"],
+        }
+        client = f"{scene.rng.getrandbits(128):032x}"
+        details = {
+            "request": {"method": "post", "path": "/oidc/register", "body": body},
+            "response": {"statusCode": 201, "body": {**body, "client_id": client}},
+        }
+        fields = {"client_id": client, "client_name": body["client_name"]}
+        registration = Step(
+            "sapi",
+            identity=(None, None),
+            ip=scene.address(),
+            description="Dynamic client registration",
+            details=details,
+            fields=fields,
+        )
+        steps.append((at, registration))
+        at += scene.gap(500, 700)
+    return steps
+
+
+def _morning_rush(scene: Scene, people: int) -> Steps:
+    """The working day starts: people mistype their names, then sign in.
+
+    Within ten minutes, each from their own address (`fu`, then `s`).
+    """
+    steps = []
+    for _ in range(people):
+        ip, at = scene.address(), scene.rng.randrange(280)
+        name = scene.rng.choice(("jonh", "mray", "alcie", "rboert"))
+        typo = f"{name}{scene.rng.randrange(10**4)}@example.com"
+        steps.append((at, Step("fu", identity=(None, typo), ip=ip, description=WRONG)))
+        steps.append((at + scene.gap(5, 15), Step("s", user=scene.user(), ip=ip)))
+    return steps
+
+
 #: Each scenario and how many of it come in 10,000 logs.
 SCENARIOS: dict[str, tuple[Callable[[Scene], Steps], float]] = {
     "forgotten_password": (_forgotten_password, 8.0),
@@ -577,30 +945,97 @@ SCENARIOS: dict[str, tuple[Callable[[Scene], Steps], float]] = {
     "test_accounts": (_test_accounts, 0.3),
     "kiosk": (_kiosk, 0.5),
     "signup_desk": (_signup_desk, 0.5),
+    "help_desk_unblock": (_help_desk_unblock, 2.0),
+    "unblock_email": (_unblock_email, 2.0),
+    "skewed_authenticator": (_skewed_authenticator, 2.0),
+    "breached_password_watched": (_breached_password_watched, 2.0),
+    "dashboard_application": (_dashboard_application, 1.0),
+    "secret_rotated": (_secret_rotated, 1.0),
+    "offboarding": (_offboarding, 0.5),
+    "first_lesson": (_first_lesson, 0.5),
+    "carrier_refresh": (_carrier_refresh, 4.0),
+    "vpn": (_vpn, 3.0),
+    "social_signups": (_social_signups, 0.5),
 }
+#: What takes hours, and how many of it come in a period of `PERIOD` logs.
+LONG_SCENARIOS: dict[str, tuple[Callable[[Scene], Steps], float]] = {
+    "sms_step_ups": (_sms_step_ups, 1.0),
+    "mcp_registrations": (_mcp_registrations, 1.0),
+}
+#: The morning rush: when (UTC), how long (logs), and how many people on a working day and on
+#: a weekend.
+RUSH_HOUR, RUSH_PEOPLE = 8, (55, 30)
+
+
+def _place(
+    rng: random.Random,
+    events: dict[int, Step],
+    steps: Steps,
+    start: int,
+    size: int,
+    taken: Callable[[int], bool],
+) -> None:
+    """Put `steps` somewhere in logs `start` to `start + size` (none if they cannot fit)."""
+    span = max(offset for offset, _ in steps)
+    if span >= size:
+        return
+    first = start + rng.randrange(size - span)
+    numbers = [first + offset for offset, _ in steps]
+    if len(set(numbers)) < len(numbers) or any(n in events or taken(n) for n in numbers):
+        return
+    events.update({first + offset: step for offset, step in steps})
+
+
+def _count(rng: random.Random, expected: float) -> int:
+    return int(expected) + (1 if rng.random() < expected - int(expected) else 0)
 
 
 def block_plan(seed: int, block: int, users: int, taken: Callable[[int], bool]) -> dict[int, Step]:
     """Log number -> event, for the scenarios of block `block` (a pure function of its inputs).
 
-    `taken(n)` says that log `n` already holds a planted attack's event.
+    `taken(n)` says that log `n` already holds a planted attack's event (or a longer flow's).
     """
     rng = random.Random(seed * 1_000_003 + block)
     scene = Scene(rng, users)
-    start = block * BLOCK
     events: dict[int, Step] = {}
     for name in sorted(SCENARIOS):
         build, rate = SCENARIOS[name]
-        expected = rate * BLOCK / 10_000
-        count = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
-        for _ in range(count):
-            steps = build(scene)
-            span = max(offset for offset, _ in steps)
-            if span >= BLOCK:
-                continue
-            first = start + rng.randrange(BLOCK - span)
-            numbers = [first + offset for offset, _ in steps]
-            if len(set(numbers)) < len(numbers) or any(n in events or taken(n) for n in numbers):
-                continue
-            events.update({first + offset: step for offset, step in steps})
+        for _ in range(_count(rng, rate * BLOCK / 10_000)):
+            _place(rng, events, build(scene), block * BLOCK, BLOCK, taken)
+    return events
+
+
+def period_plan(
+    seed: int,
+    period: int,
+    users: int,
+    taken: Callable[[int], bool],
+    clock: Callable[[int], datetime],
+) -> dict[int, Step]:
+    """Log number -> event, for what takes hours in period `period`, and the morning rush.
+
+    `clock(n)` is when log `n` was written: the rush starts at `RUSH_HOUR` (UTC) each day, a
+    few minutes either side, bigger on working days.
+    """
+    rng = random.Random(seed * 2_000_029 + period)
+    scene = Scene(rng, users)
+    start, end = period * PERIOD, (period + 1) * PERIOD
+    events: dict[int, Step] = {}
+    for name in sorted(LONG_SCENARIOS):
+        build, rate = LONG_SCENARIOS[name]
+        for _ in range(_count(rng, rate)):
+            _place(rng, events, build(scene), start, PERIOD, taken)
+    first_day, last_day = clock(start).date(), clock(end - 1).date()
+    for ordinal in range(first_day.toordinal(), last_day.toordinal() + 1):
+        day = date.fromordinal(ordinal)
+        rush = datetime.combine(day, time(RUSH_HOUR), tzinfo=UTC)
+        rush += timedelta(minutes=rng.uniform(-5, 5))
+        at = start + bisect.bisect_left(range(start, end), rush, key=clock)
+        if start < at < end - 300:
+            people = RUSH_PEOPLE[0] if day.weekday() < 5 else RUSH_PEOPLE[1]
+            steps = _morning_rush(scene, people)
+            for k in range(0, len(steps), 2):  # each person's typo and login, where both fit
+                (typo_at, typo), (login_at, login) = steps[k : k + 2]
+                pair = [(0, typo), (login_at - typo_at, login)]
+                _place(rng, events, pair, at + typo_at, login_at - typo_at + 1, taken)
     return events

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tap_auth0_logs.testing.attacks import ATTACKS, Attack, Finding, Step, plan, user_id_for
-from tap_auth0_logs.testing.day import BLOCK, block_plan
+from tap_auth0_logs.testing.day import BLOCK, PERIOD, block_plan, period_plan
 
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 TAIL_PREFIX = "000000000000001223372"  # 21 digits; the remaining 12 are the log's number
@@ -118,6 +118,7 @@ class TenantLogs:
     _cache: tuple[int, int, list[dict[str, Any]]] | None = field(init=False, default=None)
     _made: dict[int, dict[str, Any]] = field(init=False, default_factory=dict, repr=False)
     _days: dict[int, dict[int, Step]] = field(init=False, default_factory=dict, repr=False)
+    _periods: dict[int, dict[int, Step]] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         # (first log number, its offset in seconds, gap) for each stretch of constant spacing.
@@ -256,16 +257,37 @@ class TenantLogs:
         return event
 
     def _everyday(self, number: int) -> Step | None:
-        """The everyday flow's event at log `number`, if one is there (day.py)."""
+        """The everyday flow's event at log `number`, if one is there (day.py).
+
+        What takes hours is planned first, around the planted attacks; the blocks fill around
+        both.
+        """
+        period = self._period(number // PERIOD)
+        if number in period:
+            return period[number]
         block = number // BLOCK
         events = self._days.get(block)
         if events is None:
             if len(self._days) > 64:
                 self._days.clear()
             events = self._days[block] = block_plan(
-                self.seed, block, self.users, self._planted.__contains__
+                self.seed,
+                block,
+                self.users,
+                lambda n: n in self._planted or n in self._period(n // PERIOD),
             )
         return events.get(number)
+
+    def _period(self, period: int) -> dict[int, Step]:
+        """The flows of period `period` that take hours (day.py's `period_plan`)."""
+        events = self._periods.get(period)
+        if events is None:
+            if len(self._periods) > 8:
+                self._periods.clear()
+            events = self._periods[period] = period_plan(
+                self.seed, period, self.users, self._planted.__contains__, self.ingested_at
+            )
+        return events
 
     def _place(self, user: int, step: Step | None) -> tuple[Any, ...]:
         """People log in from home; a planted event comes from the attacker or far away."""
