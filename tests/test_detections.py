@@ -282,6 +282,13 @@ def tenant_and_applications(day: Day) -> None:
             machine=("dcr", []),
             description="Dynamic client registration",
         )
+    cors = {"client_id": "cl-cors", "cross_origin_authentication": True}
+    day.api(1200, "adm-cors", "patch", "/api/v2/clients/cl-cors", cors)
+    day.api(1260, "adm-cors-resend", "patch", "/api/v2/clients/cl-cors", cors)  # as it was
+    secure = {"client_id": "cl-grants", "grant_types": ["authorization_code", "refresh_token"]}
+    day.api(1200, "adm-grants-before", "patch", "/api/v2/clients/cl-grants", secure)
+    insecure = {**secure, "grant_types": ["authorization_code", "refresh_token", "password"]}
+    day.api(1260, "adm-grants", "patch", "/api/v2/clients/cl-grants", insecure)
     day.add("seccft", 1500, client_id=EXPLORER, ip="192.0.2.77", audience=MANAGEMENT)
     day.add("seccft", 1500, client_id="OtherM2M", ip="192.0.2.78", audience=MANAGEMENT)  # fmt: skip
 
@@ -855,6 +862,8 @@ FIRES = {
     "auth0_bot_detection_disabled": ("security_weakened", "adm-bot-flow", "medium"),
     "mfa_downgrade_disable_mfa_policies": ("security_weakened", "adm-mfa-never", "medium"),
     "mfa_downgrade_detect_disable_factors": ("security_weakened", "adm-sms-off", "medium"),
+    "cross_origin_authentication_enabled": ("security_weakened", "adm-cors", "medium"),
+    "insecure_grants_enabled_for_applications": ("security_weakened", "adm-grants", "medium"),
     "mfa_donwgrade_risk_assessment_disabled": ("security_weakened", "adm-risk-off", "medium"),
     "log stream paused": ("security_weakened", "adm-stream", "medium"),
     "grant_mgn_api_scopes": ("tenant_takeover", "adm-grant", "medium"),
@@ -920,6 +929,8 @@ QUIET = {
     "a factor and the MFA policy switched on": ("security_weakened", "adm-sms-on"),
     "risk assessment switched on": ("security_weakened", "adm-risk-on"),
     "an application with few scopes": ("overpermissive_client", "NarrowM2MClient00000000000000001"),
+    "an application resent as it was": ("security_weakened", "adm-cors-resend"),
+    "an application's secure grant types": ("security_weakened", "adm-grants-before"),
     "an administrator linking through the Dashboard": ("account_linking", "adm-link"),
     "another application's token": ("api_explorer_token", "192.0.2.78"),
     "an Action denying an office": ("credential_stuffing", "198.51.100.21"),

@@ -15,7 +15,10 @@
     - the MFA policy lowered (always, `all-applications` > adaptive, `confidence-score` > never,
       none); an MFA factor disabled; adaptive MFA's risk assessment turned off
       (`AfterAuthentication`, or `Enabled`, false; the request's body when the answer says
-      neither); a log stream paused or deleted.
+      neither); a log stream paused or deleted;
+    - an application (`PATCH /api/v2/clients/{id}`): cross-origin authentication turned on, the
+      password or the implicit grant added to its `grant_types` (Auth0's catalog: both are
+      avoided by OAuth 2.1).
     What was only switched on, or resent unchanged (a list in another order is the same list),
     is no weakening. A weak state first seen (no earlier state in the logs) is the catalogs' own
     trigger and is medium, saying so, but an allow-list first seen is low: nothing says it grew.
@@ -125,6 +128,21 @@ changes as (
     from risk
     where lower(risk_after) = 'false' and lower(coalesce(risk_before, '')) <> 'false'
     union all
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
+        'cross-origin authentication turned on for application ' || replace(setting, 'clients/', '') as weakened
+    from settings
+    where setting like 'clients/%'
+      and lower({{ jt('after_json', 'cross_origin_authentication') }}) = 'true'
+      and lower(coalesce({{ jt('before_json', 'cross_origin_authentication') }}, '')) <> 'true'
+    union all
+    {% for grant, name in [('password', 'the password grant'), ('implicit', 'the implicit grant')] %}
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
+        '{{ name }} turned on for application ' || replace(setting, 'clients/', '') as weakened
+    from settings
+    where setting like 'clients/%'
+      and {{ has('after_json', 'grant_types', grant) }} and not {{ has('before_json', 'grant_types', grant) }}
+    union all
+    {% endfor %}
     select tenant, log_id, occurred_at, actor, actor_kind, state_before,
         case when method = 'delete' then 'a log stream deleted' else 'a log stream paused' end as weakened
     from settings
