@@ -9,7 +9,7 @@ import pytest
 
 from tap_auth0_logs.testing import ATTACKS, LOOK_ALIKES, Attack, TenantLogs
 from tap_auth0_logs.testing.__main__ import main as serve
-from tap_auth0_logs.testing.attacks import BRUTE_FORCE_PROTECTION
+from tap_auth0_logs.testing.attacks import SUSPICIOUS_IP_THROTTLING
 from tap_auth0_logs.testing.day import AUTOMATION_CLIENTS, CARRIER, SCHOOL, VPN_EXIT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,7 +157,7 @@ def test_the_attacks_on_settings_and_factors_carry_what_their_detections_read():
 
     weakened = [e["details"]["request"] for e in planted["security_weakened"]]
     assert [(r["method"], r["body"]) for r in weakened] == [
-        ("patch", {**BRUTE_FORCE_PROTECTION, "enabled": False}),
+        ("patch", {**SUSPICIOUS_IP_THROTTLING, "enabled": False}),
         ("put", []),
         ("patch", {"status": "paused"}),
     ]

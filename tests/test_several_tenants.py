@@ -202,7 +202,8 @@ def test_the_same_attack_in_two_tenants_is_two_findings_and_one_in_a_tenant_stay
     }
     assert found == EXPECTED
     shared = SHARED.finding()
-    twice = [row for row in rows if row[1] == shared.detection]
+    # The tenants' days have forgotten passwords too (low): the planted one is the same user's.
+    twice = [row for row in rows if row[1] == shared.detection and row[6] != "low"]
     assert sorted(row[0] for row in twice) == [host(name) for name in NAMES]  # once per tenant
     assert {row[2] for row in twice} == {shared.subject}  # the same user, in two tenants
     assert {int(row[3]) for row in twice} == {12}  # each tenant's 12 failures, not 24

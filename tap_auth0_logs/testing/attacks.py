@@ -24,7 +24,7 @@ The kinds, and what each plants (the detections' default thresholds sit inside e
 - `breached_password`: a login with a breached password (`pwd_leak`).
 - `management_change`: an administrator grants a role, blocks a user and changes an
   application through the Management API (`sapi`), 20 s apart.
-- `security_weakened`: a stolen administrator's session turns brute-force protection off, sets
+- `security_weakened`: a stolen administrator's session turns suspicious-IP throttling off, sets
   the MFA policy to never and pauses a log stream (`sapi`, the settings in the bodies).
 - `tenant_takeover`: someone invites a new dashboard owner, grants an application Management
   API scopes (`sapi`) and reads an application's client secret (`mgmt_api_read`).
@@ -286,10 +286,10 @@ class Attack:
     def _security_weakened(self) -> list[tuple[int, Step]]:
         changes = [
             (
-                "Update Brute-force settings",
+                "Update Suspicious IP Throttling settings",
                 "patch",
-                "/api/v2/attack-protection/brute-force-protection",
-                {**BRUTE_FORCE_PROTECTION, "enabled": False},  # the form resends the whole object
+                "/api/v2/attack-protection/suspicious-ip-throttling",
+                {**SUSPICIOUS_IP_THROTTLING, "enabled": False},  # the form resends the whole object
             ),
             ("Update multi-factor authentication policies", "put", "/api/v2/guardian/policies", []),
             (
@@ -485,6 +485,17 @@ class Attack:
         return Finding(self.kind, "user", user_id_for(self.victim()))
 
 
+#: Suspicious-IP throttling as the fake tenant keeps it (Auth0's documented object): blocking and
+#: telling the administrators, its limits at login and at signup, two addresses allowed.
+SUSPICIOUS_IP_THROTTLING: dict[str, Any] = {
+    "enabled": True,
+    "shields": ["block", "admin_notification"],
+    "allowlist": ["192.0.2.0/24", "198.51.100.7"],
+    "stage": {
+        "pre-login": {"max_attempts": 100, "rate": 864000},
+        "pre-user-registration": {"max_attempts": 50, "rate": 1200},
+    },
+}
 #: Brute-force protection as the fake tenant keeps it (Auth0's documented object): blocking,
 #: telling the user, 10 attempts, an office's range allowed.
 BRUTE_FORCE_PROTECTION: dict[str, Any] = {

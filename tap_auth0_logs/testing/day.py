@@ -35,7 +35,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tap_auth0_logs.testing.attacks import BRUTE_FORCE_PROTECTION, Step, api_call, user_id_for
+from tap_auth0_logs.testing.attacks import (
+    BRUTE_FORCE_PROTECTION,
+    SUSPICIOUS_IP_THROTTLING,
+    Step,
+    api_call,
+    user_id_for,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -110,15 +116,7 @@ SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "/api/v2/attack-protection/suspicious-ip-throttling": (
         "Update Suspicious IP Throttling settings",
-        {
-            "enabled": True,
-            "shields": ["block", "admin_notification"],
-            "allowlist": ["192.0.2.0/24", "198.51.100.7"],
-            "stage": {
-                "pre-login": {"max_attempts": 100, "rate": 864000},
-                "pre-user-registration": {"max_attempts": 50, "rate": 1200},
-            },
-        },
+        SUSPICIOUS_IP_THROTTLING,
     ),
     "/api/v2/attack-protection/bot-detection": (
         # Switched on for password logins only: the other flows answer "off".

@@ -108,11 +108,15 @@
   {%- endcall -%}
 {% endmacro %}
 
-{#- The Management API resource a call touched, from its path: /api/v2/<type>/<id>/... -#}
+{#- The Management API resource a call touched, from its path: /api/v2/<type>/<id>/... (the
+    Dashboard's calls may leave out /api; the dynamic client registration endpoint is
+    /oidc/register: its type `oidc`). -#}
 {% macro ocsf_resource(path) %}
+  {%- set below = "case when " ~ path ~ " like '/api/v2/%' then substr(" ~ path ~ ", 8) when " ~ path
+      ~ " like '/v2/%' then substr(" ~ path ~ ", 4) else " ~ path ~ " end" -%}
   {%- call auth0_logs.json_build() -%}
-    'type', nullif(split_part({{ path }}, '/', 4), ''),
-    'uid', nullif(split_part({{ path }}, '/', 5), ''),
+    'type', nullif(split_part({{ below }}, '/', 2), ''),
+    'uid', nullif(split_part({{ below }}, '/', 3), ''),
     'name', {{ path }}
   {%- endcall -%}
 {% endmacro %}

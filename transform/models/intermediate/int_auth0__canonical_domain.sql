@@ -4,7 +4,7 @@
     an application still misconfigured. Medium (Auth0's catalog). Nothing without the var. One
     finding per application and day. -#}
 with canonical as (
-    select tenant, log_id, occurred_at, hostname, type, client_id,
+    select tenant, log_id, occurred_at, hostname, type, client_id, ip,
         coalesce(client_id, 'an unknown application') as subject
     from {{ ref('auth0__events') }}
 )
