@@ -37,11 +37,10 @@ from benchmarks.dbt_build import (
     FIRST,
     ROOT,
     Build,
-    _dbt_build,
     _env,
     _extract,
-    _insert,
     _meltano,
+    build_twice,
     realistic_mix,
 )
 from tap_auth0_logs.testing import FakeAuth0, TenantLogs
@@ -203,18 +202,7 @@ def run(logs: int, new: int, out: Path) -> str:
         (without / "macros" / "sigma_compiled_models.sql").unlink()
         built = []
         for name, package in (("without rules", without), (f"{compiled.models} rules", project)):
-            database = work / f"{package.name}.duckdb"
-            shutil.copyfile(env["DBT_DUCKDB_PATH"], database)
-            package_env = {
-                **env,
-                "DBT_DUCKDB_PATH": str(database),
-                "DBT_PROJECT_DIR": str(package),
-                "DBT_TARGET_PATH": str(work / f"dbt-target-{package.name}"),
-            }
-            _insert(bulk, package_env)
-            first = _dbt_build(package_env)
-            _insert(more, package_env)
-            second = _dbt_build(package_env)
+            database, first, second = build_twice(package.name, package, env, work, bulk, more)
             with duckdb.connect(str(database), read_only=True) as db:
                 found = db.sql(
                     "select count(*), count(*) filter (where detection like 'sigma:%')"
