@@ -115,6 +115,30 @@ def test_every_email_and_ip_address_in_free_text_is_pseudonymised_even_when_no_f
     assert pseudonyms.apply(again) == event  # a pseudonym is never taken for an address
 
 
+def test_every_email_address_in_a_management_api_body_is_pseudonymised_and_its_ranges_stay():
+    """A Dashboard member invited names them in the request and the answer; an allow-list stays."""
+    pseudonyms = Pseudonymizer(KEY, "1", expand_fields(None))
+    invitee = "New.Hire@example.com"
+    event: dict[str, Any] = {
+        "type": "sapi",
+        "details": {
+            "request": {
+                "path": "/api/v2/tenants/invitations",
+                "body": {"owners": [invitee], "roles": ["editor"], "allowlist": ["192.0.2.0/24"]},
+            },
+            "response": {"statusCode": 201, "body": [{"email": invitee, "roles": ["editor"]}]},
+        },
+    }
+
+    pseudonyms.apply(event)
+
+    request, response = event["details"]["request"], event["details"]["response"]
+    assert request["body"]["owners"] == [pseudonyms.of("new.hire@example.com")]  # one person
+    assert response["body"][0]["email"] == pseudonyms.of(invitee)
+    assert request["body"]["allowlist"] == ["192.0.2.0/24"]  # the tenant's settings, no person
+    assert request["body"]["roles"] == ["editor"]
+
+
 # --- pseudonyms, end to end ------------------------------------------------------------------
 
 

@@ -20,7 +20,11 @@ Fields are dotted paths into an event (`details.request.ip`); where a path meets
 applies to each element (`details.prompts.user_id`). A field the event lacks stays absent, an
 empty string stays empty. In free text (`description`, e.g. "To: jdoe@example.com", and
 `details.error.message`) the values replaced elsewhere are replaced too, and so is every e-mail and
-IP address, even one no field names. Pure: no I/O, no logging of values.
+IP address, even one no field names. The bodies of Management API calls (`details.request.body`,
+`details.response.body`: a user created, a Dashboard member invited) are walked whole, and every
+e-mail address in any of their strings is replaced; their IP addresses are left as they are (an
+allow-list's ranges are the tenant's settings, and the detections compare them). Pure: no I/O, no
+logging of values.
 """
 
 from __future__ import annotations
@@ -54,6 +58,9 @@ DEFAULT_WORD = "default"
 #: Free text where Auth0 writes personal data ("To: jdoe@example.com"): a pseudonymised value
 #: found there is replaced, and so is every e-mail or IP address, named in a field or not.
 FREE_TEXT_FIELDS = (("description",), ("details", "error", "message"))
+#: Bodies of Management API calls, walked whole: any string in them may hold an e-mail address
+#: (`{"owners": ["jdoe@example.com"]}`), and each one found is replaced.
+BODIES = (("details", "request", "body"), ("details", "response", "body"))
 #: An e-mail address in free text (the usual dot-atom form: what Auth0 writes).
 _EMAIL = re.compile(
     r"[\w.!#$%&'*+/=?^`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
@@ -123,7 +130,21 @@ class Pseudonymizer:
             text = parent.get(path[-1]) if parent is not None else None
             if parent is not None and isinstance(text, str) and text:
                 parent[path[-1]] = self.in_text(text, replaced)
+        for path in BODIES:
+            parent = _parent(event, path)
+            if parent is not None and path[-1] in parent:
+                parent[path[-1]] = self._emails_in(parent[path[-1]])
         return event
+
+    def _emails_in(self, node: Any) -> Any:
+        """`node` (objects, lists, strings) with every e-mail address in its strings replaced."""
+        if isinstance(node, dict):
+            return {key: self._emails_in(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [self._emails_in(item) for item in node]
+        if isinstance(node, str) and "@" in node:
+            return _EMAIL.sub(lambda found: self.of(found.group()), node)
+        return node
 
     def in_text(self, text: str, replaced: dict[str, str] | None = None) -> str:
         """`text` with the `replaced` values, then every e-mail and IP address, pseudonymised."""

@@ -62,11 +62,12 @@
 {#- The columns of a finding, aggregated over one group of a detection's events (grouped by
     tenant as well): its tenant, what it is, its MITRE ATT&CK technique, and `description`, a line a
     person reads (an SQL expression over the group). Every detection ends in these columns. -#}
-{% macro finding_columns(detection, subject_type, severity, mitre, description, subject='subject', alias='') %}
+{#- `severity` is a name (`'low'`); `severity_sql`, when given, an expression that chooses it. -#}
+{% macro finding_columns(detection, subject_type, severity, mitre, description, subject='subject', alias='', severity_sql=none) %}
     {{ alias }}tenant as tenant, '{{ detection }}' as detection, '{{ subject_type }}' as subject_type, {{ subject }} as subject,
     min({{ alias }}occurred_at) as first_seen, max({{ alias }}occurred_at) as last_seen, count(*) as events,
     {{ auth0_logs.ordered_list(alias ~ 'log_id', alias ~ 'log_id') }} as log_ids,
-    '{{ severity }}' as severity, '{{ mitre }}' as mitre_technique,
+    {% if severity_sql is none %}'{{ severity }}'{% else %}{{ severity_sql }}{% endif %} as severity, '{{ mitre }}' as mitre_technique,
     {{ description }} as description
 {% endmacro %}
 

@@ -75,3 +75,29 @@
     else 'application'
   end
 {%- endmacro %}
+
+{#- One second factor (a phone number, an authenticator device: `factor`, a JSON path into
+    `details`, or several joined by coalesce) enrolled for several accounts: someone keeping a
+    way into accounts they took. Both catalogs fire at 2 accounts (`shared_mfa_phone_min_users`):
+    low there (a family, a QA team's test accounts), medium from `shared_mfa_phone_medium_users`
+    accounts on (Auth0's catalog). Over all time: the enrolments can be months apart. -#}
+{% macro shared_mfa_factor(detection, subject_type, factor_paths, label) %}
+with enrolled as (
+    select
+        tenant, log_id, occurred_at, coalesce(user_id, user_name) as account,
+        coalesce(
+          {%- for path in factor_paths %}{{ auth0_logs.json_text('details', path) }}{{ ', ' if not loop.last }}{% endfor -%}
+          {%- if factor_paths | length == 1 %}, null{% endif %}) as subject
+    from {{ ref('auth0__events') }}
+    where type = 'gd_enrollment_complete'
+      and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}
+      and {{ auth0_logs.not_allowed('client_id', 'allowed_clients') }}
+)
+select {{ auth0_logs.finding_columns(detection, subject_type, 'low', 'T1098.005',
+    "'" ~ label ~ " ' || subject || ' enrolled for MFA by ' || " ~ auth0_logs.counted('count(distinct account)', 'account', 'accounts'),
+    severity_sql="case when count(distinct account) >= " ~ var('shared_mfa_phone_medium_users') ~ " then 'medium' else 'low' end") }}
+from enrolled
+where subject is not null and account is not null
+group by tenant, subject
+having count(distinct account) >= {{ var('shared_mfa_phone_min_users') }}
+{% endmacro %}
