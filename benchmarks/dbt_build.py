@@ -208,7 +208,8 @@ def _env(work: Path) -> dict[str, str]:
 
 def _meltano(args: list[str], env: dict[str, str]) -> None:
     done = subprocess.run(
-        [str(BIN / "meltano"), *args],
+        # Never the `.env` a user keeps in this clone: its settings would reach the benchmark.
+        [str(BIN / "meltano"), "--env-file", os.devnull, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 MELTANO = str(Path(sys.executable).with_name("meltano"))
+#: Meltano as a test runs it in this project: never with the `.env` a user keeps in the clone (the
+#: README's `meltano config set --store=dotenv` writes one), whose settings would reach every run.
+MELTANO_COMMAND = [MELTANO, "--env-file", os.devnull]
 
 
 #: The plugins' virtualenvs, under Meltano's system folder: one install, shared by every test.
@@ -54,7 +57,7 @@ def meltano_environment(folder: Path) -> dict[str, str]:
 
 def meltano(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
-        [MELTANO, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        [*MELTANO_COMMAND, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done

@@ -330,6 +330,31 @@ def test_a_read_killed_with_sigkill_resumes_from_its_last_state_losing_nothing(
     assert len(set(first.log_ids) & set(second.log_ids)) <= 8 * 100  # at most a page a cursor
 
 
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ("", "is empty"),
+        ("not json", "is not a JSON list of Airbyte STREAM states"),
+    ],
+)
+def test_a_state_file_that_is_empty_missing_or_not_states_is_refused_not_read_as_none(
+    tmp_path, tenant, content, said
+):
+    state = tmp_path / "state.json"
+    state.write_text(content)
+
+    run = read(tmp_path, tenant, state)
+
+    assert run.returncode != 0
+    assert run.of("RECORD") == []  # never the whole tenant again
+    errors = [m["trace"]["error"] for m in run.of("TRACE") if m["trace"]["type"] == "ERROR"]
+    assert len(errors) == 1
+    assert errors[0]["failure_type"] == "config_error"
+    assert said in errors[0]["message"]
+    assert "leave --state out to read from the start" in errors[0]["message"]
+    assert "Traceback" not in run.stderr
+
+
 def test_a_wrong_secret_in_read_is_a_config_error_trace_without_the_secret(tmp_path, tenant):
     run = read(
         tmp_path, tenant, client_secret="wrong-secret", env={**os.environ, "LOGLEVEL": "DEBUG"}

@@ -24,7 +24,7 @@ from tap_auth0_logs.testing import ATTACKS, LOOK_ALIKES, Attack, FakeAuth0, Tena
 from tap_auth0_logs.testing.day import AUTOMATION_CLIENTS
 from tests.ocsf_checks import check, empty_objects, loads
 from tests.pipelines import (
-    MELTANO,
+    MELTANO_COMMAND,
     ROOT,
     meltano,
     meltano_environment,
@@ -747,7 +747,7 @@ def test_a_missing_postgres_setting_is_one_line_before_anything_runs(
     env = {k: v for k, v in env.items() if k != missing}
 
     done = subprocess.run(
-        [MELTANO, "run", "dbt-postgres:check", "tap-auth0-logs", "target-postgres"],
+        [*MELTANO_COMMAND, "run", "dbt-postgres:check", "tap-auth0-logs", "target-postgres"],
         cwd=ROOT,
         env=env,
         capture_output=True,

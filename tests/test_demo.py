@@ -89,8 +89,12 @@ def test_the_demo_loads_the_fake_tenant_then_only_what_was_added(demo_in_a_clone
     )
     assert new
     assert int(new.group(1)) >= 1
-    new_rows = second.split("New in this build")[1].split("\n\n")[0].splitlines()[2:]
-    assert len(new_rows) == int(new.group(1))
+    above_low = re.search(r"severity +findings +new\n((?: +\w+ +\d+ +\d+\n)+)", second)
+    assert above_low
+    new_by_severity = {r.split()[0]: int(r.split()[2]) for r in above_low[1].splitlines()}
+    new_rows = second.split("New in this build, above low")[1].split("\n\n")[0].splitlines()[2:]
+    assert len(new_rows) == sum(n for s, n in new_by_severity.items() if s != "low")
+    assert sum(new_by_severity.values()) == int(new.group(1))
     assert any("credential_stuffing" in row for row in new_rows)
     assert re.search(r"severity +findings +new\n +critical +\d+ +0\n", second)
     # The run's warnings: the tap's (its retention countdown, a new event code) and dbt's.

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from tap_auth0_logs.testing import TenantLogs
-from tests.pipelines import MELTANO, ROOT, meltano, postgres_settings, psql, tenant_env
+from tests.pipelines import MELTANO_COMMAND, ROOT, meltano, postgres_settings, psql, tenant_env
 
 pytestmark = pytest.mark.slow
 
@@ -163,7 +163,7 @@ def test_a_start_date_in_another_format_is_refused_by_the_tap_in_one_line(
     env = {**meltano_env, **tenant_env(tenant), "TAP_AUTH0_LOGS_START_DATE": written}
 
     done = subprocess.run(
-        [MELTANO, "--log-format=json", "run", "tap-auth0-logs", "target-jsonl"],
+        [*MELTANO_COMMAND, "--log-format=json", "run", "tap-auth0-logs", "target-jsonl"],
         cwd=ROOT,
         env=env,
         capture_output=True,

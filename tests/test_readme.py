@@ -40,6 +40,11 @@ BIN = Path(sys.executable).parent
 WALKED = "walked here"
 
 #: Each README command → how it is walked: WALKED, a test that runs it, or why not here.
+#: The README's line that keeps a run's bookmark for the next (`--state`).
+STATE_LINE = (
+    'python3 -c \'import json; print(json.dumps([m for m in map(json.loads, open("out.jsonl"))'
+    ' if m["type"] == "STATE"][-1]["value"]))\' > state.next && mv state.next state.json'
+)
 WALK = {
     "python3 dev.py demo": WALKED,
     "python3 dev.py test": "CI: .ci/run runs exactly this",
@@ -56,11 +61,12 @@ WALK = {
     "meltano add --plugin-type extractor tap-auth0-logs --from-ref path/to/tap-auth0-logs/hub/tap-auth0-logs.yml --no-install": WALKED,
     "meltano add --plugin-type loader target-duckdb --from-ref path/to/tap-auth0-logs/hub/target-duckdb.yml --no-install": WALKED,
     "meltano install": WALKED,
+    "meltano select tap-auth0-logs logs '*'": WALKED,
     "meltano config set --store=dotenv tap-auth0-logs domain acme.us.auth0.com": WALKED,
     "meltano run tap-auth0-logs target-duckdb": WALKED,
     ".venv/bin/tap-auth0-logs --config config.json --test": WALKED,
     ".venv/bin/tap-auth0-logs --config config.json > out.jsonl": WALKED,
-    "tail -n 1 out.jsonl | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)[\"value\"]))' > state.json": WALKED,
+    STATE_LINE: WALKED,
     ".venv/bin/tap-auth0-logs --config config.json --state state.json > out.jsonl": WALKED,
     ".venv/bin/tap-auth0-logs --config config.json --discover > catalog.json": WALKED,
     ".venv/bin/tap-auth0-logs --about --format=markdown": WALKED,
@@ -274,12 +280,17 @@ def test_the_readme_journey_in_one_clone(demo_in_a_clone, make_tenant):
     reader.run(".venv/bin/tap-auth0-logs --config config.json > out.jsonl")
     assert len(records(clone / "out.jsonl")) == 1500
     tenant.logs.count += 40
-    reader.run(
-        "tail -n 1 out.jsonl | python3 -c 'import json, sys; "
-        'print(json.dumps(json.load(sys.stdin)["value"]))\' > state.json'
-    )
+    reader.run(STATE_LINE)
     reader.run(".venv/bin/tap-auth0-logs --config config.json --state state.json > out.jsonl")
     assert [r["log_id"] for r in records(clone / "out.jsonl")] == tenant.logs.ids()[-40:]
+    # Again with nothing new: the bookmark is kept, and the run after it reads only what came.
+    reader.run(STATE_LINE)
+    reader.run(".venv/bin/tap-auth0-logs --config config.json --state state.json > out.jsonl")
+    assert records(clone / "out.jsonl") == []
+    reader.run(STATE_LINE)
+    tenant.logs.count += 5
+    reader.run(".venv/bin/tap-auth0-logs --config config.json --state state.json > out.jsonl")
+    assert [r["log_id"] for r in records(clone / "out.jsonl")] == tenant.logs.ids()[-5:]
     reader.run(".venv/bin/tap-auth0-logs --config config.json --discover > catalog.json")
     assert json.loads((clone / "catalog.json").read_text())["streams"]
     assert "| domain |" in reader.run(".venv/bin/tap-auth0-logs --about --format=markdown")
@@ -315,6 +326,7 @@ def test_the_readme_in_your_own_meltano_project(tmp_path, make_tenant):
     assert "utilities" not in definition["plugins"]  # no stray utility beside them
 
     reader.run("meltano install", cwd=project)
+    reader.run("meltano select tap-auth0-logs logs '*'", cwd=project)
     reader.run(
         "meltano config set --store=dotenv tap-auth0-logs domain acme.us.auth0.com", cwd=project
     )
@@ -322,9 +334,13 @@ def test_the_readme_in_your_own_meltano_project(tmp_path, make_tenant):
         reader.shell(
             reader.fill(f"meltano config set --store=dotenv tap-auth0-logs {setting}"), project
         )
-    reader.run("meltano run tap-auth0-logs target-duckdb", cwd=project)
+    said = reader.run("meltano run tap-auth0-logs target-duckdb", cwd=project)
 
     assert rows(project / "output" / "auth0_logs.duckdb") == [(700,)]
+    # Only `logs`: the other streams, which need a query or users, neither run nor warn.
+    assert "search_query" not in said
+    tables = "select table_name from information_schema.tables where table_schema = 'auth0'"
+    assert rows(project / "output" / "auth0_logs.duckdb", tables) == [("logs",)]
 
 
 def records(path: Path) -> list[dict[str, Any]]:

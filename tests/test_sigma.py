@@ -25,7 +25,7 @@ import pytest
 from tap_auth0_logs.testing import Attack, FakeAuth0, TenantLogs
 from tests.ocsf_checks import check, empty_objects
 from tests.pipelines import (
-    MELTANO,
+    MELTANO_COMMAND,
     ROOT,
     meltano,
     meltano_environment,
@@ -399,7 +399,7 @@ def plugin_env(folder: Path, plugin: str, transform: Path) -> dict[str, str]:
 def sigma(plugin: str, env: dict[str, str], rules: Path) -> subprocess.CompletedProcess[str]:
     """`meltano invoke <plugin>:sigma --rules DIR`, as a user runs it."""
     return subprocess.run(
-        [MELTANO, "invoke", f"{plugin}:sigma", "--rules", str(rules)],
+        [*MELTANO_COMMAND, "invoke", f"{plugin}:sigma", "--rules", str(rules)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -202,16 +202,28 @@ def discover(config: dict[str, Any]) -> None:
 
 
 def read_states(path: Path | None) -> dict[str, dict[str, Any]]:
-    """Each stream's state blob from an Airbyte state file: `[]`, per-stream states, or none."""
+    """Each stream's state blob from an Airbyte state file: `[]`, per-stream states, or none.
+
+    A file not there yet is the first read of a loop that keeps its state in it; a file that is
+    empty or not a state list is refused, never read as "no state": a truncated state file would
+    otherwise read the whole tenant again, silently.
+    """
     if path is None or not path.exists():
         return {}
+    start_over = "or leave --state out to read from the start"
     text = path.read_text(encoding="utf-8").strip()
-    if not text or text in {"null", "{}"}:
+    if not text:
+        msg = f"The --state file {path} is empty: pass the state of the last read, {start_over}."
+        raise SourceError(msg, FailureType.config_error)
+    if text in {"null", "{}"}:
         return {}
     try:
         messages = _STATE_LIST.validate_json(text)
     except ValidationError:
-        msg = f"The --state file {path} is not a list of Airbyte STREAM states: pass the last one."
+        msg = (
+            f"The --state file {path} is not a JSON list of Airbyte STREAM states (the `state` of"
+            f" the last STATE messages a read wrote, as a list): pass that list, {start_over}."
+        )
         raise SourceError(msg, FailureType.config_error) from None
     states: dict[str, dict[str, Any]] = {}
     for message in messages:
