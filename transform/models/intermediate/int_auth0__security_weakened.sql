@@ -16,7 +16,7 @@
       none); an MFA factor disabled; adaptive MFA's risk assessment turned off
       (`AfterAuthentication`, or `Enabled`, false; the request's body when the answer says
       neither); a log stream paused or deleted;
-    - an application (`PATCH /api/v2/clients/{id}`): cross-origin authentication turned on, the
+    - an application (`PATCH /api/v2/clients/{id}`, or created so by `POST /api/v2/clients`): cross-origin authentication turned on, the
       password or the implicit grant added to its `grant_types` (Auth0's catalog: both are
       avoided by OAuth 2.1).
     What was only switched on, or resent unchanged (a list in another order is the same list),
@@ -107,28 +107,28 @@ risk as (
 
 changes as (
     {% for path, label, condition in rules %}
-    select tenant, log_id, occurred_at, actor, actor_kind, state_before, {{ label }} as weakened
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method, {{ label }} as weakened
     from settings
     where setting = '{{ path }}' and {{ condition }}
     union all
     {% endfor %}
-    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method,
         case mfa_after when 0 then 'MFA policy set to never' else 'MFA policy lowered to adaptive (when risky)' end
             || case when mfa_before = 2 then ' from always' when mfa_before = 1 then ' from adaptive' else '' end as weakened
     from settings
     where setting = 'guardian/policies' and mfa_after < coalesce(mfa_before, 1)
     union all
-    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method,
         'MFA factor ' || replace(setting, 'guardian/factors/', '') || ' disabled' as weakened
     from settings
     where setting like 'guardian/factors/%'
       and {{ jt('after_json', 'enabled') }} = 'false' and coalesce({{ jt('before_json', 'enabled') }}, '') <> 'false'
     union all
-    select tenant, log_id, occurred_at, actor, actor_kind, state_before, 'adaptive MFA risk assessment off' as weakened
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method, 'adaptive MFA risk assessment off' as weakened
     from risk
     where lower(risk_after) = 'false' and lower(coalesce(risk_before, '')) <> 'false'
     union all
-    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method,
         'cross-origin authentication turned on for application ' || replace(setting, 'clients/', '') as weakened
     from settings
     where setting like 'clients/%'
@@ -136,14 +136,14 @@ changes as (
       and lower(coalesce({{ jt('before_json', 'cross_origin_authentication') }}, '')) <> 'true'
     union all
     {% for grant, name in [('password', 'the password grant'), ('implicit', 'the implicit grant')] %}
-    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method,
         '{{ name }} turned on for application ' || replace(setting, 'clients/', '') as weakened
     from settings
     where setting like 'clients/%'
       and {{ has('after_json', 'grant_types', grant) }} and not {{ has('before_json', 'grant_types', grant) }}
     union all
     {% endfor %}
-    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method,
         case when method = 'delete' then 'a log stream deleted' else 'a log stream paused' end as weakened
     from settings
     where setting like 'log-streams/%'
@@ -154,7 +154,8 @@ changes as (
 
 weakened as (
     select tenant, log_id, occurred_at, actor as subject, actor_kind,
-        weakened || case when state_before is null and weakened not like '%no earlier list%'
+        weakened || case when state_before is null and method = 'post' then ' (a new application)'
+                         when state_before is null and weakened not like '%no earlier list%'
                          then ' (no earlier state in the logs)' else '' end as setting,
         case
             when actor_kind = 'automation' then 'low'
