@@ -867,6 +867,38 @@ def takeovers(day: Day) -> None:
                   client_id="Spa", user_agent="Chrome 134.0.0 / Mac OS X",
                   details={"familyId": "fam-t"})  # fmt: skip
 
+    stream = "/api/v2/log-streams/lst_1"
+    wide = {"status": "active", "filters": [{"type": "category", "name": "auth.login.fail"},
+                                            {"type": "category", "name": "management.success"}]}  # fmt: skip
+    day.case = ""
+    day.api(13_600, "adm-stream-set", "patch", stream, wide)
+    day.case = "a log stream's filters resent in another order, a connection renamed"
+    day.api(13_610, "adm-stream-same", "patch", stream,
+            {**wide, "filters": wide["filters"][::-1]})  # fmt: skip
+    database = {"id": "con_db1", "name": "Username-Password-Authentication",
+                "options": {"brute_force_protection": True, "passwordPolicy": "good"}}  # fmt: skip
+    day.api(13_620, "adm-stream-same", "patch", "/api/v2/connections/con_db1",
+            {"display_name": "Staff"}, answer={**database, "display_name": "Staff"})  # fmt: skip
+    day.case = "a log stream narrowed so that Management API events no longer reach the SIEM"
+    day.api(13_700, "adm-stream-narrow", "patch", stream,
+            {"status": "active", "filters": [{"type": "category", "name": "auth.login.fail"}]})  # fmt: skip
+    day.case = "a connection's brute-force protection off and its password policy lowered"
+    day.api(13_800, "adm-connection", "patch", "/api/v2/connections/con_db1",
+            {"options": {"brute_force_protection": False, "passwordPolicy": "none"}},
+            answer={**database, "options": {"brute_force_protection": False,
+                                            "passwordPolicy": "none"}})  # fmt: skip
+    bpd = "/api/v2/attack-protection/breached-password-detection"
+    strict = {"enabled": True, "shields": ["block"], "method": "enhanced",
+              "stage": {"pre-user-registration": {"shields": ["block"]},
+                        "pre-change-password": {"shields": ["block"]}}}  # fmt: skip
+    day.case = ""
+    day.api(13_900, "adm-bpd-strict", "patch", bpd, strict)
+    day.case = "breached-password detection to standard, password resets no longer blocked"
+    day.api(13_950, "adm-bpd-standard", "patch", bpd,
+            {**strict, "method": "standard",
+             "stage": {"pre-user-registration": {"shields": ["block"]},
+                       "pre-change-password": {"shields": []}}})  # fmt: skip
+
     day.case = "an application created with the password grant and cross-origin on"
     created = {"name": "backdoor", "grant_types": ["password"], "cross_origin_authentication": True}
     day.api(13_500, "adm-created", "post", "/api/v2/clients", created,
@@ -1101,6 +1133,7 @@ EVERYDAY = (
     "a release with a wrong callback URL, one office behind one address",
     "a single-page app in several tabs, a reuse about every hour",
     "an allow-list resent with its IPv6 range in capitals",
+    "a log stream's filters resent in another order, a connection renamed",
 )
 #: Attacks a naive rule misses (`misses`): case -> the (detection, severity) found on its logs.
 CAUGHT = {
@@ -1133,6 +1166,12 @@ CAUGHT = {
     "a stolen refresh token family used from five networks over eight days": [
         ("refresh_token_spread", "medium")],
     "an application created with the password grant and cross-origin on": [
+        ("security_weakened", "medium")],
+    "a log stream narrowed so that Management API events no longer reach the SIEM": [
+        ("security_weakened", "medium")],
+    "a connection's brute-force protection off and its password policy lowered": [
+        ("security_weakened", "medium")],
+    "breached-password detection to standard, password resets no longer blocked": [
         ("security_weakened", "medium")],
 }  # fmt: skip
 
@@ -1199,6 +1238,23 @@ def test_a_finding_spans_its_whole_window_not_four_hour_pieces(by_case):
     )
     assert "60 wrong passwords" in patient
     assert "1 address" in patient
+
+
+def test_settings_weakened_elsewhere_say_what_changed(by_case):
+    def text(case: str) -> str:
+        [(_, _, description)] = [f for f in by_case[case] if f[0] == "security_weakened"]
+        return description
+
+    narrowed = text("a log stream narrowed so that Management API events no longer reach the SIEM")
+    assert "log stream lst_1 narrowed (management.success no longer sent)" in narrowed
+    connection = text("a connection's brute-force protection off and its password policy lowered")
+    assert "connection con_db1 brute-force protection off" in connection
+    assert "connection con_db1 password policy lowered from good to none" in connection
+    breached = text("breached-password detection to standard, password resets no longer blocked")
+    assert "breached-password detection lowered from enhanced to standard" in breached
+    assert "no longer blocking password resets" in breached
+    created = text("an application created with the password grant and cross-origin on")
+    assert "the password grant turned on for application t-backdoor (a new application)" in created
 
 
 def test_one_wrong_value_for_many_users_is_no_probing(by_case):

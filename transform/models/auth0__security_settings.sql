@@ -1,6 +1,7 @@
 {#- The tenant's security settings over time, as its logs show them: one row per successful
     Management API write to a settings endpoint (attack protection, bot detection, MFA policies
-    and factors, risk assessment, log streams, an application's configuration: `PATCH
+    and factors, risk assessment, log streams, a connection's options (`PATCH
+    /api/v2/connections/{id}`), an application's configuration: `PATCH
     /api/v2/clients/{id}`, and `POST /api/v2/clients` that creates one (its id from the answer),
     for its grant types and cross-origin authentication), with the state the answer carried after it (else
     the request's body), the request's body itself, and the
@@ -21,6 +22,7 @@ with writes as (
       and (path like '%/attack-protection/%' or path like '%/guardian/policies%'
            or path like '%/guardian/factors/%' or path like '%/risk-assessment%'
            or path like '%/log-streams/%'
+           or (path like '%/connections/%' and method = 'patch' and path not like '%/connections/%/%')
            or (path like '%/clients/%' and method = 'patch' and path not like '%/clients/%/%')
            or ((path like '%/clients' or path like '%/clients/') and method = 'post' and target_client is not null))
       and path not like '%/guardian/factors/%/providers/%'

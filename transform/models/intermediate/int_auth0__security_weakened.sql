@@ -15,7 +15,11 @@
     - the MFA policy lowered (always, `all-applications` > adaptive, `confidence-score` > never,
       none); an MFA factor disabled; adaptive MFA's risk assessment turned off
       (`AfterAuthentication`, or `Enabled`, false; the request's body when the answer says
-      neither); a log stream paused or deleted;
+      neither); a log stream paused or deleted, or its `filters` narrowed (a category it sent no
+      longer sent, or filters where it sent every event); breached-password detection's `method`
+      lowered (enhanced > standard) or its password-reset stage (`pre-change-password`) no longer
+      blocking; a database connection's `options.brute_force_protection` off or its
+      `passwordPolicy` lowered (excellent > good > fair > low > none; Auth0's default is fair);
     - an application (`PATCH /api/v2/clients/{id}`, or created so by `POST /api/v2/clients`): cross-origin authentication turned on, the
       password or the implicit grant added to its `grant_types` (Auth0's catalog: both are
       avoided by OAuth 2.1).
@@ -66,6 +70,12 @@
     ~ has('after_json', 'stage."pre-user-registration".shields', 'block')
     ~ " and (before_json is null or (coalesce(" ~ jt('before_json', 'enabled') ~ ", 'true') = 'true' and coalesce("
     ~ jt('before_json', 'stage."pre-user-registration".shields') ~ ", '\"block\"') like '%\"block\"%'))")) -%}
+{%- do rules.append((bpd, "'breached-password detection no longer blocking password resets'",
+    jt('after_json', 'enabled') ~ " = 'true' and " ~ jt('after_json', 'stage."pre-change-password".shields') ~ " is not null and not "
+    ~ has('after_json', 'stage."pre-change-password".shields', 'block')
+    ~ " and " ~ has('before_json', 'stage."pre-change-password".shields', 'block'))) -%}
+{%- do rules.append((bpd, "'breached-password detection lowered from ' || " ~ jt('before_json', 'method') ~ " || ' to ' || " ~ jt('after_json', 'method'),
+    level('after_json', 'method', ['standard', 'enhanced']) ~ " < " ~ level('before_json', 'method', ['standard', 'enhanced']))) -%}
 {%- set bot = 'attack-protection/bot-detection' -%}
 {%- for flow, name in [('policy', 'password logins'), ('passwordless_policy', 'passwordless logins'), ('password_reset_policy', 'password resets')] -%}
   {%- do rules.append((bot, "'bot detection for " ~ name ~ " lowered from ' || " ~ jt('before_json', flow) ~ " || ' to ' || " ~ jt('after_json', flow),
@@ -143,6 +153,41 @@ changes as (
       and {{ has('after_json', 'grant_types', grant) }} and not {{ has('before_json', 'grant_types', grant) }}
     union all
     {% endfor %}
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method,
+        'log stream ' || replace(setting, 'log-streams/', '') || ' narrowed ('
+            || coalesce(dropped, 'every event') || ' no longer sent)' as weakened
+    from (
+        select settings.*,
+            (select string_agg({{ jt(auth0_logs.json_type_cast('gone.element'), 'name') }}, ', '
+                               order by {{ jt(auth0_logs.json_type_cast('gone.element'), 'name') }})
+             from {{ auth0_logs.json_elements(jt('before_json', 'filters'), 'gone') }}
+             where not exists (
+                 select 1 from {{ auth0_logs.json_elements(jt('after_json', 'filters'), 'kept') }}
+                 where {{ jt(auth0_logs.json_type_cast('kept.element'), 'name') }}
+                     = {{ jt(auth0_logs.json_type_cast('gone.element'), 'name') }})) as dropped
+        from settings
+        where setting like 'log-streams/%' and method <> 'delete' and before_json is not null
+    ) as streams
+    where {{ jt('after_json', 'filters') }} like '%"name"%'
+      and (dropped is not null or coalesce({{ jt('before_json', 'filters') }}, '') not like '%"name"%')
+    union all
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method,
+        'connection ' || replace(setting, 'connections/', '') || ' ' || weakened as weakened
+    from (
+        select settings.*, 'brute-force protection off' as weakened
+        from settings
+        where setting like 'connections/%'
+          and lower({{ jt('after_json', 'options.brute_force_protection') }}) = 'false'
+          and lower(coalesce({{ jt('before_json', 'options.brute_force_protection') }}, 'true')) <> 'false'
+        union all
+        select settings.*, 'password policy lowered from ' || coalesce({{ jt('before_json', 'options.passwordPolicy') }}, 'its default')
+            || ' to ' || {{ jt('after_json', 'options.passwordPolicy') }} as weakened
+        from settings
+        where setting like 'connections/%'
+          and {{ level('after_json', 'options.passwordPolicy', ['none', 'low', 'fair', 'good', 'excellent']) }}
+            < coalesce({{ level('before_json', 'options.passwordPolicy', ['none', 'low', 'fair', 'good', 'excellent']) }}, 3)
+    ) as connections
+    union all
     select tenant, log_id, occurred_at, actor, actor_kind, state_before, method,
         case when method = 'delete' then 'a log stream deleted' else 'a log stream paused' end as weakened
     from settings
