@@ -1,13 +1,15 @@
 {#- Number each subject's events into bursts, per tenant (the same user id or address in two
     tenants is two subjects): a burst is a run of events with no pause longer
-    than `gap_minutes`, cut every `burst_max_hours` (a busy address is not one burst for days).
+    than `gap_minutes`, cut every `burst_max_hours` (a busy address is not one burst for days), or
+    every `max_hours` for a detection whose window is longer (a slow brute force's 24 hours, a
+    refresh token's 30 days: one finding for what its window saw, not 4-hour pieces).
     Detections then count within one burst, which keeps them portable (no distinct counts over
     sliding windows) and makes "how close together" one var. -#}
-{% macro bursts(relation, gap_minutes) %}
+{% macro bursts(relation, gap_minutes, max_hours=none) %}
   select
     spans.*,
     spans.gap_burst * 100000 + cast(floor({{ auth0_logs.seconds_between('spans.burst_start', 'spans.occurred_at') }}
-      / ({{ var('burst_max_hours') }} * 3600.0)) as integer) as burst
+      / ({{ max_hours if max_hours is not none else var('burst_max_hours') }} * 3600.0)) as integer) as burst
   from (
     select
       numbered.*,

@@ -23,7 +23,10 @@
     `unknown_user` are guesses; `authorization` a malformed authorization request (a redirect
     URI, client, audience or response type no application registered); `blocked` a user an
     administrator blocked; `denied` anything else (a policy or an Action said no). The texts are
-    vars, so a tenant whose Actions word things otherwise can say so. -#}
+    vars, so a tenant whose Actions word things otherwise can say so; a text of
+    `failed_authorization_texts` matches where Auth0 puts it, at the start or the end of the
+    description ("Callback URL mismatch. {url} is not in the list ..."), never inside an Action's
+    own reason ("email domain mismatch for this organization" is a denial). -#}
 {% macro failure_reason(type, description) -%}
   case
     when {{ type }} = 'fu' then 'unknown_user'
@@ -31,7 +34,7 @@
     when {{ description }} in ({{ auth0_logs.quoted(var('wrong_password_descriptions')) }}) then 'wrong_password'
     when {{ description }} in ({{ auth0_logs.quoted(var('unknown_user_descriptions')) }}) then 'unknown_user'
     {%- for text in var('failed_authorization_texts') %}
-    when {{ description }} like '%{{ text | replace("'", "''") }}%' then 'authorization'
+    when {{ description }} like '{{ text | replace("'", "''") }}%' or {{ description }} like '%{{ text | replace("'", "''") }}' then 'authorization'
     {%- endfor %}
     when {{ description }} in ({{ auth0_logs.quoted(var('blocked_user_descriptions')) }}) then 'blocked'
     else 'denied'

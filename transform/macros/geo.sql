@@ -20,9 +20,10 @@
 {%- endmacro %}
 
 {#- Whether allow-list entry `inner` (an address or IPv4 range) lies within entry `outer`: the
-    same text, or IPv4 ranges one inside the other. -#}
+    same text in any case (IPv6 is hexadecimal: `2001:DB8::/32` is `2001:db8::/32`), or IPv4
+    ranges one inside the other. -#}
 {% macro ipv4_entry_within(inner, outer) -%}
-  (trim({{ inner }}) = trim({{ outer }})
+  (lower(trim({{ inner }})) = lower(trim({{ outer }}))
    or ({{ auth0_logs.ipv4_entry_first(inner) }} >= {{ auth0_logs.ipv4_entry_first(outer) }}
        and {{ auth0_logs.ipv4_entry_last(inner) }} <= {{ auth0_logs.ipv4_entry_last(outer) }}))
 {%- endmacro %}

@@ -1,7 +1,9 @@
 {#- The tenant's security settings over time, as its logs show them: one row per successful
     Management API write to a settings endpoint (attack protection, bot detection, MFA policies
-    and factors, risk assessment, log streams, an application's configuration: `PATCH
-    /api/v2/clients/{id}`, for its grant types and cross-origin authentication), with the state the answer carried after it (else
+    and factors, risk assessment, log streams, a connection's options (`PATCH
+    /api/v2/connections/{id}`), an application's configuration: `PATCH
+    /api/v2/clients/{id}`, and `POST /api/v2/clients` that creates one (its id from the answer),
+    for its grant types and cross-origin authentication), with the state the answer carried after it (else
     the request's body), the request's body itself, and the
     state before it (the previous answer for the same setting; null when the logs hold none).
     Incremental: kept from build to build, so the state before is known even when the logs that
@@ -11,14 +13,18 @@
 with writes as (
     select
         tenant, log_id, occurred_at, actor, actor_kind, client_id, ip, method, description,
-        replace(replace(path, '/api/v2/', ''), '/v2/', '') as setting,
+        case when method = 'post' and (path like '%/clients' or path like '%/clients/')
+             then 'clients/' || lower(target_client)  -- a new application: its id is in the answer
+             else replace(replace(path, '/api/v2/', ''), '/v2/', '') end as setting,
         coalesce(answer, body) as state, body as request
     from {{ ref('int_auth0__api_calls') }} as calls
     where type = 'sapi' and method in ('put', 'patch', 'post', 'delete')
       and (path like '%/attack-protection/%' or path like '%/guardian/policies%'
            or path like '%/guardian/factors/%' or path like '%/risk-assessment%'
            or path like '%/log-streams/%'
-           or (path like '%/clients/%' and method = 'patch' and path not like '%/clients/%/%'))
+           or (path like '%/connections/%' and method = 'patch' and path not like '%/connections/%/%')
+           or (path like '%/clients/%' and method = 'patch' and path not like '%/clients/%/%')
+           or ((path like '%/clients' or path like '%/clients/') and method = 'post' and target_client is not null))
       and path not like '%/guardian/factors/%/providers/%'
     {% if is_incremental() %}
       and not exists (select 1 from {{ this }} as seen where seen.tenant = calls.tenant and seen.log_id = calls.log_id)

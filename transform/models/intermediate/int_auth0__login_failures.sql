@@ -6,7 +6,8 @@
 select
     tenant, log_id, occurred_at, type, ip, client_id,
     coalesce(user_id, user_name) as account, lower(user_id) as user_key, lower(user_name) as name_key,
-    {{ auth0_logs.failure_reason('type', 'description') }} as reason
+    {{ auth0_logs.failure_reason('type', 'description') }} as reason,
+    case when {{ auth0_logs.failure_reason('type', 'description') }} = 'authorization' then description end as refused_value
 from {{ ref('auth0__events') }}
 where {{ auth0_logs.is_login_failure() }}
   and {{ auth0_logs.not_allowed('ip', 'allowed_ips') }}

@@ -4,8 +4,9 @@
     `refresh_token_reuse_min_events` times or more, or from a network (an IPv4 /16, an IPv6 /32)
     the account never exchanged a token from; low otherwise: a single-page app open in two tabs,
     and a mobile app retrying after its carrier moved it to another address of its pool, reuse a
-    token once from the user's own network (Auth0's own false positives). Per account, each reuse
-    within the window of the last. -#}
+    token once from the user's own network (Auth0's own false positives). The count is within any
+    `refresh_token_reuse_window_minutes` (the window slides): a second tab's reuse every 55
+    minutes is never 3 within an hour, and stays low however long the tabs stay open. -#}
 with reused as (
     select tenant, log_id, occurred_at, coalesce(user_id, user_name, client_id) as subject, ip,
         {{ auth0_logs.network_of('ip') }} as network
@@ -24,13 +25,19 @@ marked as (
     from reused as r
     left join own as o on o.tenant = r.tenant and o.subject = r.subject and o.network = r.network
 ),
-bursts as ({{ auth0_logs.bursts('marked', var('refresh_token_reuse_window_minutes')) }})
+members as ({{ auth0_logs.window_members('marked', var('refresh_token_reuse_window_minutes'),
+    "count(*) >= " ~ var('refresh_token_reuse_min_events') ~ " or max(q.foreign_network) = 1") }}),
+judged as (
+    select marked.*, case when exists (
+        select 1 from members as m where m.tenant = marked.tenant and m.log_id = marked.log_id) then 1 else 0 end as peak
+    from marked
+),
+bursts as ({{ auth0_logs.bursts('judged', var('refresh_token_reuse_window_minutes')) }})
 select
     tenant, 'refresh_token_reuse' as detection, 'user' as subject_type, subject,
     min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,
     {{ auth0_logs.ordered_list('log_id', 'log_id') }} as log_ids,
-    case when count(*) >= {{ var('refresh_token_reuse_min_events') }} or max(foreign_network) = 1
-         then 'medium' else 'low' end as severity,
+    case when max(peak) = 1 then 'medium' else 'low' end as severity,
     'T1550.001' as mitre_technique,
     {{ auth0_logs.counted('count(*)', 'reused refresh token', 'reused refresh tokens') }} || ' of ' || subject || ' from '
         || {{ auth0_logs.counted('count(distinct ip)', 'address', 'addresses') }}

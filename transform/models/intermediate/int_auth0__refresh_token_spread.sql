@@ -6,7 +6,8 @@
     network, not an address (an IPv4 /16, an IPv6 /32: no ASN is in the logs): a phone on a
     carrier changes address all day within its carrier's pool, and a laptop goes between home and
     office; Auth0's catalog names both as its false positives. An agent is its family and
-    platform without version numbers, so a browser's update adds none. -#}
+    platform without version numbers, so a browser's update adds none. One finding for what the
+    window saw, not 4-hour pieces. -#}
 {%- set seconds = (var('refresh_token_spread_days') | float * 86400) | int -%}
 with exchanges as (
     select tenant, log_id, occurred_at, coalesce(user_id, user_name) as account, ip,
@@ -23,7 +24,8 @@ with exchanges as (
 ),
 members as ({{ auth0_logs.window_members('exchanges', var('refresh_token_spread_days') | float * 1440,
     "count(distinct q.network) >= " ~ var('refresh_token_max_networks') ~ " or count(distinct q.agent) >= " ~ var('refresh_token_max_agents')) }}),
-bursts as ({{ auth0_logs.bursts('members', var('refresh_token_spread_days') | float * 1440) }})
+bursts as ({{ auth0_logs.bursts('members', var('refresh_token_spread_days') | float * 1440,
+    var('refresh_token_spread_days') | float * 24) }})
 select
     tenant, 'refresh_token_spread' as detection, 'user' as subject_type, max(account) as subject,
     min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,

@@ -15,8 +15,12 @@
     - the MFA policy lowered (always, `all-applications` > adaptive, `confidence-score` > never,
       none); an MFA factor disabled; adaptive MFA's risk assessment turned off
       (`AfterAuthentication`, or `Enabled`, false; the request's body when the answer says
-      neither); a log stream paused or deleted;
-    - an application (`PATCH /api/v2/clients/{id}`): cross-origin authentication turned on, the
+      neither); a log stream paused or deleted, or its `filters` narrowed (a category it sent no
+      longer sent, or filters where it sent every event); breached-password detection's `method`
+      lowered (enhanced > standard) or its password-reset stage (`pre-change-password`) no longer
+      blocking; a database connection's `options.brute_force_protection` off or its
+      `passwordPolicy` lowered (excellent > good > fair > low > none; Auth0's default is fair);
+    - an application (`PATCH /api/v2/clients/{id}`, or created so by `POST /api/v2/clients`): cross-origin authentication turned on, the
       password or the implicit grant added to its `grant_types` (Auth0's catalog: both are
       avoided by OAuth 2.1).
     What was only switched on, or resent unchanged (a list in another order is the same list),
@@ -66,6 +70,12 @@
     ~ has('after_json', 'stage."pre-user-registration".shields', 'block')
     ~ " and (before_json is null or (coalesce(" ~ jt('before_json', 'enabled') ~ ", 'true') = 'true' and coalesce("
     ~ jt('before_json', 'stage."pre-user-registration".shields') ~ ", '\"block\"') like '%\"block\"%'))")) -%}
+{%- do rules.append((bpd, "'breached-password detection no longer blocking password resets'",
+    jt('after_json', 'enabled') ~ " = 'true' and " ~ jt('after_json', 'stage."pre-change-password".shields') ~ " is not null and not "
+    ~ has('after_json', 'stage."pre-change-password".shields', 'block')
+    ~ " and " ~ has('before_json', 'stage."pre-change-password".shields', 'block'))) -%}
+{%- do rules.append((bpd, "'breached-password detection lowered from ' || " ~ jt('before_json', 'method') ~ " || ' to ' || " ~ jt('after_json', 'method'),
+    level('after_json', 'method', ['standard', 'enhanced']) ~ " < " ~ level('before_json', 'method', ['standard', 'enhanced']))) -%}
 {%- set bot = 'attack-protection/bot-detection' -%}
 {%- for flow, name in [('policy', 'password logins'), ('passwordless_policy', 'passwordless logins'), ('password_reset_policy', 'password resets')] -%}
   {%- do rules.append((bot, "'bot detection for " ~ name ~ " lowered from ' || " ~ jt('before_json', flow) ~ " || ' to ' || " ~ jt('after_json', flow),
@@ -107,28 +117,28 @@ risk as (
 
 changes as (
     {% for path, label, condition in rules %}
-    select tenant, log_id, occurred_at, actor, actor_kind, state_before, {{ label }} as weakened
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method, {{ label }} as weakened
     from settings
     where setting = '{{ path }}' and {{ condition }}
     union all
     {% endfor %}
-    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method,
         case mfa_after when 0 then 'MFA policy set to never' else 'MFA policy lowered to adaptive (when risky)' end
             || case when mfa_before = 2 then ' from always' when mfa_before = 1 then ' from adaptive' else '' end as weakened
     from settings
     where setting = 'guardian/policies' and mfa_after < coalesce(mfa_before, 1)
     union all
-    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method,
         'MFA factor ' || replace(setting, 'guardian/factors/', '') || ' disabled' as weakened
     from settings
     where setting like 'guardian/factors/%'
       and {{ jt('after_json', 'enabled') }} = 'false' and coalesce({{ jt('before_json', 'enabled') }}, '') <> 'false'
     union all
-    select tenant, log_id, occurred_at, actor, actor_kind, state_before, 'adaptive MFA risk assessment off' as weakened
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method, 'adaptive MFA risk assessment off' as weakened
     from risk
     where lower(risk_after) = 'false' and lower(coalesce(risk_before, '')) <> 'false'
     union all
-    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method,
         'cross-origin authentication turned on for application ' || replace(setting, 'clients/', '') as weakened
     from settings
     where setting like 'clients/%'
@@ -136,14 +146,49 @@ changes as (
       and lower(coalesce({{ jt('before_json', 'cross_origin_authentication') }}, '')) <> 'true'
     union all
     {% for grant, name in [('password', 'the password grant'), ('implicit', 'the implicit grant')] %}
-    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method,
         '{{ name }} turned on for application ' || replace(setting, 'clients/', '') as weakened
     from settings
     where setting like 'clients/%'
       and {{ has('after_json', 'grant_types', grant) }} and not {{ has('before_json', 'grant_types', grant) }}
     union all
     {% endfor %}
-    select tenant, log_id, occurred_at, actor, actor_kind, state_before,
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method,
+        'log stream ' || replace(setting, 'log-streams/', '') || ' narrowed ('
+            || coalesce(dropped, 'every event') || ' no longer sent)' as weakened
+    from (
+        select settings.*,
+            (select string_agg({{ jt(auth0_logs.json_type_cast('gone.element'), 'name') }}, ', '
+                               order by {{ jt(auth0_logs.json_type_cast('gone.element'), 'name') }})
+             from {{ auth0_logs.json_elements(jt('before_json', 'filters'), 'gone') }}
+             where not exists (
+                 select 1 from {{ auth0_logs.json_elements(jt('after_json', 'filters'), 'kept') }}
+                 where {{ jt(auth0_logs.json_type_cast('kept.element'), 'name') }}
+                     = {{ jt(auth0_logs.json_type_cast('gone.element'), 'name') }})) as dropped
+        from settings
+        where setting like 'log-streams/%' and method <> 'delete' and before_json is not null
+    ) as streams
+    where {{ jt('after_json', 'filters') }} like '%"name"%'
+      and (dropped is not null or coalesce({{ jt('before_json', 'filters') }}, '') not like '%"name"%')
+    union all
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method,
+        'connection ' || replace(setting, 'connections/', '') || ' ' || weakened as weakened
+    from (
+        select settings.*, 'brute-force protection off' as weakened
+        from settings
+        where setting like 'connections/%'
+          and lower({{ jt('after_json', 'options.brute_force_protection') }}) = 'false'
+          and lower(coalesce({{ jt('before_json', 'options.brute_force_protection') }}, 'true')) <> 'false'
+        union all
+        select settings.*, 'password policy lowered from ' || coalesce({{ jt('before_json', 'options.passwordPolicy') }}, 'its default')
+            || ' to ' || {{ jt('after_json', 'options.passwordPolicy') }} as weakened
+        from settings
+        where setting like 'connections/%'
+          and {{ level('after_json', 'options.passwordPolicy', ['none', 'low', 'fair', 'good', 'excellent']) }}
+            < coalesce({{ level('before_json', 'options.passwordPolicy', ['none', 'low', 'fair', 'good', 'excellent']) }}, 3)
+    ) as connections
+    union all
+    select tenant, log_id, occurred_at, actor, actor_kind, state_before, method,
         case when method = 'delete' then 'a log stream deleted' else 'a log stream paused' end as weakened
     from settings
     where setting like 'log-streams/%'
@@ -154,7 +199,8 @@ changes as (
 
 weakened as (
     select tenant, log_id, occurred_at, actor as subject, actor_kind,
-        weakened || case when state_before is null and weakened not like '%no earlier list%'
+        weakened || case when state_before is null and method = 'post' then ' (a new application)'
+                         when state_before is null and weakened not like '%no earlier list%'
                          then ' (no earlier state in the logs)' else '' end as setting,
         case
             when actor_kind = 'automation' then 'low'

@@ -6,11 +6,12 @@
     account, the address and the attack. Critical when the success is plausibly the attacker's:
     the attack was above low, and no recovery by the owner came between the attack's last event
     before the login and the login (int_auth0__recoveries: the password changed, a block released
-    or lifted by an administrator, a new MFA enrolment, an MFA recovery code; or the login comes
-    from the very address Auth0 had blocked on the account, `limit_wc`, which means the block was
-    lifted). Otherwise low, saying why: after the owner's recovery, or after what was already
-    judged ordinary (a breached password one person used, Auth0's own block of an owner's
-    mistakes). An address Auth0 blocked for everyone behind it (`limit_mu` on an office's NAT) is
+    or lifted by an administrator, an MFA recovery code; or the login comes from the very address
+    Auth0 had blocked on the account, `limit_wc`, which means the block was lifted). What comes
+    after the login is no recovery: the one who got in changing the password or enrolling a phone
+    is making the account theirs. Otherwise low, saying why: after the owner's recovery, or after
+    what was already judged ordinary (a breached password one person used, Auth0's own block of
+    an owner's mistakes, pushes that ended in the owner's own one-time code). An address Auth0 blocked for everyone behind it (`limit_mu` on an office's NAT) is
     no attack of its own: colleagues signing in from it are no finding. -#}
 {%- set attacks = ['brute_force', 'credential_stuffing', 'password_spraying', 'mfa_fatigue', 'breached_password'] -%}
 
