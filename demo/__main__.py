@@ -140,7 +140,7 @@ def run(
     report.findings(target.database, build_started, planted)
     report.ocsf(target.database)
     warnings(heard, built)
-    next_steps(target, exported)
+    next_steps(target, exported, fake=config is None)
 
 
 def forget(target: Target, env: dict[str, str]) -> None:
@@ -270,7 +270,7 @@ def warnings(*stages: Heard) -> None:
     print()
 
 
-def next_steps(target: Target, exported: Path) -> None:
+def next_steps(target: Target, exported: Path, *, fake: bool) -> None:
     """What to do next: your tenant, Meltano, Airbyte, the findings and alerting on new ones."""
     database = shown(target.database)
     print(
@@ -285,7 +285,11 @@ def next_steps(target: Target, exported: Path) -> None:
         "      select * from auth0_analytics.auth0__detections where first_detected_at > <your last check>\n"
         "    (docs/detections.md). The OCSF files for your SIEM: "
         f"{shown(exported)}/.\n"
-        f"  - Run the demo again: 500 new logs, and only those are loaded. Start over: --reset."
+        + (
+            "  - Run the demo again: 500 new logs, and only those are loaded. Start over: --reset."
+            if fake
+            else "  - Run it again: only the logs your tenant wrote since are loaded. Start over: --reset."
+        )
     )
 
 

@@ -511,7 +511,8 @@ def test_the_export_writes_security_lake_parquet_and_json_lines_in_both_versions
         out = tmp_path / "ocsf"
         region, account = (place[1], place[3]) if place else ("us-east-1", "000000000000")
         export = ["invoke", "dbt-duckdb:export-ocsf", "--ocsf-version", version, *place]
-        meltano([*export, "--out", str(out)], env)
+        said = meltano([*export, "--out", str(out)], env).stdout
+        assert f"Written under {out / version}/: security-lake/ (Parquet), jsonl/" in said
         lines: list[dict[str, Any]] = []
         for name in ("authentication", "account-change", "api-activity", "detection-finding"):
             events = [

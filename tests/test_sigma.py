@@ -629,6 +629,7 @@ def test_a_growing_finding_keeps_its_id_and_removed_rules_compute_nothing(duckdb
     done = sigma("dbt-duckdb", env, empty)
     assert done.returncode == 0
     assert "0 rule(s) compiled" in done.stdout
+    assert f"no rule files (*.yml) in {empty}: put your rules there" in done.stdout  # where they go
     assert list((duckdb_run["project"] / "models" / "sigma").glob("*.sql")) == []
     assert not (duckdb_run["project"] / "macros" / "sigma_compiled_models.sql").exists()
     with duckdb.connect(str(database)) as db:

@@ -335,6 +335,7 @@ def main(argv: list[str] | None = None) -> None:
             f"OCSF {args.ocsf_version} class {class_uid}: {facts['rows']:,} rows, "
             f"{len(facts['parquet'])} Parquet files ({facts['bytes']:,} bytes), {facts['jsonl']}"
         )
+    print(f"Written under {Path(args.out) / args.ocsf_version}/: security-lake/ (Parquet), jsonl/")
 
 
 if __name__ == "__main__":

@@ -90,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         outcomes, models = compile_folder(folder, values, event_codes(project))
     for outcome in outcomes:
         print(outcome.line())
+    if not outcomes:
+        print(
+            f"sigma: no rule files (*.yml) in {folder}: put your rules there, or pass --rules DIR"
+        )
     changed = write(project, models)
     if changed:
         forget_parsed_project(project)
