@@ -14,8 +14,9 @@
     or signed in from the very address Auth0 had blocked on the account (`limit_wc`) with no
     guess from it after the block (that login means the block was lifted; guesses after it mean
     Auth0 only watched: monitoring mode logs the block and blocks nothing): a forgotten password.
-    The slow shape is low too when the owner signed in from an address none of the guesses came
-    from while they went on: an old password saved on a device that retries on its own. -#}
+    The slow shape is low too when the account was signed into while the guesses went on (from
+    anywhere, its home router included), or from an address none of them came from: an old
+    password saved on a device that retries on its own. An attacker who got in stops guessing. -#}
 {%- set slow_seconds = (var('brute_force_slow_window_hours') | float * 3600) | int -%}
 with failures as (
     select tenant, log_id, occurred_at, account as subject, ip, user_key, name_key
@@ -135,17 +136,19 @@ recovered as (
           and g.occurred_at > b.occurred_at and g.occurred_at < s.occurred_at)
     group by f.tenant, f.subject, f.shape, f.burst
     union all
-    {# The slow shape, the owner signing in elsewhere while it went on: a device's old password. #}
-    select f.tenant, f.subject, f.shape, f.burst, 'the owner signed in from elsewhere' as recovery, 3 as implied
+    {# The slow shape, the owner signing in while it went on (guesses after the login, or the
+       login from an address no guess came from): a device's old password. #}
+    select f.tenant, f.subject, f.shape, f.burst, 'the owner signed in meanwhile' as recovery, 3 as implied
     from found as f
     join logins as s
       on s.tenant = f.tenant and s.subject = f.subject and s.shape = f.shape and s.burst = f.burst
      and s.occurred_at <= f.last_at
     where f.shape = 'slow'
-      and not exists (
-        select 1 from grouped as g
-        where g.tenant = f.tenant and g.subject = f.subject and g.shape = f.shape and g.burst = f.burst
-          and g.ip = s.ip)
+      and (s.occurred_at < f.last_at
+           or not exists (
+             select 1 from grouped as g
+             where g.tenant = f.tenant and g.subject = f.subject and g.shape = f.shape and g.burst = f.burst
+               and g.ip = s.ip))
     group by f.tenant, f.subject, f.shape, f.burst
 ),
 judged as (
@@ -165,8 +168,8 @@ select
         || ' in ' || {{ auth0_logs.counted(auth0_logs.minutes_number('min(g.occurred_at)', 'max(g.occurred_at)'), 'minute', 'minutes') }}
         || case when g.shape = 'slow' then ' (slowly)' else '' end
         || case when max(j.recovery) is null then ''
-                when max(j.recovery) = 'the owner signed in from elsewhere'
-                then ', while the owner signed in from elsewhere (an old password saved on a device)'
+                when max(j.recovery) = 'the owner signed in meanwhile'
+                then ', while the owner signed in and the guesses went on (an old password saved on a device)'
                 else ', then ' || max(j.recovery) || ' (a forgotten password)' end as description
 from grouped as g
 left join judged as j on j.tenant = g.tenant and j.subject = g.subject and j.shape = g.shape and j.burst = g.burst

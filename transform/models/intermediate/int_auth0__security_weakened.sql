@@ -199,7 +199,8 @@ changes as (
 
 weakened as (
     select tenant, log_id, occurred_at, actor as subject, actor_kind,
-        weakened || case when state_before is null and method = 'post' then ' (a new application)'
+        weakened || case when state_before is null and method = 'post' and weakened like '% for application %'
+                         then ' (a new application)'
                          when state_before is null and weakened not like '%no earlier list%'
                          then ' (no earlier state in the logs)' else '' end as setting,
         case
