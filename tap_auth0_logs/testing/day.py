@@ -164,6 +164,32 @@ class Scene:
 Steps = list[tuple[int, Step]]
 
 
+def secret_read(
+    path: str,
+    client: str,
+    *,
+    ip: str,
+    user: tuple[str, str] | None = None,
+    machine: tuple[str, str, tuple[str, ...]] | None = None,
+) -> Step:
+    """An application read with its secret (`mgmt_api_read`, `accessedSecrets`).
+
+    The Dashboard's credentials tab and deployment tools read applications so.
+    """
+    return api_call(
+        "Get client by ID",
+        "get",
+        path,
+        {},
+        ip=ip,
+        user=user,
+        machine=machine,
+        code="mgmt_api_read",
+        answer={"client_id": client},
+        secrets=("client_secret",),
+    )
+
+
 def _forgotten_password(scene: Scene) -> Steps:
     """Wrong passwords (Auth0 blocks the address on the account after 10), a reset, a login."""
     user, ip = scene.user(), scene.address()
@@ -306,17 +332,7 @@ def _machine_plan_and_apply(scene: Scene) -> Steps:
         steps.append(
             (
                 at,
-                api_call(
-                    "Get client by ID",
-                    "get",
-                    path,
-                    {},
-                    ip=ip,
-                    machine=tool,
-                    code="mgmt_api_read",
-                    answer={"client_id": client},
-                    secrets=("client_secret",),
-                ),
+                secret_read(path, client, ip=ip, machine=tool),
             )
         )
         at += scene.gap(1, 3)
@@ -658,17 +674,7 @@ def _dashboard_application(scene: Scene) -> Steps:
         "audience": "https://fake-tenant.us.auth0.com/api/v2/",
         "scope": ["read:users"],
     }
-    read = api_call(
-        "Get client by ID",
-        "get",
-        f"/api/v2/clients/{client}",
-        {},
-        ip=ip,
-        user=admin,
-        code="mgmt_api_read",
-        answer={"client_id": client},
-        secrets=("client_secret",),
-    )
+    read = secret_read(f"/api/v2/clients/{client}", client, ip=ip, user=admin)
     create = {"name": "Reporting sync", "app_type": "non_interactive"}
     return [
         (
@@ -713,17 +719,7 @@ def _secret_rotated(scene: Scene) -> Steps:
         ),
         (
             scene.gap(10, 40),
-            api_call(
-                "Get client by ID",
-                "get",
-                path,
-                {},
-                ip=ip,
-                user=admin,
-                code="mgmt_api_read",
-                answer={"client_id": client},
-                secrets=("client_secret",),
-            ),
+            secret_read(path, client, ip=ip, user=admin),
         ),
     ]
 
