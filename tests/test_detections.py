@@ -504,6 +504,20 @@ def everyday(day: Day) -> None:
     day.add("limit_wc", 5064.6, ip="24.1.1.2", user_id="", user_name="e-unblock@example.com")
     day.login("s", 5090, "e-unblock", "24.1.1.2")
 
+    day.case = "the unblock link, the tenth wrong password logged just after Auth0's block"
+    for k in range(9):
+        day.login("fp", 5070 + k * 0.5, "e-unblock2", "24.1.1.5", description=WRONG)
+    day.add("limit_wc", 5074.5, ip="24.1.1.5", user_id="", user_name="e-unblock2@example.com")
+    day.login("fp", 5074.52, "e-unblock2", "24.1.1.5", description=WRONG)  # 1.2 s after it
+    day.login("s", 5095, "e-unblock2", "24.1.1.5")
+
+    day.case = "two step-up sessions of one user at once, approved in another order"
+    for k in range(4):
+        day.login("gd_send_pn", 5200 + k * 2, "e-twostep", "24.1.1.6")
+        day.login("gd_send_pn", 5200.25 + k * 2, "e-twostep", "34.1.1.6")
+        day.login("gd_auth_succeed", 5200.5 + k * 2, "e-twostep", "24.1.1.6")
+        day.login("gd_auth_succeed", 5200.6 + k * 2, "e-twostep", "34.1.1.6")
+
     day.case = "an authenticator whose clock drifted until Auth0 blocked its codes"
     for k in range(5):
         day.login("gd_auth_failed", 5100 + k * 0.3, "e-clock", "24.1.1.3")
@@ -1121,6 +1135,8 @@ QUIET = {
 EVERYDAY = (
     "a forgotten password, Auth0's block, the help desk's unblock",
     "a forgotten password, Auth0's block, the unblock link it e-mailed",
+    "the unblock link, the tenth wrong password logged just after Auth0's block",
+    "two step-up sessions of one user at once, approved in another order",
     "an authenticator whose clock drifted until Auth0 blocked its codes",
     "a breached password breached-password detection only watches",
     "a phone on a carrier's network, its refresh token for five days",

@@ -131,9 +131,12 @@ recovered as (
       on s.tenant = f.tenant and s.subject = f.subject and s.shape = f.shape and s.burst = f.burst
      and s.ip = b.ip and s.occurred_at > b.occurred_at
     where not exists (
+        {# A guess more than a few seconds after the block: the attempt that tripped it may be
+           logged just after it. #}
         select 1 from failures as g
         where g.tenant = f.tenant and g.subject = f.subject and g.ip = b.ip
-          and g.occurred_at > b.occurred_at and g.occurred_at < s.occurred_at)
+          and g.occurred_at > {{ auth0_logs.shifted('b.occurred_at', var('brute_force_block_grace_seconds')) }}
+          and g.occurred_at < s.occurred_at)
     group by f.tenant, f.subject, f.shape, f.burst
     union all
     {# The slow shape, the owner signing in while it went on (guesses after the login, or the

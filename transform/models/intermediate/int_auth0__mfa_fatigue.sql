@@ -1,7 +1,9 @@
 {{ config(tags=['detection']) }}
 {#- MFA push bombing: many push notifications to one user (`gd_send_pn`) within any
     `mfa_fatigue_window_minutes` (the window slides; pushes spread over a day never add up): at
-    least `mfa_fatigue_min_pushes` of them, `mfa_fatigue_min_unanswered` or more not approved.
+    least `mfa_fatigue_min_pushes` of them, and `mfa_fatigue_min_unanswered` or more of their
+    prompts left over when each approval in the window answers one (a user with two step-up
+    sessions at once, whose approvals come in another order than the pushes, is answered).
     Pushes sent within `mfa_fatigue_same_prompt_seconds` of the one before are one prompt (a
     page open in several tabs asks in each at once); a prompt is approved when the user's next
     MFA event after it is `gd_auth_succeed`, not when it is a rejection (`gd_auth_rejected`) or
@@ -51,14 +53,25 @@ prompts as (
     group by tenant, user_id, prompt
 ),
 pushes as (
-    select n.tenant, n.log_id, n.occurred_at, n.user_id as subject, n.prompt,
-        1 - p.approved as unanswered, p.own_factor
+    select n.tenant, n.log_id, n.occurred_at, n.user_id as subject, n.prompt, 1 as is_push,
+        0 as is_approval, 1 - p.approved as unanswered, p.own_factor
     from numbered as n
     join prompts as p on p.tenant = n.tenant and p.user_id = n.user_id and p.prompt = n.prompt
     where n.type = 'gd_send_pn'
+    union all
+    {# The approvals, each answering one prompt of its window (not part of a finding). #}
+    select tenant, log_id, occurred_at, user_id as subject, null as prompt, 0 as is_push,
+        1 as is_approval, 0 as unanswered, own_factor
+    from numbered
+    where type = 'gd_auth_succeed'
 ),
-members as ({{ auth0_logs.window_members('pushes', var('mfa_fatigue_window_minutes'),
-    "count(*) >= " ~ var('mfa_fatigue_min_pushes') ~ " and sum(q.unanswered) >= " ~ var('mfa_fatigue_min_unanswered')) }}),
+members as (
+    select * from ({{ auth0_logs.window_members('pushes', var('mfa_fatigue_window_minutes'),
+        "sum(q.is_push) >= " ~ var('mfa_fatigue_min_pushes')
+        ~ " and sum(q.unanswered) >= " ~ var('mfa_fatigue_min_unanswered')
+        ~ " and count(distinct q.prompt) - sum(q.is_approval) >= " ~ var('mfa_fatigue_min_unanswered')) }}) as m
+    where is_push = 1
+),
 bursts as ({{ auth0_logs.bursts('members', var('mfa_fatigue_window_minutes')) }})
 select
     tenant, 'mfa_fatigue' as detection, 'user' as subject_type, subject,
