@@ -518,6 +518,13 @@ def everyday(day: Day) -> None:
         day.login("gd_auth_succeed", 5200.5 + k * 2, "e-twostep", "24.1.1.6")
         day.login("gd_auth_succeed", 5200.6 + k * 2, "e-twostep", "34.1.1.6")
 
+    day.case = "step-up MFA on a busy morning, a push missed now and then and sent again"
+    for k in range(9):
+        if k % 2:
+            day.login("gd_send_pn", 5300 + k * 1.5, "e-missed", "24.1.1.7")  # not seen in time
+        day.login("gd_send_pn", 5300.8 + k * 1.5, "e-missed", "24.1.1.7")
+        day.login("gd_auth_succeed", 5300.95 + k * 1.5, "e-missed", "24.1.1.7")
+
     day.case = "an authenticator whose clock drifted until Auth0 blocked its codes"
     for k in range(5):
         day.login("gd_auth_failed", 5100 + k * 0.3, "e-clock", "24.1.1.3")
@@ -1137,6 +1144,7 @@ EVERYDAY = (
     "a forgotten password, Auth0's block, the unblock link it e-mailed",
     "the unblock link, the tenth wrong password logged just after Auth0's block",
     "two step-up sessions of one user at once, approved in another order",
+    "step-up MFA on a busy morning, a push missed now and then and sent again",
     "an authenticator whose clock drifted until Auth0 blocked its codes",
     "a breached password breached-password detection only watches",
     "a phone on a carrier's network, its refresh token for five days",

@@ -1,9 +1,10 @@
 {{ config(tags=['detection']) }}
 {#- MFA push bombing: many push notifications to one user (`gd_send_pn`) within any
     `mfa_fatigue_window_minutes` (the window slides; pushes spread over a day never add up): at
-    least `mfa_fatigue_min_pushes` of them, and `mfa_fatigue_min_unanswered` or more of their
-    prompts left over when each approval in the window answers one (a user with two step-up
-    sessions at once, whose approvals come in another order than the pushes, is answered).
+    least `mfa_fatigue_min_pushes` of them, with `mfa_fatigue_min_unanswered` prompts or more
+    left unanswered one after another (no approval between them: the bomber keeps pushing, the
+    user keeps ignoring; a busy user whose phone now and then misses a push, approving the one
+    sent again, never has such a run, nor has a user with two step-up sessions at once).
     Pushes sent within `mfa_fatigue_same_prompt_seconds` of the one before are one prompt (a
     page open in several tabs asks in each at once); a prompt is approved when the user's next
     MFA event after it is `gd_auth_succeed`, not when it is a rejection (`gd_auth_rejected`) or
@@ -52,26 +53,29 @@ prompts as (
     ) as answers
     group by tenant, user_id, prompt
 ),
+runs as (
+    {# Prompts left unanswered one after another: a run ends at the prompt the user approved. #}
+    select tenant, user_id, prompt, approved, own_factor,
+        sum(approved) over (partition by tenant, user_id order by prompt
+                            rows between unbounded preceding and current row) - approved as run
+    from prompts
+),
+run_lengths as (
+    select tenant, user_id, run, sum(1 - approved) as unanswered_in_a_row
+    from runs group by tenant, user_id, run
+),
 pushes as (
-    select n.tenant, n.log_id, n.occurred_at, n.user_id as subject, n.prompt, 1 as is_push,
-        0 as is_approval, 1 - p.approved as unanswered, p.own_factor
+    select n.tenant, n.log_id, n.occurred_at, n.user_id as subject, n.prompt,
+        1 - r.approved as unanswered, r.own_factor, l.unanswered_in_a_row
     from numbered as n
-    join prompts as p on p.tenant = n.tenant and p.user_id = n.user_id and p.prompt = n.prompt
+    join runs as r on r.tenant = n.tenant and r.user_id = n.user_id and r.prompt = n.prompt
+    join run_lengths as l on l.tenant = r.tenant and l.user_id = r.user_id and l.run = r.run
     where n.type = 'gd_send_pn'
-    union all
-    {# The approvals, each answering one prompt of its window (not part of a finding). #}
-    select tenant, log_id, occurred_at, user_id as subject, null as prompt, 0 as is_push,
-        1 as is_approval, 0 as unanswered, own_factor
-    from numbered
-    where type = 'gd_auth_succeed'
 ),
-members as (
-    select * from ({{ auth0_logs.window_members('pushes', var('mfa_fatigue_window_minutes'),
-        "sum(q.is_push) >= " ~ var('mfa_fatigue_min_pushes')
-        ~ " and sum(q.unanswered) >= " ~ var('mfa_fatigue_min_unanswered')
-        ~ " and count(distinct q.prompt) - sum(q.is_approval) >= " ~ var('mfa_fatigue_min_unanswered')) }}) as m
-    where is_push = 1
-),
+members as ({{ auth0_logs.window_members('pushes', var('mfa_fatigue_window_minutes'),
+    "count(*) >= " ~ var('mfa_fatigue_min_pushes')
+    ~ " and sum(q.unanswered) >= " ~ var('mfa_fatigue_min_unanswered')
+    ~ " and max(q.unanswered_in_a_row) >= " ~ var('mfa_fatigue_min_unanswered')) }}),
 bursts as ({{ auth0_logs.bursts('members', var('mfa_fatigue_window_minutes')) }})
 select
     tenant, 'mfa_fatigue' as detection, 'user' as subject_type, subject,
