@@ -112,6 +112,11 @@ def _renamed(document: dict[str, Any], copy: int) -> dict[str, Any]:
     if "correlation" in document:
         correlation = dict(document["correlation"])
         correlation["rules"] = [f"{name}_{copy}" for name in correlation["rules"]]
+        if "aliases" in correlation:  # an alias maps each rule by its name: the new names
+            correlation["aliases"] = {
+                alias: {f"{name}_{copy}": field for name, field in mapping.items()}
+                for alias, mapping in correlation["aliases"].items()
+            }
         renamed["correlation"] = correlation
     return renamed
 

@@ -12,8 +12,9 @@ attacks: the hard case, where anything keyed on a log id or a subject alone mixe
 tap extracts each tenant as a process; the records go in bulk into one `auth0.logs` table that
 target-duckdb created (as in `dbt_build`), as a Meltano state id per tenant would load them.
 Then one `dbt build` as a process: wall time, dbt's node time, peak memory, and the findings of
-each tenant (each tenant's planted attacks found in that tenant, none on a look-alike). Then the
-same over one tenant of ten times the logs. Results: benchmarks/results-tenants.md.
+each tenant (each tenant's planted attacks found in that tenant, none above low on a
+look-alike). Then the same over one tenant of ten times the logs.
+Results: benchmarks/results-tenants.md.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class Scenario:
     build: Build
     findings: list[int]  # per tenant
     found_all: int  # tenants whose every planted attack was found in that tenant
-    on_look_alikes: int  # findings resting on a look-alike's logs (none should)
+    on_look_alikes: int  # findings above low resting on a look-alike's logs (none should be)
 
 
 def tenant_logs(name: str, seed: int, count: int) -> TenantLogs:
@@ -127,15 +128,15 @@ def _scenario(
             "select tenant, count(*) from auth0_analytics.auth0__events group by 1"
         ).fetchall()
         found = db.sql(
-            "select tenant, detection, subject_type, subject, log_ids"
+            "select tenant, detection, subject_type, subject, log_ids, severity"
             " from auth0_analytics.auth0__detections"
         ).fetchall()
     assert dict(events) == {host(logs): logs.count for logs in tenants}, events
     per_tenant, found_all, wrong = [], 0, 0
     for logs in tenants:
         mine = [row for row in found if row[0] == host(logs)]
-        keys = {(detection, kind, subject) for _, detection, kind, subject, _ in mine}
-        kinds = {(detection, kind) for _, detection, kind, _, _ in mine}
+        keys = {(detection, kind, subject) for _, detection, kind, subject, *_ in mine}
+        kinds = {(detection, kind) for _, detection, kind, *_ in mine}
         planted = logs.planted()
         found_all += all(
             (f.detection, f.subject_type) in kinds  # block_surge's subject is the tenant's name
@@ -149,7 +150,7 @@ def _scenario(
             if attack.kind in LOOK_ALIKES
             for offset, _ in attack.steps()
         }
-        wrong += sum(1 for *_, ids in mine if looks & set(ids))
+        wrong += sum(1 for *_, ids, severity in mine if severity != "low" and looks & set(ids))
         per_tenant.append(len(mine))
     total = sum(logs.count for logs in tenants)
     return Scenario(name, len(tenants), total, build, per_tenant, found_all, wrong)
@@ -170,7 +171,7 @@ def _table(tenants: int, logs_each: int, scenarios: list[Scenario]) -> str:
         "",
         "| warehouse | tenants | logs | seconds | nodes (s) | peak memory (MiB) |"
         " slowest nodes (s) | findings per tenant | tenants with every attack found |"
-        " on look-alikes |",
+        " above low on look-alikes |",
         "|---|---:|---:|---:|---:|---:|---|---|---:|---:|",
     ]
     for s in scenarios:

@@ -356,6 +356,7 @@ REFUSED = {
     "refused_splunk_list.yml": 'type \'IN ("fs","ss")\' is no Auth0 event type code',
     "refused_correlation.yml": "its rule fingerprinted_login cannot compile: field security_context.ja3",
     "refused_not_yaml.yml": "not YAML (line 7): could not find expected ':'",
+    "refused_alias.yml": "its alias address maps none of its rules (alias_blocked, alias_login)",
     "twin_of_settings_weakened.yml": "id 5f0c7f4e-3d7a-4a51-9b7e-1c2d3e4f5a01 is already the id of a rule in settings_weakened.yml",
 }
 FINDINGS = (

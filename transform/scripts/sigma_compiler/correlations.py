@@ -99,6 +99,10 @@ class Correlation:
                     for ref, condition in zip(rule.referenced_rules, conditions, strict=True)
                     if ref.reference in mapping
                 )
+                if not branches:
+                    raise SigmaFeatureNotSupportedByBackendError(
+                        f"its alias {name} maps none of its rules ({', '.join(names)})"
+                    )
                 groups.append(f"case {branches} end")
             else:
                 groups.append(field_sql(name))
