@@ -92,19 +92,7 @@ def run(logs: int, new: int, out: Path, keep: Path | None = None, before: str | 
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         env = _env(work)
-        _meltano(["install", "loader", "target-duckdb"], env)
-        _meltano(["install", "extractor", "tap-auth0-logs"], env)
-        _meltano(["install", "utility", "dbt-duckdb"], env)
-        tenant_logs = TenantLogs(count=FIRST, attacks=realistic_mix(logs))
-        with FakeAuth0(tenant_logs) as tenant:
-            tap_env = {f"TAP_AUTH0_LOGS_{k.upper()}": v for k, v in tenant.config().items()}
-            _meltano(["run", "tap-auth0-logs", "target-duckdb"], {**env, **tap_env})
-            tenant_logs.count = logs
-            loaded, bulk = _extract(tenant, tenant_logs.log_id(FIRST - 1), work / "bulk.ndjson")
-            tenant_logs.count = logs + new
-            added, more = _extract(tenant, tenant_logs.log_id(logs - 1), work / "new.ndjson")
-        assert loaded == logs - FIRST, loaded
-        assert added == new, added
+        tenant_logs, bulk, more = load_realistic_mix(logs, new, env, work)
         looks = {  # what real tenants do: no finding may rest on these logs
             tenant_logs.log_id(attack.at + offset)
             for attack in tenant_logs.attacks
@@ -158,6 +146,30 @@ def run(logs: int, new: int, out: Path, keep: Path | None = None, before: str | 
     table = _table(logs, new, built, before) + _export_table(logs + new, exports)
     out.write_text(table)
     return table
+
+
+def load_realistic_mix(
+    logs: int, new: int, env: dict[str, str], work: Path
+) -> tuple[TenantLogs, Path, Path]:
+    """The plugins installed; target-duckdb's table made by a real first run of `FIRST` logs;
+    then the tap's NDJSON of the mix up to `logs` (bulk) and of `new` more, to insert."""
+    for kind, name in (
+        ("loader", "target-duckdb"),
+        ("extractor", "tap-auth0-logs"),
+        ("utility", "dbt-duckdb"),
+    ):
+        _meltano(["install", kind, name], env)
+    tenant_logs = TenantLogs(count=FIRST, attacks=realistic_mix(logs))
+    with FakeAuth0(tenant_logs) as tenant:
+        tap_env = {f"TAP_AUTH0_LOGS_{k.upper()}": v for k, v in tenant.config().items()}
+        _meltano(["run", "tap-auth0-logs", "target-duckdb"], {**env, **tap_env})
+        tenant_logs.count = logs
+        loaded, bulk = _extract(tenant, tenant_logs.log_id(FIRST - 1), work / "bulk.ndjson")
+        tenant_logs.count = logs + new
+        added, more = _extract(tenant, tenant_logs.log_id(logs - 1), work / "new.ndjson")
+    assert loaded == logs - FIRST, loaded
+    assert added == new, added
+    return tenant_logs, bulk, more
 
 
 def build_twice(

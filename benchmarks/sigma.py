@@ -34,16 +34,12 @@ import yaml
 from benchmarks.dbt_build import (
     BIN,
     DBT,
-    FIRST,
     ROOT,
     Build,
     _env,
-    _extract,
-    _meltano,
     build_twice,
-    realistic_mix,
+    load_realistic_mix,
 )
-from tap_auth0_logs.testing import FakeAuth0, TenantLogs
 
 RULES = ROOT / "tests" / "sigma_rules"
 COMPILER = ROOT / "transform" / "scripts" / "sigma_compiler"
@@ -188,20 +184,8 @@ def run(logs: int, new: int, out: Path) -> str:
         )
         rules = work / "rules"
         rule_folder(rules)
-        _meltano(["install", "loader", "target-duckdb"], env)
-        _meltano(["install", "extractor", "tap-auth0-logs"], env)
-        _meltano(["install", "utility", "dbt-duckdb"], env)
+        _, bulk, more = load_realistic_mix(logs, new, env, work)
         compiled = compile_rules(project, rules, env)
-        tenant_logs = TenantLogs(count=FIRST, attacks=realistic_mix(logs))
-        with FakeAuth0(tenant_logs) as tenant:
-            tap_env = {f"TAP_AUTH0_LOGS_{k.upper()}": v for k, v in tenant.config().items()}
-            _meltano(["run", "tap-auth0-logs", "target-duckdb"], {**env, **tap_env})
-            tenant_logs.count = logs
-            loaded, bulk = _extract(tenant, tenant_logs.log_id(FIRST - 1), work / "bulk.ndjson")
-            tenant_logs.count = logs + new
-            added, more = _extract(tenant, tenant_logs.log_id(logs - 1), work / "new.ndjson")
-        assert loaded == logs - FIRST, loaded
-        assert added == new, added
         without = work / "without"
         shutil.copytree(project, without, ignore=shutil.ignore_patterns("sigma"))
         (without / "macros" / "sigma_compiled_models.sql").unlink()
