@@ -479,35 +479,17 @@ def _refresh_rotation(scene: Scene) -> Steps:
         if not mobile
         else "okhttp 4.12.0 / Android 14",
     }
-    steps = [
-        (
-            0,
-            Step(
-                "seacft",
-                user=user,
-                ip=ip,
-                description="",
-                details={"familyId": family},
-                fields=fields,
-            ),
+
+    def exchange(code: str) -> Step:
+        return Step(
+            code, user=user, ip=ip, description="", details={"familyId": family}, fields=fields
         )
-    ]
+
+    steps = [(0, exchange("seacft"))]
     at = 0
     for _ in range(scene.gap(3, 8)):
         at += scene.gap(20, 60)
-        steps.append(
-            (
-                at,
-                Step(
-                    "sertft",
-                    user=user,
-                    ip=ip,
-                    description="",
-                    details={"familyId": family},
-                    fields=fields,
-                ),
-            )
-        )
+        steps.append((at, exchange("sertft")))
     at += scene.gap(1, 3)
     reused = "Unsuccessful Refresh Token exchange, reused refresh token detected"
     steps.append(
